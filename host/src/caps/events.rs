@@ -1,0 +1,36 @@
+//! `wharf:bot/events`: emitted events become inbox entries in the turn's commit, so they
+//! are delivered after it, exactly once, in the same lane (chat) as the emitting turn.
+
+use wasmtime::Result;
+
+use super::PluginState;
+use super::bindings::wharf::bot::events::{Error, Host};
+use super::bindings::wharf::bot::types::{CustomEvent, Event};
+use crate::storage::NewInbox;
+use crate::validate;
+
+impl Host for PluginState {
+    async fn emit(&mut self, topic: String, payload: Vec<u8>) -> Result<std::result::Result<(), Error>> {
+        if self.describing {
+            return Ok(Err(Error::AccessDenied));
+        }
+        if let Err(e) = validate::name_like("topic", &topic, 64, &['.', '-']) {
+            return Ok(Err(Error::InvalidInput(e)));
+        }
+        let q = &self.host.quotas;
+        if payload.len() > q.max_payload_bytes {
+            return Ok(Err(Error::InvalidInput(format!("payload is {} bytes; at most {}", payload.len(), q.max_payload_bytes))));
+        }
+        if self.turn.totals(&self.call).events >= q.max_turn_events {
+            return Ok(Err(Error::InvalidInput(format!("a turn may emit at most {} events", q.max_turn_events))));
+        }
+        let source = self.current().name().to_string();
+        let event = Event::Custom(CustomEvent { topic, payload, source });
+        let payload = match serde_json::to_string(&event) {
+            Ok(p) => p,
+            Err(e) => return Err(self.fault(format_args!("encode event: {e}"))),
+        };
+        self.call.inbox.push(NewInbox { lane: self.turn.lane, target: None, payload, dedupe: None });
+        Ok(Ok(()))
+    }
+}

@@ -1,0 +1,81 @@
+//! `wharf:bot/http`: outbound requests to granted hosts only, never following redirects
+//! (a redirect could leave the granted hosts), with a timeout clamped to the call's
+//! remaining budget and a cap on the response body.
+
+use std::time::Duration;
+
+use wasmtime::Result;
+
+use super::PluginState;
+use super::bindings::wharf::bot::http::{Error, Host, Method, Request, Response};
+
+/// Longest timeout a plugin may ask for.
+const MAX_TIMEOUT_MS: u64 = 30_000;
+
+impl Host for PluginState {
+    async fn fetch(&mut self, req: Request) -> Result<std::result::Result<Response, Error>> {
+        if self.describing {
+            return Ok(Err(Error::AccessDenied("describe() may not make requests".into())));
+        }
+        let url = match reqwest::Url::parse(&req.url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => u,
+            Ok(u) => return Ok(Err(Error::InvalidInput(format!("scheme {:?} is not http or https", u.scheme())))),
+            Err(e) => return Ok(Err(Error::InvalidInput(format!("bad URL: {e}")))),
+        };
+        let host = url.host_str().unwrap_or_default().to_owned();
+        let port = url.port_or_known_default().unwrap_or(0);
+        let plugin = self.current().clone();
+        if !plugin.spec.http.iter().any(|h| h.allows(&host, port)) {
+            return Ok(Err(Error::AccessDenied(format!(
+                "host {host:?} is not granted; add it to http = [...] under [plugins.{}]",
+                plugin.name()
+            ))));
+        }
+        let method = match req.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
+            Method::Delete => reqwest::Method::DELETE,
+            Method::Patch => reqwest::Method::PATCH,
+            Method::Head => reqwest::Method::HEAD,
+        };
+        let wanted = req.timeout_ms.map_or(MAX_TIMEOUT_MS, u64::from).min(MAX_TIMEOUT_MS);
+        let timeout = Duration::from_millis(wanted.min(self.remaining_ms()).max(1));
+        let mut builder = self.host.http.request(method, url).timeout(timeout);
+        for (k, v) in &req.headers {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
+        if let Some(body) = req.body {
+            builder = builder.body(body);
+        }
+        let request = match builder.build() {
+            Ok(r) => r,
+            Err(e) => return Ok(Err(Error::InvalidInput(format!("bad request: {e}")))),
+        };
+        let cap = self.host.http_max_body;
+        let client = self.host.http.clone();
+        let result = async move {
+            let mut resp = client.execute(request).await?;
+            let status = resp.status().as_u16();
+            let headers = resp
+                .headers()
+                .iter()
+                .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .collect();
+            let mut body = Vec::new();
+            while let Some(chunk) = resp.chunk().await? {
+                if (body.len() + chunk.len()) as u64 > cap {
+                    return Ok(Err(Error::TooLarge(cap)));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(Ok(Response { status, headers, body }))
+        };
+        Ok(match tokio::time::timeout(timeout, result).await {
+            Err(_) => Err(Error::Timeout),
+            Ok(Ok(r)) => r,
+            Ok(Err::<_, reqwest::Error>(e)) if e.is_timeout() => Err(Error::Timeout),
+            Ok(Err(e)) => Err(Error::Other(format!("request failed: {}", e.without_url()))),
+        })
+    }
+}

@@ -1,0 +1,245 @@
+//! Host capabilities offered to plugins, one module per WIT interface.
+//!
+//! [`PluginState`] is the data of a plugin's `Store` for one call: the WASI context, the
+//! memory limiter, which plugin is running (a stack, because a plugin may call another
+//! plugin's exported interface in the same store), and the turn's buffered effects.
+//! Each capability module holds only the generated trait impls.
+
+pub mod bindings;
+mod config;
+pub(crate) mod effects;
+mod events;
+mod http;
+mod kv;
+mod log;
+mod scheduler;
+mod telegram;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use wasmtime::component::{HasSelf, Instance, Linker, ResourceTable};
+use wasmtime::{ResourceLimiter, Result};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::clock::{Clock, WasiWallClock};
+use crate::config::{PluginName, PluginSpec};
+use crate::storage::Storage;
+pub(crate) use effects::{CallEffects, TurnState};
+
+/// Per-turn quotas on what one plugin call may produce. The host clamps or refuses
+/// anything beyond them with an `invalid-input` error.
+#[derive(Clone, Debug)]
+pub struct Quotas {
+    /// Longest KV key, in bytes.
+    pub max_key_bytes: usize,
+    /// Largest KV value, in bytes.
+    pub max_value_bytes: usize,
+    /// Most bytes written to KV by one turn.
+    pub max_turn_write_bytes: usize,
+    /// Most distinct keys written by one turn.
+    pub max_turn_writes: usize,
+    /// Most Telegram calls queued by one turn.
+    pub max_turn_outbox: usize,
+    /// Most events emitted by one turn.
+    pub max_turn_events: usize,
+    /// Most timer changes by one turn.
+    pub max_turn_timers: usize,
+    /// Most business events by one turn.
+    pub max_turn_log_events: usize,
+    /// Most diagnostic lines per call (the rest are dropped and counted).
+    pub max_call_log_lines: usize,
+    /// Largest event or timer payload, in bytes.
+    pub max_payload_bytes: usize,
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Self {
+            max_key_bytes: 512,
+            max_value_bytes: 1 << 20,
+            max_turn_write_bytes: 8 << 20,
+            max_turn_writes: 10_000,
+            max_turn_outbox: 100,
+            max_turn_events: 100,
+            max_turn_timers: 100,
+            max_turn_log_events: 100,
+            max_call_log_lines: 100,
+            max_payload_bytes: 64 << 10,
+        }
+    }
+}
+
+/// Services shared by every store: storage, time, the HTTP client, limits.
+#[derive(Debug)]
+pub struct HostServices {
+    /// Database.
+    pub storage: Storage,
+    /// Host clock.
+    pub clock: Clock,
+    /// Outbound HTTP client (no redirects: a redirect could leave the granted hosts).
+    pub http: reqwest::Client,
+    /// Largest HTTP response body.
+    pub http_max_body: u64,
+    /// Per-turn quotas.
+    pub quotas: Quotas,
+}
+
+/// What the host knows about a loaded plugin that host calls need.
+#[derive(Debug)]
+pub struct PluginCtx {
+    /// Its config.
+    pub spec: PluginSpec,
+    /// Callback namespace from its manifest.
+    pub callback_prefix: Option<String>,
+    /// Settings as a JSON object string.
+    pub settings_json: String,
+}
+
+impl PluginCtx {
+    /// Config name, also the KV namespace.
+    pub fn name(&self) -> &PluginName {
+        &self.spec.name
+    }
+}
+
+/// Caps memory growth at the running plugin's limit.
+#[derive(Debug, Default)]
+pub(crate) struct MemoryLimiter {
+    cap: u64,
+    pub(crate) denied: Option<u64>,
+}
+
+impl ResourceLimiter for MemoryLimiter {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> Result<bool> {
+        let ok = u64::try_from(desired).map_or(false, |d| d <= self.cap);
+        if !ok {
+            self.denied = Some(self.cap);
+        }
+        Ok(ok)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> Result<bool> {
+        Ok(desired <= 100_000)
+    }
+}
+
+/// The data of a plugin's `Store` for one call.
+pub struct PluginState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    stderr: wasmtime_wasi::p2::pipe::MemoryOutputPipe,
+    pub(crate) limiter: MemoryLimiter,
+    stack: Vec<Arc<PluginCtx>>,
+    /// Instances of exporting plugins linked into this store, by plugin name.
+    pub(crate) linked: Vec<(PluginName, Instance)>,
+    pub(crate) host: Arc<HostServices>,
+    pub(crate) turn: TurnState,
+    pub(crate) call: CallEffects,
+    /// Set when a host call failed for reasons that are not the plugin's fault.
+    pub(crate) host_fault: Option<String>,
+    pub(crate) deadline: Instant,
+    /// `describe()` runs with every capability denied.
+    pub(crate) describing: bool,
+    /// Diagnostic lines dropped for exceeding the per-call quota.
+    pub(crate) dropped_log_lines: usize,
+    log_lines: usize,
+}
+
+impl PluginState {
+    pub(crate) fn new(host: Arc<HostServices>, plugin: Arc<PluginCtx>, turn: TurnState, deadline: Instant) -> Self {
+        let stderr = wasmtime_wasi::p2::pipe::MemoryOutputPipe::new(4096);
+        let wasi = WasiCtx::builder()
+            .wall_clock(WasiWallClock(host.clock.clone()))
+            .stderr(stderr.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        let mut state = Self {
+            wasi,
+            table: ResourceTable::new(),
+            stderr,
+            limiter: MemoryLimiter::default(),
+            stack: Vec::with_capacity(2),
+            linked: Vec::new(),
+            host,
+            turn,
+            call: CallEffects::default(),
+            host_fault: None,
+            deadline,
+            describing: false,
+            dropped_log_lines: 0,
+            log_lines: 0,
+        };
+        state.enter(plugin);
+        state
+    }
+
+    /// The plugin whose code is running now.
+    pub(crate) fn current(&self) -> &Arc<PluginCtx> {
+        self.stack.last().expect("a plugin is always on the stack")
+    }
+
+    /// A call into `plugin` starts (its memory cap applies until `leave`).
+    pub(crate) fn enter(&mut self, plugin: Arc<PluginCtx>) {
+        self.limiter.cap = plugin.spec.memory_bytes;
+        self.stack.push(plugin);
+    }
+
+    /// The call into the top plugin returned.
+    pub(crate) fn leave(&mut self) {
+        if self.stack.len() > 1 {
+            self.stack.pop();
+        }
+        self.limiter.cap = self.current().spec.memory_bytes;
+    }
+
+    /// Record a host-side failure and turn it into a trap that aborts the turn attempt.
+    pub(crate) fn fault(&mut self, what: impl std::fmt::Display) -> wasmtime::Error {
+        let msg = what.to_string();
+        tracing::warn!(target: "wharf.host", plugin = %self.current().name(), error = %msg, "host call failed");
+        self.host_fault = Some(msg.clone());
+        wasmtime::Error::msg(msg)
+    }
+
+    /// Milliseconds left in the call's budget.
+    pub(crate) fn remaining_ms(&self) -> u64 {
+        u64::try_from(self.deadline.saturating_duration_since(Instant::now()).as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// The last line the guest wrote to stderr (e.g. its panic message), trimmed.
+    pub(crate) fn stderr_tail(&self) -> String {
+        let bytes = self.stderr.contents();
+        let text = String::from_utf8_lossy(&bytes);
+        let lines: Vec<&str> =
+            text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with("note: run with")).collect();
+        let joined = lines.join(" ");
+        let skip = joined.chars().count().saturating_sub(300);
+        joined.chars().skip(skip).collect()
+    }
+
+    pub(crate) fn take_log_line(&mut self) -> bool {
+        self.log_lines += 1;
+        if self.log_lines > self.host.quotas.max_call_log_lines {
+            self.dropped_log_lines += 1;
+            return false;
+        }
+        true
+    }
+}
+
+impl WasiView for PluginState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+/// A linker with WASI (sandboxed: no files, sockets or environment) and every Wharf
+/// capability. Grants are enforced when a plugin is loaded, by its imports.
+pub(crate) fn base_linker(engine: &wasmtime::Engine) -> Result<Linker<PluginState>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    bindings::Plugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+    Ok(linker)
+}

@@ -1,0 +1,282 @@
+//! `config.toml`: parsing, validation and the resolved settings the host runs with.
+//!
+//! Every table denies unknown keys and every id is a validated newtype, so a mistake is
+//! reported with its line and column. Relative paths are resolved against the directory
+//! of the config file.
+
+mod ids;
+
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+pub use ids::{Grant, HttpHost, PluginName};
+
+/// A config problem, with the file and (where known) the line and column.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The config file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or does not match the schema.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// The config file.
+        path: PathBuf,
+        /// What is wrong, where.
+        message: String,
+    },
+}
+
+/// The whole `config.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Telegram user ids of the bot's admins.
+    #[serde(default)]
+    pub admins: Vec<i64>,
+    /// Where state lives.
+    pub storage: StorageConfig,
+    /// Runtime limits and behaviour.
+    #[serde(default)]
+    pub runtime: RuntimeConfig,
+    /// Plugins by name, in file order.
+    #[serde(default)]
+    pub plugins: IndexMap<PluginName, toml::Spanned<PluginConfig>>,
+    /// Directory of the config file (for relative paths); not read from the file.
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+    /// The config file's text, for line numbers in later errors.
+    #[serde(skip)]
+    source: String,
+}
+
+/// `[storage]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    /// `sqlite:PATH` (created if missing) or `postgres://…`.
+    pub url: String,
+}
+
+/// `[runtime]`.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields, default)]
+pub struct RuntimeConfig {
+    /// How many chats are served at once.
+    pub concurrency: usize,
+    /// Where compiled plugins are cached.
+    pub cache_dir: PathBuf,
+    /// Default wall-clock budget of one plugin call, in milliseconds.
+    pub timeout_ms: u64,
+    /// Default memory cap of one plugin, in MiB.
+    pub memory_mib: u64,
+    /// Consecutive failures after which a plugin is disabled.
+    pub max_failures: u32,
+    /// Reload a plugin when its `.wasm` file changes on disk.
+    pub watch: bool,
+    /// Largest HTTP response body a plugin may receive, in bytes.
+    pub http_max_body: u64,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        Self {
+            concurrency: 32,
+            cache_dir: PathBuf::from("data/cache"),
+            timeout_ms: 2_000,
+            memory_mib: 64,
+            max_failures: 5,
+            watch: true,
+            http_max_body: 1 << 20,
+        }
+    }
+}
+
+/// `[plugins.NAME]`.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct PluginConfig {
+    /// The component file.
+    pub path: PathBuf,
+    /// Whether it runs (default true).
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Position in the chain (lower first; ties keep file order).
+    #[serde(default)]
+    pub order: i32,
+    /// Capabilities granted.
+    #[serde(default)]
+    pub grants: Vec<Grant>,
+    /// Hosts it may reach over HTTP.
+    #[serde(default)]
+    pub http: Vec<HttpHost>,
+    /// Per-plugin limits overriding `[runtime]`.
+    #[serde(default)]
+    pub limits: Limits,
+    /// Free-form settings handed to the plugin.
+    #[serde(default)]
+    pub settings: toml::Table,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `[plugins.NAME.limits]`.
+#[derive(Debug, Deserialize, Clone, Copy, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Wall-clock budget of one call, in milliseconds.
+    pub timeout_ms: Option<u64>,
+    /// Memory cap, in MiB.
+    pub memory_mib: Option<u64>,
+}
+
+/// One enabled plugin, resolved: absolute path, effective limits, JSON settings.
+#[derive(Debug, Clone)]
+pub struct PluginSpec {
+    /// Config name.
+    pub name: PluginName,
+    /// Absolute path of the `.wasm`.
+    pub path: PathBuf,
+    /// Grants.
+    pub grants: Vec<Grant>,
+    /// HTTP hosts.
+    pub http: Vec<HttpHost>,
+    /// Budget per call.
+    pub timeout_ms: u64,
+    /// Memory cap in bytes.
+    pub memory_bytes: u64,
+    /// Settings as a JSON object.
+    pub settings: serde_json::Map<String, serde_json::Value>,
+    /// The line of `[plugins.NAME]` in the config file, for error messages.
+    pub line: usize,
+}
+
+impl PluginSpec {
+    /// Whether `grant` (or a grant that covers it) is held.
+    pub fn has(&self, grant: &Grant) -> bool {
+        self.grants.iter().any(|g| {
+            g == grant || (*g == Grant::Telegram && matches!(grant, Grant::TelegramSend | Grant::TelegramMembers))
+        })
+    }
+}
+
+impl Config {
+    /// Read and validate a config file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        let base = path.parent().map(Path::to_owned).unwrap_or_default();
+        Self::parse(&text, &base).map_err(|message| ConfigError::Invalid { path: path.to_owned(), message })
+    }
+
+    /// Parse and validate config text; relative paths resolve against `base_dir`.
+    pub fn parse(text: &str, base_dir: &Path) -> Result<Self, String> {
+        let mut cfg: Config = toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())?;
+        cfg.base_dir = if base_dir.as_os_str().is_empty() { PathBuf::from(".") } else { base_dir.to_owned() };
+        cfg.source = text.to_owned();
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let rt = &self.runtime;
+        if rt.concurrency == 0 || rt.concurrency > 4096 {
+            return Err(format!("[runtime] concurrency = {} must be between 1 and 4096", rt.concurrency));
+        }
+        if !self.storage.url.starts_with("sqlite:") && !self.storage.url.starts_with("postgres") {
+            return Err(format!(
+                "[storage] url must start with \"sqlite:\" or \"postgres://\", got {:?}",
+                crate::secret::mask_url(&self.storage.url)
+            ));
+        }
+        for (name, spanned) in &self.plugins {
+            let p = spanned.get_ref();
+            let line = self.line_of(spanned.span().start);
+            for g in &p.grants {
+                if let Grant::Call(callee) = g {
+                    match self.plugins.get(callee) {
+                        None => {
+                            return Err(format!(
+                                "line {line}: [plugins.{name}] grants {g:?} but there is no [plugins.{callee}]",
+                                g = g.to_string()
+                            ));
+                        }
+                        Some(c) if !c.get_ref().enabled && p.enabled => {
+                            return Err(format!(
+                                "line {line}: [plugins.{name}] calls {callee}, which is disabled"
+                            ));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            let limits = [("timeout_ms", p.limits.timeout_ms, 1, 60_000), ("memory_mib", p.limits.memory_mib, 1, 4096)];
+            for (key, value, lo, hi) in limits {
+                if let Some(v) = value.filter(|v| !(lo..=hi).contains(v)) {
+                    return Err(format!("line {line}: [plugins.{name}.limits] {key} = {v} must be between {lo} and {hi}"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// 1-based line number of a byte offset in the config text.
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.source.get(..offset).map_or(1, |s| s.matches('\n').count() + 1)
+    }
+
+    /// Resolve a path from the file against the config's directory.
+    pub fn resolve(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() { p.to_owned() } else { self.base_dir.join(p) }
+    }
+
+    /// Enabled plugins in run order.
+    pub fn plugin_specs(&self) -> Vec<PluginSpec> {
+        let mut list: Vec<(i32, usize, PluginSpec)> = self
+            .plugins
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, p))| p.get_ref().enabled)
+            .map(|(i, (name, spanned))| {
+                let p = spanned.get_ref();
+                let settings = match serde_json::to_value(&p.settings) {
+                    Ok(serde_json::Value::Object(m)) => m,
+                    _ => serde_json::Map::new(),
+                };
+                let spec = PluginSpec {
+                    name: name.clone(),
+                    path: self.resolve(&p.path),
+                    grants: p.grants.clone(),
+                    http: p.http.clone(),
+                    timeout_ms: p.limits.timeout_ms.unwrap_or(self.runtime.timeout_ms),
+                    memory_bytes: p.limits.memory_mib.unwrap_or(self.runtime.memory_mib) << 20,
+                    settings,
+                    line: self.line_of(spanned.span().start),
+                };
+                (p.order, i, spec)
+            })
+            .collect();
+        list.sort_by_key(|(order, i, _)| (*order, *i));
+        list.into_iter().map(|(_, _, s)| s).collect()
+    }
+
+    /// The storage URL with a relative SQLite path resolved.
+    pub fn storage_url(&self) -> String {
+        match self.storage.url.strip_prefix("sqlite:") {
+            Some(path) if !path.starts_with(':') => {
+                let path = path.trim_start_matches("//");
+                format!("sqlite:{}", self.resolve(Path::new(path)).display())
+            }
+            _ => self.storage.url.clone(),
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! # Wharf: a Telegram bot runtime with sandboxed WebAssembly plugins
+//!
+//! The host owns everything that touches the outside world (Telegram, storage, time,
+//! HTTP, logs) and runs business logic as WebAssembly components that react to events
+//! through the `wharf:bot` WIT interface (see `wit/`).
+//!
+//! | module | what it is for |
+//! |---|---|
+//! | [`config`] | `config.toml`: schema, validation, resolved plugin specs |
+//! | [`storage`] | SQLite/PostgreSQL: KV, inbox, outbox, timers, event log; group commit |
+//! | [`runtime`] | plugin loading, sandboxed calls, turns, dispatcher, timers, reload |
+//! | [`caps`] | the host side of every WIT interface, one module each |
+//! | [`event`] | building events (for tests and the Telegram front end) |
+//! | [`clock`] | the injectable host clock |
+//! | [`validate`] | limits on what plugins hand back (Telegram's own) |
+//! | [`secret`] | masking of secrets in logs and errors |
+
+pub mod caps;
+pub mod clock;
+pub mod config;
+pub mod event;
+pub mod runtime;
+pub mod secret;
+pub mod storage;
+pub mod validate;
+
+pub use runtime::{Runtime, RuntimeOptions};

@@ -1,0 +1,100 @@
+//! The `wharf` command: run the bot, or check a config file.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand, ValueEnum};
+use wharf::config::Config;
+use wharf::{Runtime, RuntimeOptions};
+
+#[derive(Parser)]
+#[command(name = "wharf", version, about = "A Telegram bot runtime with sandboxed WebAssembly plugins")]
+struct Cli {
+    /// Log output format.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Pretty)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the runtime: serve the inbox with the configured plugins until Ctrl-C.
+    /// SIGHUP reloads changed plugins.
+    Run {
+        /// Config file.
+        #[arg(long, default_value = "config.toml")]
+        config: PathBuf,
+    },
+    /// Validate a config file and load its plugins without running them.
+    CheckConfig {
+        /// Config file.
+        #[arg(long, default_value = "config.toml")]
+        config: PathBuf,
+    },
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WHARF_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,wasmtime=warn,cranelift=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Pretty => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let result = match cli.command {
+        Cmd::Run { config } => run(config).await,
+        Cmd::CheckConfig { config } => check(config).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn check(path: PathBuf) -> anyhow::Result<()> {
+    let config = Config::load(&path)?;
+    let errors = Runtime::check_plugins(&config).await?;
+    if !errors.is_empty() {
+        let list: Vec<String> = errors.iter().map(|e| format!("  - {}", e.message)).collect();
+        anyhow::bail!("{}: {} plugin(s) failed to load:\n{}", path.display(), errors.len(), list.join("\n"));
+    }
+    println!("{}: ok ({} plugins enabled)", path.display(), config.plugin_specs().len());
+    Ok(())
+}
+
+async fn run(path: PathBuf) -> anyhow::Result<()> {
+    let config = Config::load(&path)?;
+    let runtime = Runtime::start(&config, RuntimeOptions::default()).await.context("starting the runtime")?;
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            _ = term.recv() => break,
+            _ = hup.recv() => match runtime.reload().await {
+                Ok(report) => tracing::info!(target: "wharf.reload", swapped = ?report.swapped, rejected = report.rejected.len(), "SIGHUP reload"),
+                Err(e) => tracing::error!(target: "wharf.reload", error = %format!("{e:#}"), "SIGHUP reload failed"),
+            },
+        }
+    }
+    tracing::info!(target: "wharf.runtime", "shutting down");
+    runtime.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,280 @@
+//! The runtime: loads plugins, runs the dispatcher, the timer loop and the reload
+//! watcher, and offers the API the CLI, the Telegram front end and tests use.
+//!
+//! | module | role |
+//! |---|---|
+//! | `engine` | wasmtime engine, pooling allocator, epoch ticker, compile cache |
+//! | `plugin` | loading, grant checks, linking, `describe()`, the [`PluginSet`] |
+//! | `link` | forwarding cross-plugin calls within one store |
+//! | `sandbox` | one plugin call in a fresh store |
+//! | `turn` | routing an event through plugins and committing the turn |
+//! | `dispatcher` | inbox → per-chat lanes |
+//! | `timers` | due timers → inbox |
+//! | `reload` | hot reload: file watcher and lifecycle events |
+//! | `health` | metrics and the circuit breaker |
+
+mod dispatcher;
+mod engine;
+mod health;
+mod link;
+mod plugin;
+mod reload;
+mod sandbox;
+mod timers;
+mod turn;
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use wasmtime::Engine;
+use wasmtime::component::Linker;
+
+pub use health::Metrics;
+pub use plugin::LoadError;
+pub use reload::ReloadReport;
+
+use crate::caps::bindings::wharf::bot::types::Event;
+use crate::caps::{self, HostServices, PluginState, Quotas};
+use crate::clock::Clock;
+use crate::config::{Config, PluginSpec};
+use crate::storage::{NewInbox, Storage};
+use plugin::PluginSet;
+
+/// Options that are not in `config.toml` (mostly for tests and embedding).
+#[derive(Debug, Clone)]
+pub struct RuntimeOptions {
+    /// Host clock (a manual one in tests).
+    pub clock: Clock,
+    /// PostgreSQL schema to use (tests isolate themselves with one).
+    pub pg_schema: Option<String>,
+    /// Per-turn quotas.
+    pub quotas: Quotas,
+    /// Poll plugin files for changes (overrides `[runtime] watch` when set).
+    pub watch: Option<bool>,
+}
+
+impl Default for RuntimeOptions {
+    fn default() -> Self {
+        Self { clock: Clock::system(), pg_schema: None, quotas: Quotas::default(), watch: None }
+    }
+}
+
+/// State shared by the runtime's tasks.
+pub(crate) struct Shared {
+    engine: Engine,
+    host: Arc<HostServices>,
+    base_linker: Linker<PluginState>,
+    specs: Vec<PluginSpec>,
+    cache_dir: std::path::PathBuf,
+    set: RwLock<Arc<PluginSet>>,
+    admins: HashSet<i64>,
+    concurrency: usize,
+    max_failures: u32,
+    breaker: health::Breaker,
+    metrics: Metrics,
+    lanes: Mutex<dispatcher::Lanes>,
+    /// New inbox entries exist.
+    wake: Notify,
+    /// Timers were added or changed.
+    timers_changed: Notify,
+    reload_lock: tokio::sync::Mutex<()>,
+    shutting_down: AtomicBool,
+}
+
+impl Shared {
+    fn current_set(&self) -> Arc<PluginSet> {
+        self.set.read().map(|s| s.clone()).unwrap_or_else(|e| e.into_inner().clone())
+    }
+
+    fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::Relaxed)
+    }
+}
+
+/// A running Wharf host.
+pub struct Runtime {
+    shared: Arc<Shared>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Runtime {
+    /// Open storage, load every enabled plugin (failing if any cannot load), emit
+    /// lifecycle events and start serving the inbox.
+    pub async fn start(config: &Config, opts: RuntimeOptions) -> anyhow::Result<Self> {
+        let url = config.storage_url();
+        let storage = Storage::open(&url, opts.pg_schema.as_deref())
+            .await
+            .with_context(|| format!("opening storage {}", crate::secret::mask_url(&url)))?;
+        let shared = Arc::new(Self::shared(config, &opts, storage)?);
+        let (set, errors) = plugin::build(
+            &shared.engine,
+            &shared.host,
+            &shared.base_linker,
+            &shared.specs,
+            &shared.cache_dir,
+            None,
+        )
+        .await;
+        if !errors.is_empty() {
+            let list: Vec<String> = errors.iter().map(|e| format!("  - {}", e.message)).collect();
+            anyhow::bail!("{} plugin(s) failed to load:\n{}", errors.len(), list.join("\n"));
+        }
+        *shared.set.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(set);
+        reload::record_versions(&shared).await?;
+        let mut tasks = vec![
+            tokio::spawn(dispatcher::run(shared.clone())),
+            tokio::spawn(timers::run(shared.clone())),
+        ];
+        if opts.watch.unwrap_or(config.runtime.watch) {
+            tasks.push(tokio::spawn(reload::watch(shared.clone())));
+        }
+        tracing::info!(target: "wharf.runtime", plugins = shared.current_set().plugins.len(), "runtime started");
+        Ok(Self { shared, tasks })
+    }
+
+    fn shared(config: &Config, opts: &RuntimeOptions, storage: Storage) -> anyhow::Result<Shared> {
+        let rt = &config.runtime;
+        let engine = engine::new_engine(rt.concurrency)?;
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .context("building the HTTP client")?;
+        let host = Arc::new(HostServices {
+            storage,
+            clock: opts.clock.clone(),
+            http,
+            http_max_body: rt.http_max_body,
+            quotas: opts.quotas.clone(),
+        });
+        Ok(Shared {
+            base_linker: caps::base_linker(&engine).map_err(anyhow::Error::from)?,
+            engine,
+            host,
+            specs: config.plugin_specs(),
+            cache_dir: config.resolve(&rt.cache_dir),
+            set: RwLock::new(Arc::new(PluginSet::default())),
+            admins: config.admins.iter().copied().collect(),
+            concurrency: rt.concurrency,
+            max_failures: rt.max_failures,
+            breaker: health::Breaker::new(rt.max_failures),
+            metrics: Metrics::default(),
+            lanes: Mutex::new(dispatcher::Lanes::default()),
+            wake: Notify::new(),
+            timers_changed: Notify::new(),
+            reload_lock: tokio::sync::Mutex::new(()),
+            shutting_down: AtomicBool::new(false),
+        })
+    }
+
+    /// Load the configured plugins without running anything (for `wharf check-config`).
+    pub async fn check_plugins(config: &Config) -> anyhow::Result<Vec<LoadError>> {
+        let dir = tempfile_dir()?;
+        let url = format!("sqlite:{}", dir.join("check.db").display());
+        let storage = Storage::open(&url, None).await?;
+        let shared = Self::shared(config, &RuntimeOptions::default(), storage)?;
+        let (_, errors) =
+            plugin::build(&shared.engine, &shared.host, &shared.base_linker, &shared.specs, &shared.cache_dir, None).await;
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(errors)
+    }
+
+    /// The database.
+    pub fn storage(&self) -> &Storage {
+        &self.shared.host.storage
+    }
+
+    /// The host clock.
+    pub fn clock(&self) -> &Clock {
+        &self.shared.host.clock
+    }
+
+    /// Counters.
+    pub fn metrics(&self) -> &Metrics {
+        &self.shared.metrics
+    }
+
+    /// Queue an event in a lane (a chat id, or 0) for every plugin it routes to.
+    pub async fn enqueue(&self, lane: i64, event: &Event) -> anyhow::Result<()> {
+        self.enqueue_many(&[(lane, None, event.clone())]).await
+    }
+
+    /// Queue several events in one transaction; `target` restricts one to a plugin.
+    pub async fn enqueue_many(&self, events: &[(i64, Option<String>, Event)]) -> anyhow::Result<()> {
+        let entries = events
+            .iter()
+            .map(|(lane, target, event)| {
+                Ok(NewInbox { lane: *lane, target: target.clone(), payload: serde_json::to_string(event)?, dedupe: None })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        self.shared.host.storage.push_inbox(&entries, self.shared.host.clock.now_ms()).await?;
+        self.shared.wake.notify_one();
+        Ok(())
+    }
+
+    /// Wake the dispatcher (after inserting inbox rows directly).
+    pub fn wake(&self) {
+        self.shared.wake.notify_one();
+    }
+
+    /// Reload every plugin whose file changed (or all, if `force`).
+    pub async fn reload(&self) -> anyhow::Result<ReloadReport> {
+        reload::reload(&self.shared).await
+    }
+
+    /// Version of a loaded plugin, from its manifest.
+    pub fn plugin_version(&self, name: &str) -> Option<String> {
+        self.shared.current_set().get(name).map(|p| p.manifest.version.clone())
+    }
+
+    /// Names of loaded plugins, in run order.
+    pub fn plugin_names(&self) -> Vec<String> {
+        self.shared.current_set().plugins.iter().map(|p| p.name().to_string()).collect()
+    }
+
+    /// Whether the circuit breaker disabled a plugin.
+    pub fn is_disabled(&self, name: &str) -> bool {
+        crate::config::PluginName::parse(name).is_ok_and(|n| self.shared.breaker.is_open(&n))
+    }
+
+    /// Wait until the inbox is empty and no turn is running, polling until `within`.
+    pub async fn wait_idle(&self, within: Duration) -> anyhow::Result<()> {
+        let deadline = Instant::now() + within;
+        loop {
+            let idle = self.shared.lanes.lock().map(|l| l.is_idle()).unwrap_or(false);
+            if idle && self.shared.host.storage.inbox_len().await? == 0 {
+                // Timers that are already due also count as pending work.
+                let due = self.shared.host.storage.next_timer_due().await?;
+                if due.is_none_or(|d| d > self.clock().now_ms()) {
+                    return Ok(());
+                }
+            }
+            anyhow::ensure!(Instant::now() < deadline, "runtime not idle after {within:?}");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Stop accepting work, let running turns finish, stop the tasks.
+    pub async fn shutdown(self) {
+        self.shared.shutting_down.store(true, Ordering::Relaxed);
+        self.shared.wake.notify_waiters();
+        self.shared.timers_changed.notify_waiters();
+        for t in &self.tasks {
+            t.abort();
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline && !self.shared.lanes.lock().map(|l| l.is_idle()).unwrap_or(true) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+}
+
+fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("wharf-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}

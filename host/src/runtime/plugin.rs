@@ -1,0 +1,367 @@
+//! Loading plugins: compile (cached), check every import against the plugin's grants,
+//! link cross-plugin imports to the exporting plugin, call `describe()` and validate the
+//! manifest. The result is an immutable [`PluginSet`] that turns share; a reload builds
+//! a new set and swaps it in.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, anyhow, bail};
+use wasmtime::Engine;
+use wasmtime::component::types::ComponentItem;
+use wasmtime::component::{Component, Linker};
+
+use super::engine::compile_cached;
+use super::sandbox;
+use crate::caps::bindings::PluginPre;
+use crate::caps::bindings::exports::wharf::bot::handler::Manifest;
+use crate::caps::{HostServices, PluginCtx, PluginState};
+use crate::config::{Grant, PluginName, PluginSpec};
+use crate::validate::name_like;
+
+const HOST_PACKAGE: &str = "wharf:bot/";
+const HOST_VERSION_PREFIX: &str = "0.1.";
+
+/// A plugin ready to run.
+pub(crate) struct LoadedPlugin {
+    pub ctx: Arc<PluginCtx>,
+    pub manifest: Manifest,
+    pub component: Component,
+    pub hash: [u8; 32],
+    pub pre: PluginPre<PluginState>,
+    /// Exporting plugins to instantiate into the same store first (transitive, in order).
+    pub deps: Vec<Arc<LoadedPlugin>>,
+}
+
+impl LoadedPlugin {
+    pub fn name(&self) -> &PluginName {
+        self.ctx.name()
+    }
+}
+
+/// The plugins of one generation, in run order.
+#[derive(Default)]
+pub(crate) struct PluginSet {
+    pub plugins: Vec<Arc<LoadedPlugin>>,
+}
+
+impl PluginSet {
+    pub fn get(&self, name: &str) -> Option<&Arc<LoadedPlugin>> {
+        self.plugins.iter().find(|p| p.name().as_str() == name)
+    }
+}
+
+/// A plugin that could not be (re)loaded, and why.
+#[derive(Debug, Clone)]
+pub struct LoadError {
+    /// The plugin.
+    pub plugin: PluginName,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+/// A compiled candidate for one plugin.
+#[derive(Clone)]
+struct Candidate {
+    component: Component,
+    hash: [u8; 32],
+}
+
+/// Build a plugin set. With `prev`, a plugin whose new module fails any check keeps its
+/// previous module (and the failure is reported); without `prev` it is left out.
+pub(crate) async fn build(
+    engine: &Engine,
+    host: &Arc<HostServices>,
+    base: &Linker<PluginState>,
+    specs: &[PluginSpec],
+    cache_dir: &std::path::Path,
+    prev: Option<&PluginSet>,
+) -> (PluginSet, Vec<LoadError>) {
+    let mut errors = Vec::new();
+    // Phase 1: read and compile (or reuse) every module.
+    let mut candidates: HashMap<PluginName, Vec<Candidate>> = HashMap::new();
+    for spec in specs {
+        let old = prev.and_then(|s| s.get(spec.name.as_str()));
+        let mut list = Vec::new();
+        match read_and_compile(engine, spec, cache_dir, old).await {
+            Ok(c) => list.push(c),
+            Err(e) => errors.push(LoadError { plugin: spec.name.clone(), message: format!("{e:#}") }),
+        }
+        if let Some(old) = old {
+            if list.first().is_none_or(|c| c.hash != old.hash) {
+                list.push(Candidate { component: old.component.clone(), hash: old.hash });
+            }
+        }
+        candidates.insert(spec.name.clone(), list);
+    }
+    // Phase 2: link and describe, exporters before their callers.
+    let order = match link_order(engine, specs, &candidates) {
+        Ok(o) => o,
+        Err(e) => {
+            errors.push(e);
+            specs.iter().collect()
+        }
+    };
+    let mut loaded: HashMap<PluginName, Arc<LoadedPlugin>> = HashMap::new();
+    for spec in order {
+        let list = candidates.remove(&spec.name).unwrap_or_default();
+        for (i, cand) in list.into_iter().enumerate() {
+            match link_and_describe(engine, host, base, spec, cand, specs, &loaded).await {
+                Ok(p) => {
+                    loaded.insert(spec.name.clone(), Arc::new(p));
+                    break;
+                }
+                Err(e) if i == 0 => errors.push(LoadError { plugin: spec.name.clone(), message: format!("{e:#}") }),
+                Err(e) => tracing::error!(target: "wharf.plugin", plugin = %spec.name, error = %format!("{e:#}"), "previous version no longer links"),
+            }
+        }
+    }
+    // Callback prefixes must be unique.
+    let mut prefixes: HashMap<String, PluginName> = HashMap::new();
+    let mut plugins = Vec::new();
+    for spec in specs {
+        let Some(p) = loaded.remove(&spec.name) else { continue };
+        if let Some(prefix) = &p.ctx.callback_prefix {
+            if let Some(owner) = prefixes.get(prefix) {
+                errors.push(LoadError {
+                    plugin: spec.name.clone(),
+                    message: format!("callback prefix {prefix:?} is already used by plugin {owner}"),
+                });
+                continue;
+            }
+            prefixes.insert(prefix.clone(), spec.name.clone());
+        }
+        plugins.push(p);
+    }
+    (PluginSet { plugins }, errors)
+}
+
+async fn read_and_compile(
+    engine: &Engine,
+    spec: &PluginSpec,
+    cache_dir: &std::path::Path,
+    old: Option<&Arc<LoadedPlugin>>,
+) -> anyhow::Result<Candidate> {
+    let bytes = tokio::fs::read(&spec.path)
+        .await
+        .with_context(|| format!("cannot read {} (path under [plugins.{}], line {})", spec.path.display(), spec.name, spec.line))?;
+    let hash: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&bytes).into();
+    if let Some(old) = old.filter(|o| o.hash == hash) {
+        return Ok(Candidate { component: old.component.clone(), hash });
+    }
+    let (engine, dir) = (engine.clone(), cache_dir.to_owned());
+    let component = tokio::task::spawn_blocking(move || compile_cached(&engine, &dir, &bytes))
+        .await?
+        .with_context(|| format!("{} is not a valid WebAssembly component", spec.path.display()))?;
+    Ok(Candidate { component, hash })
+}
+
+/// Names of the non-handler interfaces a component exports.
+fn exported_interfaces(engine: &Engine, c: &Component) -> Vec<String> {
+    c.component_type()
+        .exports(engine)
+        .filter(|(name, item)| matches!(item.ty, ComponentItem::ComponentInstance(_)) && !name.starts_with(HOST_PACKAGE))
+        .map(|(name, _)| name.to_owned())
+        .collect()
+}
+
+/// Plugins ordered so that every exporter comes before the plugins that import from it.
+fn link_order<'a>(
+    engine: &Engine,
+    specs: &'a [PluginSpec],
+    candidates: &HashMap<PluginName, Vec<Candidate>>,
+) -> Result<Vec<&'a PluginSpec>, LoadError> {
+    let first = |s: &PluginSpec| candidates.get(&s.name).and_then(|l| l.first()).map(|c| c.component.clone());
+    let mut exporters: HashMap<String, PluginName> = HashMap::new();
+    for s in specs {
+        if let Some(c) = first(s) {
+            for iface in exported_interfaces(engine, &c) {
+                exporters.insert(iface, s.name.clone());
+            }
+        }
+    }
+    let deps: HashMap<&PluginName, Vec<PluginName>> = specs
+        .iter()
+        .map(|s| {
+            let d = first(s)
+                .map(|c| c.component_type().imports(engine).filter_map(|(n, _)| exporters.get(n).cloned()).collect())
+                .unwrap_or_default();
+            (&s.name, d)
+        })
+        .collect();
+    let mut out: Vec<&PluginSpec> = Vec::new();
+    let mut done: HashSet<&PluginName> = HashSet::new();
+    while out.len() < specs.len() {
+        let before = out.len();
+        for s in specs {
+            if !done.contains(&s.name) && deps[&s.name].iter().all(|d| done.contains(d) || *d == s.name) {
+                done.insert(&s.name);
+                out.push(s);
+            }
+        }
+        if out.len() == before {
+            let stuck = specs.iter().find(|s| !done.contains(&s.name)).map(|s| s.name.clone());
+            return Err(LoadError {
+                plugin: stuck.clone().unwrap_or_else(|| specs[0].name.clone()),
+                message: "plugins import each other's interfaces in a cycle; break the cycle".into(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Check imports against grants, build the linker, describe, validate.
+async fn link_and_describe(
+    engine: &Engine,
+    host: &Arc<HostServices>,
+    base: &Linker<PluginState>,
+    spec: &PluginSpec,
+    cand: Candidate,
+    specs: &[PluginSpec],
+    loaded: &HashMap<PluginName, Arc<LoadedPlugin>>,
+) -> anyhow::Result<LoadedPlugin> {
+    let mut linker = base.clone();
+    let mut deps: Vec<Arc<LoadedPlugin>> = Vec::new();
+    for (name, item) in cand.component.component_type().imports(engine) {
+        if name.starts_with("wasi:") {
+            continue;
+        }
+        if let Some(rest) = name.strip_prefix(HOST_PACKAGE) {
+            check_host_import(engine, spec, name, rest, &item.ty)?;
+            continue;
+        }
+        // Another plugin's interface.
+        let exporter = loaded
+            .values()
+            .find(|p| exported_interfaces(engine, &p.component).iter().any(|e| e == name))
+            .cloned();
+        let Some(exporter) = exporter else {
+            let known = specs.iter().any(|s| s.name != spec.name);
+            bail!(
+                "plugin {} imports {name}, which no enabled plugin exports{}",
+                spec.name,
+                if known { " (is the exporting plugin enabled and loaded?)" } else { "" }
+            );
+        };
+        let grant = Grant::Call(exporter.name().clone());
+        if !spec.has(&grant) {
+            bail!(
+                "plugin {p} imports {name} from plugin {e} but is not granted \"{grant}\": add \"{grant}\" to grants under [plugins.{p}] (config line {line})",
+                p = spec.name,
+                e = exporter.name(),
+                line = spec.line
+            );
+        }
+        let ComponentItem::ComponentInstance(ty) = item.ty else {
+            bail!("plugin {} imports {name} as something other than an interface", spec.name);
+        };
+        super::link::forward_interface(&mut linker, engine, name, &ty, &exporter)?;
+        for d in exporter.deps.iter().chain(std::iter::once(&exporter)) {
+            if !deps.iter().any(|x| x.name() == d.name()) {
+                deps.push(d.clone());
+            }
+        }
+    }
+    let pre = linker
+        .instantiate_pre(&cand.component)
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("plugin {} cannot be linked", spec.name))?;
+    let pre = PluginPre::new(pre).map_err(anyhow::Error::from).with_context(|| {
+        format!("plugin {} does not export wharf:bot/handler@0.1.0 (build it with wharf-sdk's export_plugin!)", spec.name)
+    })?;
+    let settings_json = serde_json::Value::Object(spec.settings.clone()).to_string();
+    let provisional = Arc::new(PluginCtx { spec: spec.clone(), callback_prefix: None, settings_json: settings_json.clone() });
+    let budget = Duration::from_millis(spec.timeout_ms.max(1_000));
+    let manifest = sandbox::describe(engine, host, &provisional, &pre, &deps, Instant::now() + budget)
+        .await
+        .with_context(|| format!("plugin {}: describe() failed", spec.name))?;
+    check_manifest(spec, &manifest)?;
+    let ctx = Arc::new(PluginCtx { spec: spec.clone(), callback_prefix: manifest.callback_prefix.clone(), settings_json });
+    Ok(LoadedPlugin { ctx, manifest, component: cand.component, hash: cand.hash, pre, deps })
+}
+
+fn check_host_import(engine: &Engine, spec: &PluginSpec, full: &str, rest: &str, item: &ComponentItem) -> anyhow::Result<()> {
+    let (iface, version) = rest.split_once('@').unwrap_or((rest, ""));
+    if !version.starts_with(HOST_VERSION_PREFIX) {
+        bail!(
+            "plugin {} imports {full}, but this host provides wharf:bot@0.1.x; rebuild the plugin with a matching wharf-sdk",
+            spec.name
+        );
+    }
+    let needs = |grant: Grant, func: &str| -> anyhow::Result<()> {
+        if spec.has(&grant) {
+            return Ok(());
+        }
+        Err(anyhow!(
+            "plugin {p} imports {full} (function {func}) but is not granted \"{grant}\": add \"{grant}\" to grants under [plugins.{p}] (config line {line})",
+            p = spec.name,
+            line = spec.line
+        ))
+    };
+    let funcs: Vec<String> = match item {
+        ComponentItem::ComponentInstance(ty) => ty
+            .exports(engine)
+            .filter(|(_, e)| matches!(e.ty, ComponentItem::ComponentFunc(_)))
+            .map(|(n, _)| n.to_owned())
+            .collect(),
+        _ => Vec::new(),
+    };
+    for f in &funcs {
+        match iface {
+            "kv" => needs(Grant::Kv, f)?,
+            "events" => needs(Grant::Events, f)?,
+            "scheduler" => needs(Grant::Scheduler, f)?,
+            "telegram" if f == "get-chat-member" => needs(Grant::TelegramMembers, f)?,
+            "telegram" => needs(Grant::TelegramSend, f)?,
+            "http" if spec.http.is_empty() => bail!(
+                "plugin {p} imports {full} but no HTTP host is granted: add http = [\"api.example.com\"] under [plugins.{p}] (config line {line})",
+                p = spec.name,
+                line = spec.line
+            ),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn check_manifest(spec: &PluginSpec, m: &Manifest) -> anyhow::Result<()> {
+    let p = &spec.name;
+    let fail = |what: String| anyhow!("plugin {p}: manifest {what}");
+    if m.name.is_empty() || m.name.len() > 64 {
+        return Err(fail(format!("name must be 1-64 bytes, got {}", m.name.len())));
+    }
+    if m.version.is_empty() || m.version.len() > 32 {
+        return Err(fail(format!("version must be 1-32 bytes, got {}", m.version.len())));
+    }
+    if m.commands.len() > 100 || m.topics.len() > 64 || m.settings.len() > 100 {
+        return Err(fail("declares too many commands (100), topics (64) or settings (100)".into()));
+    }
+    for c in &m.commands {
+        name_like("command", &c.name, 32, &[]).map_err(fail)?;
+        let n = c.description.chars().count();
+        if n == 0 || n > 256 {
+            return Err(fail(format!("description of /{} must be 1-256 characters", c.name)));
+        }
+    }
+    if let Some(prefix) = &m.callback_prefix {
+        name_like("callback prefix", prefix, 16, &['-']).map_err(fail)?;
+    }
+    for t in &m.topics {
+        name_like("topic", t, 64, &['.', '-']).map_err(fail)?;
+    }
+    for s in &m.settings {
+        if s.name.is_empty() || s.name.len() > 64 || s.description.len() > 1024 {
+            return Err(fail("has a setting with an empty or overlong name or description".into()));
+        }
+        if s.required && !spec.settings.contains_key(&s.name) {
+            bail!(
+                "plugin {p} requires the setting {:?} ({}): add it under [plugins.{p}.settings] (config line {})",
+                s.name,
+                s.description,
+                spec.line
+            );
+        }
+    }
+    Ok(())
+}

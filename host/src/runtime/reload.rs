@@ -1,0 +1,116 @@
+//! Hot reload. A reload compiles changed modules, checks them like a first load and
+//! swaps the whole plugin set atomically: turns in flight keep the set they started
+//! with; the next turn sees the new one. A module that fails any check is rejected and
+//! its previous version keeps serving. Each plugin gets `installed` / `upgraded`
+//! exactly once per version, committed together with the version record.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use super::{Shared, plugin};
+use crate::caps::bindings::wharf::bot::types::{Event, Lifecycle};
+use crate::storage::{NewInbox, TurnCommit};
+
+/// What a reload did.
+#[derive(Debug, Default, Clone)]
+pub struct ReloadReport {
+    /// Plugins now running a different module than before.
+    pub swapped: Vec<String>,
+    /// Plugins whose new module was rejected (the old one keeps serving), with why.
+    pub rejected: Vec<(String, String)>,
+}
+
+pub(crate) async fn reload(shared: &Arc<Shared>) -> anyhow::Result<ReloadReport> {
+    let _one_at_a_time = shared.reload_lock.lock().await;
+    let prev = shared.current_set();
+    let (set, errors) =
+        plugin::build(&shared.engine, &shared.host, &shared.base_linker, &shared.specs, &shared.cache_dir, Some(&prev))
+            .await;
+    let mut report = ReloadReport::default();
+    for p in &set.plugins {
+        if prev.get(p.name().as_str()).is_none_or(|old| old.hash != p.hash) {
+            report.swapped.push(p.name().to_string());
+            shared.breaker.reset(p.name());
+        }
+    }
+    for e in errors {
+        tracing::error!(target: "wharf.reload", plugin = %e.plugin, error = %e.message, "module rejected; the previous version keeps serving");
+        shared.metrics.incr("reload.rejected");
+        report.rejected.push((e.plugin.to_string(), e.message));
+    }
+    *shared.set.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(set);
+    record_versions(shared).await?;
+    if !report.swapped.is_empty() {
+        tracing::info!(target: "wharf.reload", swapped = ?report.swapped, "plugins reloaded");
+        shared.metrics.incr("reload.swapped");
+    }
+    Ok(report)
+}
+
+/// Queue `installed` / `upgraded` for every plugin whose version differs from the
+/// recorded one, atomically with recording the new version.
+pub(crate) async fn record_versions(shared: &Shared) -> anyhow::Result<()> {
+    let set = shared.current_set();
+    let storage = &shared.host.storage;
+    for p in &set.plugins {
+        let version = &p.manifest.version;
+        let event = match storage.plugin_version(p.name().as_str()).await? {
+            None => Lifecycle::Installed,
+            Some(old) if old != *version => Lifecycle::Upgraded(old),
+            Some(_) => continue,
+        };
+        let commit = TurnCommit {
+            versions: vec![(p.name().to_string(), version.clone())],
+            inbox: vec![NewInbox {
+                lane: 0,
+                target: Some(p.name().to_string()),
+                payload: serde_json::to_string(&Event::Lifecycle(event))?,
+                dedupe: Some(format!("lifecycle:{}:{version}", p.name())),
+            }],
+            now_ms: shared.host.clock.now_ms(),
+            ..TurnCommit::default()
+        };
+        storage.commit(commit).await?;
+    }
+    shared.wake.notify_one();
+    Ok(())
+}
+
+/// Poll plugin files; reload when one changed and stayed unchanged for one more poll
+/// (so a file being written is not loaded half-way).
+pub(crate) async fn watch(shared: Arc<Shared>) {
+    let stamp = |path: &std::path::Path| -> Option<(SystemTime, u64)> {
+        let m = std::fs::metadata(path).ok()?;
+        Some((m.modified().ok()?, m.len()))
+    };
+    let mut seen: HashMap<std::path::PathBuf, Option<(SystemTime, u64)>> =
+        shared.specs.iter().map(|s| (s.path.clone(), stamp(&s.path))).collect();
+    let mut pending: HashMap<std::path::PathBuf, Option<(SystemTime, u64)>> = HashMap::new();
+    loop {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        if shared.is_shutting_down() {
+            return;
+        }
+        let mut ready = false;
+        for spec in &shared.specs {
+            let now = stamp(&spec.path);
+            if seen.get(&spec.path) == Some(&now) {
+                pending.remove(&spec.path);
+                continue;
+            }
+            if pending.get(&spec.path) == Some(&now) {
+                seen.insert(spec.path.clone(), now);
+                pending.remove(&spec.path);
+                ready = true;
+            } else {
+                pending.insert(spec.path.clone(), now);
+            }
+        }
+        if ready {
+            if let Err(e) = reload(&shared).await {
+                tracing::error!(target: "wharf.reload", error = %format!("{e:#}"), "reload failed");
+            }
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! One plugin call in its own fresh store: instantiate from the cached `InstancePre`
+//! (plus any exporting plugins it calls), run under the epoch deadline and memory cap,
+//! and classify how it ended. Effects are kept only when the call succeeds.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use wasmtime::component::Instance;
+use wasmtime::{Engine, Store, Trap, UpdateDeadline};
+
+use super::plugin::LoadedPlugin;
+use crate::caps::bindings::exports::wharf::bot::handler::{Error as HandlerError, Manifest};
+use crate::caps::bindings::wharf::bot::types::{Context, Event, Flow};
+use crate::caps::bindings::{Plugin, PluginPre};
+use crate::caps::{HostServices, PluginCtx, PluginState, TurnState};
+
+/// How one plugin call ended.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    /// Returned normally.
+    Done(Flow),
+    /// Returned an error: its effects are discarded; not a malfunction.
+    Refused(String),
+    /// Trapped, timed out or ran out of memory: effects discarded, counts as a failure.
+    Failed(String),
+    /// The host could not serve it (storage down, pool exhausted): retry the turn.
+    HostFault(String),
+}
+
+fn new_store(engine: &Engine, state: PluginState) -> Store<PluginState> {
+    let mut store = Store::new(engine, state);
+    store.limiter(|s| &mut s.limiter);
+    store.epoch_deadline_callback(|ctx| {
+        if Instant::now() >= ctx.data().deadline {
+            Ok(UpdateDeadline::Interrupt)
+        } else {
+            Ok(UpdateDeadline::Yield(1))
+        }
+    });
+    store.set_epoch_deadline(1);
+    store
+}
+
+/// Instantiate exporting plugins `deps`, then the plugin itself.
+async fn instantiate(
+    store: &mut Store<PluginState>,
+    pre: &PluginPre<PluginState>,
+    deps: &[Arc<LoadedPlugin>],
+) -> wasmtime::Result<Plugin> {
+    for dep in deps {
+        store.data_mut().enter(dep.ctx.clone());
+        let inst: wasmtime::Result<Instance> = dep.pre.instance_pre().instantiate_async(&mut *store).await;
+        store.data_mut().leave();
+        let inst = inst?;
+        store.data_mut().linked.push((dep.name().clone(), inst));
+    }
+    pre.instantiate_async(&mut *store).await
+}
+
+/// Call `describe()` with every capability denied.
+pub(crate) async fn describe(
+    engine: &Engine,
+    host: &Arc<HostServices>,
+    ctx: &Arc<PluginCtx>,
+    pre: &PluginPre<PluginState>,
+    deps: &[Arc<LoadedPlugin>],
+    deadline: Instant,
+) -> anyhow::Result<Manifest> {
+    let mut state = PluginState::new(host.clone(), ctx.clone(), TurnState::new(None, 0, host.clock.now_ms()), deadline);
+    state.describing = true;
+    let mut store = new_store(engine, state);
+    let result = async {
+        let plugin = instantiate(&mut store, pre, deps).await?;
+        plugin.wharf_bot_handler().call_describe(&mut store).await
+    }
+    .await;
+    let state = store.into_data();
+    result.map_err(|e| anyhow::anyhow!("{}", describe_failure(&state, &e, ctx)))
+}
+
+/// Run `handle(event, ctx)`; the turn state goes in and comes back out.
+pub(crate) async fn handle(
+    engine: &Engine,
+    host: &Arc<HostServices>,
+    plugin: &LoadedPlugin,
+    turn: TurnState,
+    event: &Event,
+    ctx: &Context,
+) -> (TurnState, Outcome) {
+    let deadline = Instant::now() + Duration::from_millis(plugin.ctx.spec.timeout_ms);
+    let mut store = new_store(engine, PluginState::new(host.clone(), plugin.ctx.clone(), turn, deadline));
+    let result = async {
+        let bindings = instantiate(&mut store, &plugin.pre, &plugin.deps).await?;
+        bindings.wharf_bot_handler().call_handle(&mut store, event, ctx).await
+    }
+    .await;
+    let mut state = store.into_data();
+    if state.dropped_log_lines > 0 {
+        tracing::warn!(target: "wharf.plugin", plugin = %plugin.name(), dropped = state.dropped_log_lines, "log quota exceeded");
+    }
+    let call = std::mem::take(&mut state.call);
+    let outcome = match result {
+        _ if state.host_fault.is_some() => Outcome::HostFault(state.host_fault.take().unwrap_or_default()),
+        Ok(Ok(flow)) => Outcome::Done(flow),
+        Ok(Err(e)) => Outcome::Refused(match e {
+            HandlerError::InvalidInput(m) => format!("invalid input: {m}"),
+            HandlerError::AccessDenied(m) => format!("access denied: {m}"),
+            HandlerError::Other(m) => m,
+        }),
+        Err(e) if e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>().is_some() => {
+            Outcome::HostFault(format!("instance pool exhausted: {e}"))
+        }
+        Err(e) => Outcome::Failed(describe_failure(&state, &e, &plugin.ctx)),
+    };
+    let mut turn = state.turn;
+    if matches!(outcome, Outcome::Done(_)) {
+        turn.absorb(call);
+    }
+    (turn, outcome)
+}
+
+/// A one-line reason for a trap: timeout, memory cap, or the trap with the guest's
+/// panic message (from its stderr) when there is one.
+fn describe_failure(state: &PluginState, e: &wasmtime::Error, ctx: &PluginCtx) -> String {
+    if e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
+        return format!("timed out after {} ms", ctx.spec.timeout_ms);
+    }
+    if let Some(cap) = state.limiter.denied {
+        return format!("exceeded its memory cap of {} MiB", cap >> 20);
+    }
+    let stderr = state.stderr_tail();
+    let trap = e.downcast_ref::<Trap>().map_or_else(|| format!("{e:#}"), ToString::to_string);
+    if stderr.is_empty() { format!("trapped: {trap}") } else { format!("trapped: {trap}: {stderr}") }
+}

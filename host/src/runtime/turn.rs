@@ -1,0 +1,198 @@
+//! One turn: route an inbox event to plugins in order, collect their effects, commit
+//! them atomically, and re-run the whole turn if the commit finds a conflict.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::Rng;
+use tracing::Instrument;
+
+use super::Shared;
+use super::plugin::{LoadedPlugin, PluginSet};
+use super::sandbox::{self, Outcome};
+use crate::caps::TurnState;
+use crate::caps::bindings::wharf::bot::types::{Context, Event, Flow};
+use crate::storage::{CommitOutcome, InboxRow, NewOutbox, TurnCommit};
+
+/// The plugins an event goes to, in order, each with the event as it should see it.
+pub(crate) fn route(set: &PluginSet, event: &Event, target: Option<&str>) -> Vec<(Arc<LoadedPlugin>, Event)> {
+    if let Event::Callback(cb) = event {
+        let Some((prefix, data)) = cb.data.split_once(':') else { return Vec::new() };
+        return set
+            .plugins
+            .iter()
+            .filter(|p| p.ctx.callback_prefix.as_deref() == Some(prefix))
+            .filter(|p| target.is_none_or(|t| p.name().as_str() == t))
+            .map(|p| {
+                let mut cb = cb.clone();
+                cb.data = data.to_owned();
+                (p.clone(), Event::Callback(cb))
+            })
+            .collect();
+    }
+    set.plugins
+        .iter()
+        .filter(|p| match (target, event) {
+            (Some(t), _) => p.name().as_str() == t,
+            (None, Event::Custom(c)) => p.manifest.topics.iter().any(|t| *t == c.topic),
+            (None, Event::Timer(_) | Event::Lifecycle(_)) => false,
+            (None, _) => true,
+        })
+        .map(|p| (p.clone(), event.clone()))
+        .collect()
+}
+
+fn context(shared: &Shared, event: &Event, row: &InboxRow, now_ms: i64) -> Context {
+    let user = match event {
+        Event::Message(m) => m.sender.as_ref(),
+        Event::Callback(c) => Some(&c.sender),
+        Event::Member(m) => Some(&m.user),
+        _ => None,
+    };
+    Context {
+        chat_id: (row.lane != 0).then_some(row.lane),
+        user_id: user.map(|u| u.id),
+        is_admin: user.is_some_and(|u| shared.admins.contains(&u.id)),
+        language: user.and_then(|u| u.language_code.clone()),
+        now_ms,
+        turn_id: row.id,
+    }
+}
+
+/// Handle one inbox row until it is committed (or was already handled), or the runtime
+/// shuts down.
+pub(crate) async fn run(shared: &Shared, row: &InboxRow) {
+    let span = tracing::info_span!("wharf.turn", lane = row.lane, inbox_id = row.id);
+    run_inner(shared, row).instrument(span).await;
+}
+
+async fn run_inner(shared: &Shared, row: &InboxRow) {
+    let event: Event = match serde_json::from_str(&row.payload) {
+        Ok(e) => e,
+        Err(e) => {
+            tracing::error!(target: "wharf.turn", inbox_id = row.id, error = %e, "malformed inbox entry skipped");
+            shared.metrics.incr("inbox.malformed");
+            if let Err(e) = shared.host.storage.drop_inbox(row.id).await {
+                tracing::error!(target: "wharf.turn", inbox_id = row.id, error = %e, "cannot drop malformed entry");
+            }
+            return;
+        }
+    };
+    let mut attempt: u32 = 0;
+    loop {
+        attempt += 1;
+        let set = shared.current_set();
+        let now_ms = shared.host.clock.now_ms();
+        let ctx = context(shared, &event, row, now_ms);
+        let mut turn = TurnState::new(Some(row.id), row.lane, now_ms);
+        let mut results: Vec<(Arc<LoadedPlugin>, bool)> = Vec::new();
+        let mut fault = None;
+        for (plugin, ev) in route(&set, &event, row.target.as_deref()) {
+            if shared.breaker.is_open(plugin.name()) {
+                continue;
+            }
+            let (t, outcome) = sandbox::handle(&shared.engine, &shared.host, &plugin, turn, &ev, &ctx).await;
+            turn = t;
+            match outcome {
+                Outcome::Done(flow) => {
+                    results.push((plugin, true));
+                    if flow == Flow::Stop {
+                        break;
+                    }
+                }
+                Outcome::Refused(reason) => {
+                    tracing::info!(target: "wharf.turn", plugin = %plugin.name(), %reason, "plugin refused the event");
+                    shared.metrics.incr(&format!("plugin.refused.{}", plugin.name()));
+                }
+                Outcome::Failed(reason) => {
+                    tracing::warn!(target: "wharf.turn", plugin = %plugin.name(), %reason, "plugin failed; its effects are discarded");
+                    shared.metrics.incr(&format!("plugin.failures.{}", plugin.name()));
+                    results.push((plugin, false));
+                }
+                Outcome::HostFault(reason) => {
+                    fault = Some(reason);
+                    break;
+                }
+            }
+        }
+        if let Some(reason) = fault {
+            tracing::warn!(target: "wharf.turn", %reason, attempt, "host fault; turn will be retried");
+            shared.metrics.incr("turns.host_faults");
+            backoff(attempt).await;
+            continue;
+        }
+        let emitted = !turn.applied.inbox.is_empty();
+        let timers = !turn.applied.timers.is_empty();
+        match shared.host.storage.commit(turn.into_commit()).await {
+            Ok(CommitOutcome::Committed) => {
+                shared.metrics.incr("turns.committed");
+                if emitted {
+                    shared.wake.notify_one();
+                }
+                if timers {
+                    shared.timers_changed.notify_one();
+                }
+                after_commit(shared, &results).await;
+                return;
+            }
+            Ok(CommitOutcome::AlreadyHandled) => {
+                shared.metrics.incr("turns.already_handled");
+                return;
+            }
+            Ok(CommitOutcome::Conflict) => {
+                shared.metrics.incr("turns.conflicts");
+                if attempt > 3 {
+                    backoff(attempt - 3).await;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(target: "wharf.turn", error = %e, attempt, "commit failed; turn will be retried");
+                shared.metrics.incr("turns.commit_errors");
+                backoff(attempt).await;
+            }
+        }
+        if shared.is_shutting_down() {
+            return;
+        }
+    }
+}
+
+/// Update the circuit breaker with the committed turn's results; tell admins when a
+/// plugin gets disabled.
+async fn after_commit(shared: &Shared, results: &[(Arc<LoadedPlugin>, bool)]) {
+    for (plugin, ok) in results {
+        if *ok {
+            shared.breaker.success(plugin.name());
+            continue;
+        }
+        if !shared.breaker.failure(plugin.name()) {
+            continue;
+        }
+        tracing::error!(target: "wharf.turn", plugin = %plugin.name(), "plugin disabled by the circuit breaker");
+        shared.metrics.incr(&format!("plugin.disabled.{}", plugin.name()));
+        let text = format!(
+            "⚠️ Plugin {} was disabled after {} consecutive failures. Fix it and reload it to enable it again.",
+            plugin.name(),
+            shared.max_failures
+        );
+        let outbox = shared
+            .admins
+            .iter()
+            .map(|admin| NewOutbox {
+                chat_id: *admin,
+                plugin: "wharf".into(),
+                payload: serde_json::json!({"method": "sendMessage", "params": {"chat_id": admin, "text": text}}).to_string(),
+            })
+            .collect();
+        let commit = TurnCommit { outbox, now_ms: shared.host.clock.now_ms(), ..TurnCommit::default() };
+        if let Err(e) = shared.host.storage.commit(commit).await {
+            tracing::error!(target: "wharf.turn", error = %e, "cannot queue the admin notice");
+        }
+    }
+}
+
+async fn backoff(attempt: u32) {
+    let base = 5u64.saturating_mul(1 << attempt.min(8)).min(2_000);
+    let jitter = rand::rng().random_range(0..=base / 2);
+    tokio::time::sleep(Duration::from_millis(base + jitter)).await;
+}

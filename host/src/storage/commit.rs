@@ -1,0 +1,318 @@
+//! The commit path: what a turn hands to storage, and the group-commit task that
+//! validates read sets and applies writes in one transaction per batch.
+
+use std::sync::Weak;
+
+use sqlx::{AnyConnection, Executor, Row};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Backend, Inner, StorageError, queries};
+
+/// A KV key the turn read, with the version it saw (0 = absent).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyRead {
+    /// Namespace (plugin name).
+    pub ns: String,
+    /// Key.
+    pub key: String,
+    /// Version seen; 0 when the key was absent.
+    pub version: i64,
+}
+
+/// A prefix listing the turn made from the database, with the keys it saw.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RangeRead {
+    /// Namespace.
+    pub ns: String,
+    /// Key prefix.
+    pub prefix: String,
+    /// Exclusive lower bound (the cursor), if any.
+    pub after: Option<String>,
+    /// Row limit of the query.
+    pub limit: i64,
+    /// Keys the query returned.
+    pub seen: Vec<String>,
+}
+
+/// A queued Telegram call.
+#[derive(Clone, Debug)]
+pub struct NewOutbox {
+    /// Target chat.
+    pub chat_id: i64,
+    /// Plugin that queued it (or `wharf` for the host).
+    pub plugin: String,
+    /// The call, as JSON.
+    pub payload: String,
+}
+
+/// A new inbox entry (an emitted event, a lifecycle event, an update).
+#[derive(Clone, Debug)]
+pub struct NewInbox {
+    /// Ordering lane (chat id; 0 for events without a chat).
+    pub lane: i64,
+    /// Only this plugin receives it; `None` routes by event kind.
+    pub target: Option<String>,
+    /// The event, as JSON.
+    pub payload: String,
+    /// Skip the insert if an entry with this key was ever inserted and is still queued.
+    pub dedupe: Option<String>,
+}
+
+/// A change to a plugin's timers.
+#[derive(Clone, Debug)]
+pub enum TimerOp {
+    /// Create or replace a timer.
+    Set {
+        /// Owner.
+        plugin: String,
+        /// Name, unique per plugin.
+        name: String,
+        /// Lane its event runs in.
+        lane: i64,
+        /// When it is due (Unix ms).
+        due_ms: i64,
+        /// Repeat interval, for jobs.
+        interval_ms: Option<i64>,
+        /// Payload handed back when it fires.
+        payload: Vec<u8>,
+    },
+    /// Remove a timer.
+    Cancel {
+        /// Owner.
+        plugin: String,
+        /// Name.
+        name: String,
+    },
+}
+
+/// A business event for the event log (secrets already masked).
+#[derive(Clone, Debug)]
+pub struct NewLogEvent {
+    /// Emitting plugin.
+    pub plugin: String,
+    /// Event kind.
+    pub kind: String,
+    /// User concerned.
+    pub user_id: Option<i64>,
+    /// Fields as a JSON object.
+    pub fields: String,
+}
+
+/// Everything one turn wants to commit.
+#[derive(Clone, Debug, Default)]
+pub struct TurnCommit {
+    /// The inbox entry the turn handled; it is removed by the commit.
+    pub inbox_id: Option<i64>,
+    /// Keys read (validated).
+    pub reads: Vec<KeyRead>,
+    /// Prefix listings made (validated).
+    pub ranges: Vec<RangeRead>,
+    /// KV writes; `None` deletes.
+    pub writes: Vec<(String, String, Option<Vec<u8>>)>,
+    /// Telegram calls.
+    pub outbox: Vec<NewOutbox>,
+    /// Emitted events.
+    pub inbox: Vec<NewInbox>,
+    /// Timer changes.
+    pub timers: Vec<TimerOp>,
+    /// Business events.
+    pub log: Vec<NewLogEvent>,
+    /// Plugin versions to record.
+    pub versions: Vec<(String, String)>,
+    /// Commit time (host clock).
+    pub now_ms: i64,
+}
+
+/// How a commit ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommitOutcome {
+    /// Applied.
+    Committed,
+    /// Something the turn read changed; nothing was applied. Run the turn again.
+    Conflict,
+    /// The inbox entry was already handled (by another worker); nothing was applied.
+    AlreadyHandled,
+}
+
+pub(super) struct Pending {
+    pub turn: TurnCommit,
+    pub reply: oneshot::Sender<Result<CommitOutcome, StorageError>>,
+}
+
+pub(super) async fn run_committer(inner: Weak<Inner>, mut rx: mpsc::Receiver<Pending>) {
+    let mut batch = Vec::with_capacity(256);
+    while rx.recv_many(&mut batch, 256).await > 0 {
+        let Some(inner) = inner.upgrade() else { return };
+        let mut conn = inner.writer.lock().await;
+        let turns: Vec<&TurnCommit> = batch.iter().map(|p| &p.turn).collect();
+        let result = commit_batch(&mut conn, inner.backend, &turns).await;
+        drop(conn);
+        match result {
+            Ok(outcomes) => {
+                for (p, outcome) in batch.drain(..).zip(outcomes) {
+                    let _ = p.reply.send(Ok(outcome));
+                }
+            }
+            Err(e) => {
+                tracing::warn!(target: "wharf.storage", error = %e, turns = batch.len(), "group commit failed; turns will re-run");
+                let msg = e.to_string();
+                for p in batch.drain(..) {
+                    let _ = p.reply.send(Err(StorageError::Db(sqlx::Error::Protocol(msg.clone()))));
+                }
+            }
+        }
+    }
+}
+
+/// Run `f` inside a write transaction on the writer connection.
+pub(super) async fn begin(conn: &mut AnyConnection, backend: Backend) -> Result<(), sqlx::Error> {
+    let sql = match backend {
+        Backend::Sqlite => "BEGIN IMMEDIATE",
+        Backend::Postgres => "BEGIN",
+    };
+    conn.execute(sql).await.map(|_| ())
+}
+
+pub(super) async fn finish<T>(conn: &mut AnyConnection, result: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
+    match result {
+        Ok(v) => {
+            conn.execute("COMMIT").await?;
+            Ok(v)
+        }
+        Err(e) => {
+            let _ = conn.execute("ROLLBACK").await;
+            Err(e)
+        }
+    }
+}
+
+async fn commit_batch(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    turns: &[&TurnCommit],
+) -> Result<Vec<CommitOutcome>, sqlx::Error> {
+    begin(conn, backend).await?;
+    let result = apply_batch(conn, turns).await;
+    finish(conn, result).await
+}
+
+async fn apply_batch(conn: &mut AnyConnection, turns: &[&TurnCommit]) -> Result<Vec<CommitOutcome>, sqlx::Error> {
+    let version: i64 = sqlx::query("UPDATE commit_seq SET n = n + 1 WHERE id = 1 RETURNING n")
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
+    let mut outcomes = Vec::with_capacity(turns.len());
+    for turn in turns {
+        let outcome = validate(conn, turn).await?;
+        if outcome == CommitOutcome::Committed {
+            apply(conn, turn, version).await?;
+        }
+        outcomes.push(outcome);
+    }
+    Ok(outcomes)
+}
+
+async fn validate(conn: &mut AnyConnection, turn: &TurnCommit) -> Result<CommitOutcome, sqlx::Error> {
+    if let Some(id) = turn.inbox_id {
+        let present = sqlx::query("SELECT 1 FROM inbox WHERE id = $1").bind(id).fetch_optional(&mut *conn).await?;
+        if present.is_none() {
+            return Ok(CommitOutcome::AlreadyHandled);
+        }
+    }
+    for read in &turn.reads {
+        if queries::kv_version(&mut *conn, &read.ns, &read.key).await? != read.version {
+            return Ok(CommitOutcome::Conflict);
+        }
+    }
+    for range in &turn.ranges {
+        let now = queries::kv_range(&mut *conn, &range.ns, &range.prefix, range.after.as_deref(), range.limit).await?;
+        if now != range.seen {
+            return Ok(CommitOutcome::Conflict);
+        }
+    }
+    Ok(CommitOutcome::Committed)
+}
+
+async fn apply(conn: &mut AnyConnection, turn: &TurnCommit, version: i64) -> Result<(), sqlx::Error> {
+    for (ns, key, value) in &turn.writes {
+        match value {
+            Some(v) => {
+                sqlx::query(
+                    "INSERT INTO kv (ns, key, value, version) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, version = excluded.version",
+                )
+                .bind(ns)
+                .bind(key)
+                .bind(v.as_slice())
+                .bind(version)
+                .execute(&mut *conn)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM kv WHERE ns = $1 AND key = $2").bind(ns).bind(key).execute(&mut *conn).await?;
+            }
+        }
+    }
+    if let Some(id) = turn.inbox_id {
+        sqlx::query("DELETE FROM inbox WHERE id = $1").bind(id).execute(&mut *conn).await?;
+    }
+    for o in &turn.outbox {
+        sqlx::query("INSERT INTO outbox (chat_id, plugin, payload, created_ms) VALUES ($1, $2, $3, $4)")
+            .bind(o.chat_id)
+            .bind(&o.plugin)
+            .bind(&o.payload)
+            .bind(turn.now_ms)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for e in &turn.inbox {
+        queries::insert_inbox(&mut *conn, e, turn.now_ms).await?;
+    }
+    for t in &turn.timers {
+        match t {
+            TimerOp::Set { plugin, name, lane, due_ms, interval_ms, payload } => {
+                sqlx::query(
+                    "INSERT INTO timers (plugin, name, lane, due_ms, interval_ms, payload) VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (plugin, name) DO UPDATE SET lane = excluded.lane, due_ms = excluded.due_ms, \
+                     interval_ms = excluded.interval_ms, payload = excluded.payload",
+                )
+                .bind(plugin)
+                .bind(name)
+                .bind(lane)
+                .bind(due_ms)
+                .bind(interval_ms)
+                .bind(payload.as_slice())
+                .execute(&mut *conn)
+                .await?;
+            }
+            TimerOp::Cancel { plugin, name } => {
+                sqlx::query("DELETE FROM timers WHERE plugin = $1 AND name = $2")
+                    .bind(plugin)
+                    .bind(name)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+        }
+    }
+    for l in &turn.log {
+        sqlx::query("INSERT INTO event_log (at_ms, plugin, kind, user_id, fields) VALUES ($1, $2, $3, $4, $5)")
+            .bind(turn.now_ms)
+            .bind(&l.plugin)
+            .bind(&l.kind)
+            .bind(l.user_id)
+            .bind(&l.fields)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for (plugin, ver) in &turn.versions {
+        sqlx::query(
+            "INSERT INTO plugin_versions (plugin, version) VALUES ($1, $2) \
+             ON CONFLICT (plugin) DO UPDATE SET version = excluded.version",
+        )
+        .bind(plugin)
+        .bind(ver)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,139 @@
+//! Durable state behind one API for SQLite (embedded default) and PostgreSQL.
+//!
+//! Reads go through a small pool. All writes go through one writer connection, so on
+//! SQLite there is exactly one writer and on both backends a batch of turns commits in
+//! one transaction ("group commit"): each turn's read set is validated first and the turn
+//! is applied only if nothing it read changed (optimistic concurrency). No lock is held
+//! while plugin code runs; the write transaction only spans validation and the writes.
+
+mod commit;
+mod queries;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
+
+use tokio::sync::{Mutex, mpsc};
+
+pub use commit::{CommitOutcome, KeyRead, NewInbox, NewLogEvent, NewOutbox, RangeRead, TimerOp, TurnCommit};
+pub use queries::{EventLogRow, InboxRow, OutboxRow, TimerRow};
+
+/// A storage failure (I/O, SQL, migration). Never the plugin's fault.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// The database returned an error.
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    /// Schema migration failed.
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The committer task stopped (the runtime is shutting down).
+    #[error("storage is shut down")]
+    Closed,
+}
+
+/// Which database is behind the URL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite in WAL mode.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// Handle to the database; cheap to clone.
+#[derive(Clone)]
+pub struct Storage {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    backend: Backend,
+    pool: AnyPool,
+    writer: Mutex<AnyConnection>,
+    commits: mpsc::Sender<commit::Pending>,
+}
+
+impl std::fmt::Debug for Storage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Storage").field("backend", &self.inner.backend).finish_non_exhaustive()
+    }
+}
+
+impl Storage {
+    /// Connect, create the database file if needed, and run migrations.
+    ///
+    /// `sqlite:PATH` or `postgres://…`; for PostgreSQL an optional `schema` isolates the
+    /// tables (used by tests to share one server).
+    pub async fn open(url: &str, schema: Option<&str>) -> Result<Self, StorageError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") { Backend::Sqlite } else { Backend::Postgres };
+        let url = match backend {
+            Backend::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
+            _ => url.to_owned(),
+        };
+        if let (Backend::Sqlite, Some(path)) = (backend, url.strip_prefix("sqlite:")) {
+            let path = path.split('?').next().unwrap_or_default();
+            if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| sqlx::Error::Io(e))?;
+            }
+        }
+        let opts = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
+        let setup = setup_sql(backend, schema);
+        let mut writer = AnyConnection::connect_with(&opts).await?;
+        if let (Backend::Postgres, Some(schema)) = (backend, schema) {
+            writer.execute(format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"").as_str()).await?;
+        }
+        writer.execute(setup.as_str()).await?;
+        match backend {
+            Backend::Sqlite => sqlx::migrate!("../migrations/sqlite").run(&mut writer).await?,
+            Backend::Postgres => sqlx::migrate!("../migrations/postgres").run(&mut writer).await?,
+        }
+        let pool = AnyPoolOptions::new()
+            .max_connections(8)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _| {
+                let setup = setup.clone();
+                Box::pin(async move {
+                    conn.execute(setup.as_str()).await?;
+                    Ok(())
+                })
+            })
+            .connect_with(opts)
+            .await?;
+        let (tx, rx) = mpsc::channel(1024);
+        let storage = Self { inner: Arc::new(Inner { backend, pool, writer: Mutex::new(writer), commits: tx }) };
+        tokio::spawn(commit::run_committer(Arc::downgrade(&storage.inner), rx));
+        Ok(storage)
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.inner.backend
+    }
+
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.inner.pool
+    }
+
+    /// Commit one turn, batched with whatever other turns are ready.
+    pub async fn commit(&self, turn: TurnCommit) -> Result<CommitOutcome, StorageError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.inner.commits.send(commit::Pending { turn, reply: tx }).await.map_err(|_| StorageError::Closed)?;
+        rx.await.map_err(|_| StorageError::Closed)?
+    }
+}
+
+fn setup_sql(backend: Backend, schema: Option<&str>) -> String {
+    match backend {
+        Backend::Sqlite => "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000;".into(),
+        Backend::Postgres => match schema {
+            Some(s) => format!("SET search_path TO \"{s}\""),
+            None => "SELECT 1".into(),
+        },
+    }
+}

@@ -1,0 +1,108 @@
+//! One error type for the SDK helpers, convertible into the handler's error with `?`.
+
+use std::fmt;
+
+use crate::HandlerError;
+use crate::bindings::wharf::bot::{events, http, kv, scheduler, telegram};
+
+/// An error from an SDK helper or a host capability.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// The host refused: the plugin lacks a grant.
+    AccessDenied(String),
+    /// Something passed to the host or read back was invalid.
+    InvalidInput(String),
+    /// Anything else.
+    Other(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::AccessDenied(m) => write!(f, "access denied: {m}"),
+            Self::InvalidInput(m) => write!(f, "invalid input: {m}"),
+            Self::Other(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<Error> for HandlerError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::AccessDenied(m) => Self::AccessDenied(m),
+            Error::InvalidInput(m) => Self::InvalidInput(m),
+            Error::Other(m) => Self::Other(m),
+        }
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Self::InvalidInput(format!("JSON: {e}"))
+    }
+}
+
+impl From<kv::Error> for Error {
+    fn from(e: kv::Error) -> Self {
+        match e {
+            kv::Error::AccessDenied => Self::AccessDenied("kv".into()),
+            kv::Error::InvalidInput(m) => Self::InvalidInput(m),
+            kv::Error::Other(m) => Self::Other(m),
+        }
+    }
+}
+
+impl From<telegram::Error> for Error {
+    fn from(e: telegram::Error) -> Self {
+        match e {
+            telegram::Error::AccessDenied(m) => Self::AccessDenied(m),
+            telegram::Error::InvalidInput(m) => Self::InvalidInput(m),
+            telegram::Error::Unavailable(m) | telegram::Error::Other(m) => Self::Other(m),
+        }
+    }
+}
+
+impl From<events::Error> for Error {
+    fn from(e: events::Error) -> Self {
+        match e {
+            events::Error::AccessDenied => Self::AccessDenied("events".into()),
+            events::Error::InvalidInput(m) => Self::InvalidInput(m),
+            events::Error::Other(m) => Self::Other(m),
+        }
+    }
+}
+
+impl From<scheduler::Error> for Error {
+    fn from(e: scheduler::Error) -> Self {
+        match e {
+            scheduler::Error::AccessDenied => Self::AccessDenied("scheduler".into()),
+            scheduler::Error::InvalidInput(m) => Self::InvalidInput(m),
+            scheduler::Error::Other(m) => Self::Other(m),
+        }
+    }
+}
+
+impl From<http::Error> for Error {
+    fn from(e: http::Error) -> Self {
+        match e {
+            http::Error::AccessDenied(m) => Self::AccessDenied(m),
+            http::Error::InvalidInput(m) => Self::InvalidInput(m),
+            http::Error::Timeout => Self::Other("HTTP request timed out".into()),
+            http::Error::TooLarge(n) => Self::Other(format!("HTTP response over {n} bytes")),
+            http::Error::Other(m) => Self::Other(m),
+        }
+    }
+}
+
+macro_rules! into_handler_error {
+    ($($t:ty),*) => {$(
+        impl From<$t> for HandlerError {
+            fn from(e: $t) -> Self {
+                Error::from(e).into()
+            }
+        }
+    )*};
+}
+into_handler_error!(kv::Error, telegram::Error, events::Error, scheduler::Error, http::Error);

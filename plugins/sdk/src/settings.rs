@@ -1,0 +1,28 @@
+//! Typed access to the plugin's `[plugins.NAME.settings]` table.
+
+use serde::de::DeserializeOwned;
+
+use crate::Error;
+use crate::bindings::wharf::bot::config as raw;
+
+/// All settings, decoded into `T` (a struct with `#[derive(Deserialize)]`).
+pub fn all<T>() -> Result<T, Error>
+where
+    T: DeserializeOwned,
+{
+    serde_json::from_str(&raw::get_all())
+        .map_err(|e| Error::InvalidInput(format!("plugin settings: {e}")))
+}
+
+/// One setting decoded into `T`, or `None` when it is not set.
+pub fn get<T>(key: &str) -> Result<Option<T>, Error>
+where
+    T: DeserializeOwned,
+{
+    let Some(json) = raw::get(key) else {
+        return Ok(None);
+    };
+    serde_json::from_str(&json)
+        .map(Some)
+        .map_err(|e| Error::InvalidInput(format!("setting {key:?}: {e}")))
+}

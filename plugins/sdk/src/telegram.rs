@@ -1,0 +1,109 @@
+//! Sending messages: a builder for [`Outgoing`] and one for inline keyboards.
+//!
+//! Sends are buffered by the host and leave only after the turn commits.
+
+use crate::Error;
+use crate::bindings::wharf::bot::telegram as raw;
+
+pub use raw::{Button, ButtonAction, MemberStatus, Outgoing, ParseMode, Photo};
+
+/// Builder methods for [`Outgoing`].
+pub trait OutgoingExt: Sized {
+    /// Plain text.
+    fn text(text: impl Into<String>) -> Self;
+    /// Telegram HTML (escape user input with [`crate::escape::html`]).
+    fn html(text: impl Into<String>) -> Self;
+    /// Attach an inline keyboard.
+    fn keyboard(self, keyboard: Keyboard) -> Self;
+    /// Reply to a message.
+    fn reply_to(self, message_id: i32) -> Self;
+}
+
+impl OutgoingExt for Outgoing {
+    fn text(text: impl Into<String>) -> Self {
+        Self { text: text.into(), parse_mode: ParseMode::Plain, keyboard: None, reply_to: None }
+    }
+
+    fn html(text: impl Into<String>) -> Self {
+        Self { text: text.into(), parse_mode: ParseMode::Html, keyboard: None, reply_to: None }
+    }
+
+    fn keyboard(mut self, keyboard: Keyboard) -> Self {
+        self.keyboard = Some(keyboard.build());
+        self
+    }
+
+    fn reply_to(mut self, message_id: i32) -> Self {
+        self.reply_to = Some(message_id);
+        self
+    }
+}
+
+/// Builds an inline keyboard row by row.
+///
+/// ```ignore
+/// let kb = Keyboard::new().button("Buy", "buy:7").button("Back", "list").row().url("Help", "https://example.com");
+/// ```
+#[derive(Debug, Default, Clone)]
+pub struct Keyboard {
+    rows: Vec<Vec<Button>>,
+}
+
+impl Keyboard {
+    /// An empty keyboard.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn push(mut self, button: Button) -> Self {
+        match self.rows.last_mut() {
+            Some(row) => row.push(button),
+            None => self.rows.push(vec![button]),
+        }
+        self
+    }
+
+    /// Add a callback button to the current row.
+    pub fn button(self, text: impl Into<String>, data: impl Into<String>) -> Self {
+        self.push(Button { text: text.into(), action: ButtonAction::Callback(data.into()) })
+    }
+
+    /// Add a URL button to the current row.
+    pub fn url(self, text: impl Into<String>, url: impl Into<String>) -> Self {
+        self.push(Button { text: text.into(), action: ButtonAction::Url(url.into()) })
+    }
+
+    /// Start a new row.
+    pub fn row(mut self) -> Self {
+        if self.rows.last().is_some_and(|r| !r.is_empty()) {
+            self.rows.push(Vec::new());
+        }
+        self
+    }
+
+    /// The rows, without trailing empty ones.
+    pub fn build(mut self) -> Vec<Vec<Button>> {
+        self.rows.retain(|r| !r.is_empty());
+        self.rows
+    }
+}
+
+/// Send plain text to a chat.
+pub fn send_text(chat_id: i64, text: &str) -> Result<(), Error> {
+    send(chat_id, &Outgoing::text(text))
+}
+
+/// Send a message built with [`OutgoingExt`].
+pub fn send(chat_id: i64, message: &Outgoing) -> Result<(), Error> {
+    Ok(raw::send_message(chat_id, message)?)
+}
+
+/// Replace the text and keyboard of a message the bot sent.
+pub fn edit(chat_id: i64, message_id: i32, message: &Outgoing) -> Result<(), Error> {
+    Ok(raw::edit_message(chat_id, message_id, message)?)
+}
+
+/// Stop a callback button's spinner, optionally showing a short notice.
+pub fn answer_callback(callback_id: &str, text: Option<&str>) -> Result<(), Error> {
+    Ok(raw::answer_callback(callback_id, text, false)?)
+}
