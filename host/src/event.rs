@@ -2,8 +2,8 @@
 //! the common ones (used by tests and by the Telegram front end).
 
 pub use crate::caps::bindings::wharf::bot::types::{
-    CallbackQuery, Chat, ChatKind, Command, Context, CustomEvent, Event, Flow, Lifecycle, MemberStatus,
-    MemberUpdate, Message, TimerFired, User,
+    CallbackQuery, Chat, ChatKind, Command, Context, CustomEvent, Event, Flow, Lifecycle, MemberStatus, MemberUpdate,
+    Message, TimerFired, User,
 };
 
 /// A user with just an id and a first name.

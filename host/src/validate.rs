@@ -106,7 +106,10 @@ fn keyboard(
                 ButtonAction::Url(url) => {
                     let ok = ["https://", "http://", "tg://"].iter().any(|s| url.starts_with(s)) && url.len() <= 2048;
                     if !ok {
-                        return Err(format!("button URL must start with https://, http:// or tg:// (got {} bytes)", url.len()));
+                        return Err(format!(
+                            "button URL must start with https://, http:// or tg:// (got {} bytes)",
+                            url.len()
+                        ));
                     }
                     json!({ "text": b.text, "url": url })
                 }
@@ -126,7 +129,10 @@ pub fn name_like(kind: &str, s: &str, max: usize, extra: &[char]) -> Result<(), 
     if ok {
         Ok(())
     } else {
-        Err(format!("{kind} {s:?} must be 1-{max} characters of a-z, 0-9, '_'{}", extra.iter().map(|c| format!(", '{c}'")).collect::<String>()))
+        Err(format!(
+            "{kind} {s:?} must be 1-{max} characters of a-z, 0-9, '_'{}",
+            extra.iter().map(|c| format!(", '{c}'")).collect::<String>()
+        ))
     }
 }
 
@@ -146,7 +152,15 @@ mod tests {
     #[test]
     fn renders_bot_api_json() {
         let mut out = Map::new();
-        outgoing(&msg("<b>hi</b>", Some(vec![vec![cb("Buy", "buy:1")]])), Some("shop"), "text", MAX_TEXT, false, &mut out).unwrap();
+        outgoing(
+            &msg("<b>hi</b>", Some(vec![vec![cb("Buy", "buy:1")]])),
+            Some("shop"),
+            "text",
+            MAX_TEXT,
+            false,
+            &mut out,
+        )
+        .unwrap();
         assert_eq!(
             Value::Object(out),
             json!({"text": "<b>hi</b>", "parse_mode": "HTML",
@@ -161,11 +175,23 @@ mod tests {
         assert!(outgoing(&msg(&long, None), None, "text", MAX_TEXT, false, &mut out).unwrap_err().contains("4096"));
         assert!(outgoing(&msg("", None), None, "text", MAX_TEXT, false, &mut out).is_err());
         let nine = vec![(0..9).map(|i| cb("b", &i.to_string())).collect()];
-        assert!(outgoing(&msg("k", Some(nine)), Some("p"), "text", MAX_TEXT, false, &mut out).unwrap_err().contains("row 1"));
+        assert!(
+            outgoing(&msg("k", Some(nine)), Some("p"), "text", MAX_TEXT, false, &mut out)
+                .unwrap_err()
+                .contains("row 1")
+        );
         let fat = vec![vec![cb("b", &"d".repeat(62))]];
-        assert!(outgoing(&msg("k", Some(fat)), Some("shop"), "text", MAX_TEXT, false, &mut out).unwrap_err().contains("at most 59"));
+        assert!(
+            outgoing(&msg("k", Some(fat)), Some("shop"), "text", MAX_TEXT, false, &mut out)
+                .unwrap_err()
+                .contains("at most 59")
+        );
         let no_prefix = vec![vec![cb("b", "x")]];
-        assert!(outgoing(&msg("k", Some(no_prefix)), None, "text", MAX_TEXT, false, &mut out).unwrap_err().contains("callback-prefix"));
+        assert!(
+            outgoing(&msg("k", Some(no_prefix)), None, "text", MAX_TEXT, false, &mut out)
+                .unwrap_err()
+                .contains("callback-prefix")
+        );
         let url = vec![vec![Button { text: "u".into(), action: ButtonAction::Url("javascript:x".into()) }]];
         assert!(outgoing(&msg("k", Some(url)), None, "text", MAX_TEXT, false, &mut out).is_err());
         assert!(chat_id(0).is_err() && message_id(0).is_err());

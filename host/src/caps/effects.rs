@@ -54,7 +54,8 @@ impl TurnState {
 
     /// Totals of the buffered effects plus a pending call's, for quota checks.
     pub fn totals(&self, call: &CallEffects) -> Totals {
-        let bytes = |w: &BTreeMap<Key, Option<Vec<u8>>>| w.values().map(|v| v.as_ref().map_or(0, Vec::len)).sum::<usize>();
+        let bytes =
+            |w: &BTreeMap<Key, Option<Vec<u8>>>| w.values().map(|v| v.as_ref().map_or(0, Vec::len)).sum::<usize>();
         Totals {
             writes: self.applied.writes.len() + call.writes.len(),
             write_bytes: bytes(&self.applied.writes) + bytes(&call.writes),
@@ -67,11 +68,7 @@ impl TurnState {
 
     /// What to hand to storage.
     pub fn into_commit(self) -> TurnCommit {
-        let reads = self
-            .reads
-            .into_iter()
-            .map(|((ns, key), (version, _))| KeyRead { ns, key, version })
-            .collect();
+        let reads = self.reads.into_iter().map(|((ns, key), (version, _))| KeyRead { ns, key, version }).collect();
         let writes = self.applied.writes.into_iter().map(|((ns, key), v)| (ns, key, v)).collect();
         TurnCommit {
             inbox_id: self.inbox_id,

@@ -19,7 +19,11 @@ impl Host for PluginState {
         }
         let q = &self.host.quotas;
         if payload.len() > q.max_payload_bytes {
-            return Ok(Err(Error::InvalidInput(format!("payload is {} bytes; at most {}", payload.len(), q.max_payload_bytes))));
+            return Ok(Err(Error::InvalidInput(format!(
+                "payload is {} bytes; at most {}",
+                payload.len(),
+                q.max_payload_bytes
+            ))));
         }
         if self.turn.totals(&self.call).events >= q.max_turn_events {
             return Ok(Err(Error::InvalidInput(format!("a turn may emit at most {} events", q.max_turn_events))));

@@ -46,19 +46,15 @@ impl PluginState {
     fn kv_write(&mut self, key: &str, value: Option<Vec<u8>>) -> std::result::Result<(), Error> {
         self.check_key(key)?;
         let q = &self.host.quotas;
-        if let Some(v) = &value {
-            if v.len() > q.max_value_bytes {
-                return Err(Error::InvalidInput(format!("value is {} bytes; at most {}", v.len(), q.max_value_bytes)));
-            }
+        if let Some(v) = value.as_ref().filter(|v| v.len() > q.max_value_bytes) {
+            return Err(Error::InvalidInput(format!("value is {} bytes; at most {}", v.len(), q.max_value_bytes)));
         }
         let (max_writes, max_bytes) = (q.max_turn_writes, q.max_turn_write_bytes);
         self.call.writes.insert((self.ns(), key.to_owned()), value);
         let t = self.turn.totals(&self.call);
         if t.writes > max_writes || t.write_bytes > max_bytes {
             self.call.writes.remove(&(self.ns(), key.to_owned()));
-            return Err(Error::InvalidInput(format!(
-                "turn writes at most {max_writes} keys and {max_bytes} bytes"
-            )));
+            return Err(Error::InvalidInput(format!("turn writes at most {max_writes} keys and {max_bytes} bytes")));
         }
         Ok(())
     }
@@ -117,13 +113,7 @@ impl Host for PluginState {
                 keys.remove(&k);
             }
         }
-        self.turn.ranges.push(crate::storage::RangeRead {
-            ns,
-            prefix,
-            after: cursor,
-            limit: db_limit,
-            seen,
-        });
+        self.turn.ranges.push(crate::storage::RangeRead { ns, prefix, after: cursor, limit: db_limit, seen });
         let more = keys.len() > limit || db_full;
         let keys: Vec<String> = keys.into_iter().take(limit).collect();
         let cursor = if more { keys.last().cloned() } else { None };

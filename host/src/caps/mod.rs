@@ -112,7 +112,7 @@ pub(crate) struct MemoryLimiter {
 
 impl ResourceLimiter for MemoryLimiter {
     fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> Result<bool> {
-        let ok = u64::try_from(desired).map_or(false, |d| d <= self.cap);
+        let ok = u64::try_from(desired).is_ok_and(|d| d <= self.cap);
         if !ok {
             self.denied = Some(self.cap);
         }

@@ -14,14 +14,24 @@ type SchedResult<T> = Result<std::result::Result<T, Error>>;
 const MIN_INTERVAL_MS: u64 = 1_000;
 
 impl PluginState {
-    fn set_timer(&mut self, name: String, due_ms: i64, interval_ms: Option<i64>, payload: Vec<u8>) -> std::result::Result<(), Error> {
+    fn set_timer(
+        &mut self,
+        name: String,
+        due_ms: i64,
+        interval_ms: Option<i64>,
+        payload: Vec<u8>,
+    ) -> std::result::Result<(), Error> {
         if self.describing {
             return Err(Error::AccessDenied);
         }
         validate::name_like("timer name", &name, 64, &['.', '-', ':']).map_err(Error::InvalidInput)?;
         let q = &self.host.quotas;
         if payload.len() > q.max_payload_bytes {
-            return Err(Error::InvalidInput(format!("payload is {} bytes; at most {}", payload.len(), q.max_payload_bytes)));
+            return Err(Error::InvalidInput(format!(
+                "payload is {} bytes; at most {}",
+                payload.len(),
+                q.max_payload_bytes
+            )));
         }
         if self.turn.totals(&self.call).timers >= q.max_turn_timers {
             return Err(Error::InvalidInput(format!("a turn may change at most {} timers", q.max_turn_timers)));

@@ -26,12 +26,20 @@ impl PluginState {
         Ok(())
     }
 
-    fn render(&self, chat_id: i64, msg: &Outgoing, text_key: &str, max: usize, allow_empty: bool) -> std::result::Result<Map<String, Value>, Error> {
+    fn render(
+        &self,
+        chat_id: i64,
+        msg: &Outgoing,
+        text_key: &str,
+        max: usize,
+        allow_empty: bool,
+    ) -> std::result::Result<Map<String, Value>, Error> {
         validate::chat_id(chat_id).map_err(Error::InvalidInput)?;
         let mut params = Map::new();
         params.insert("chat_id".into(), json!(chat_id));
         let prefix = self.current().callback_prefix.clone();
-        validate::outgoing(msg, prefix.as_deref(), text_key, max, allow_empty, &mut params).map_err(Error::InvalidInput)?;
+        validate::outgoing(msg, prefix.as_deref(), text_key, max, allow_empty, &mut params)
+            .map_err(Error::InvalidInput)?;
         Ok(params)
     }
 }

@@ -120,7 +120,9 @@ impl HttpHost {
             && s.len() <= 253
             && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
         if !ok || s.contains("://") || s.contains('/') {
-            return Err(format!("invalid HTTP host {s:?}: give a bare host like \"api.example.com\" or \"127.0.0.1:8080\""));
+            return Err(format!(
+                "invalid HTTP host {s:?}: give a bare host like \"api.example.com\" or \"127.0.0.1:8080\""
+            ));
         }
         Ok(Self(s.to_ascii_lowercase()))
     }

@@ -172,8 +172,8 @@ impl PluginSpec {
 impl Config {
     /// Read and validate a config file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
         let base = path.parent().map(Path::to_owned).unwrap_or_default();
         Self::parse(&text, &base).map_err(|message| ConfigError::Invalid { path: path.to_owned(), message })
     }
@@ -211,9 +211,7 @@ impl Config {
                             ));
                         }
                         Some(c) if !c.get_ref().enabled && p.enabled => {
-                            return Err(format!(
-                                "line {line}: [plugins.{name}] calls {callee}, which is disabled"
-                            ));
+                            return Err(format!("line {line}: [plugins.{name}] calls {callee}, which is disabled"));
                         }
                         _ => {}
                     }
@@ -222,7 +220,9 @@ impl Config {
             let limits = [("timeout_ms", p.limits.timeout_ms, 1, 60_000), ("memory_mib", p.limits.memory_mib, 1, 4096)];
             for (key, value, lo, hi) in limits {
                 if let Some(v) = value.filter(|v| !(lo..=hi).contains(v)) {
-                    return Err(format!("line {line}: [plugins.{name}.limits] {key} = {v} must be between {lo} and {hi}"));
+                    return Err(format!(
+                        "line {line}: [plugins.{name}.limits] {key} = {v} must be between {lo} and {hi}"
+                    ));
                 }
             }
         }

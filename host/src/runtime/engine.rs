@@ -55,7 +55,9 @@ pub(crate) fn compile_cached(engine: &Engine, cache_dir: &Path, bytes: &[u8]) ->
     if path.exists() {
         match load_precompiled(engine, &path) {
             Ok(c) => return Ok(c),
-            Err(e) => tracing::warn!(target: "wharf.cache", path = %path.display(), error = %e, "discarding unusable cache entry"),
+            Err(e) => {
+                tracing::warn!(target: "wharf.cache", path = %path.display(), error = %e, "discarding unusable cache entry")
+            }
         }
     }
     let component = Component::new(engine, bytes)?;

@@ -52,10 +52,10 @@ impl Breaker {
     }
 
     pub fn success(&self, p: &PluginName) {
-        if let Ok(mut s) = self.state.lock() {
-            if let Some(e) = s.get_mut(p) {
-                e.0 = 0;
-            }
+        if let Ok(mut s) = self.state.lock()
+            && let Some(e) = s.get_mut(p)
+        {
+            e.0 = 0;
         }
     }
 

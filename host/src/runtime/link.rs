@@ -28,9 +28,7 @@ pub(crate) fn forward_interface(
     let mut inst = linker.instance(name).map_err(anyhow::Error::from)?;
     for (fname, item) in ty.exports(engine) {
         if !matches!(item.ty, ComponentItem::ComponentFunc(_)) {
-            return Err(anyhow!(
-                "{name} exports {fname}, which is not a function; only functions can cross plugins"
-            ));
+            return Err(anyhow!("{name} exports {fname}, which is not a function; only functions can cross plugins"));
         }
         let idx: ComponentExportIndex = exporter
             .component
@@ -40,13 +38,10 @@ pub(crate) fn forward_interface(
         inst.func_new_async(fname, move |mut store, _ty, params, results| {
             let target = target.clone();
             Box::new(async move {
-                let instance = store
-                    .data()
-                    .linked
-                    .iter()
-                    .find(|(n, _)| n == target.name())
-                    .map(|(_, i)| *i)
-                    .ok_or_else(|| wasmtime::Error::msg(format!("plugin {} is not linked in this store", target.name())))?;
+                let instance =
+                    store.data().linked.iter().find(|(n, _)| n == target.name()).map(|(_, i)| *i).ok_or_else(|| {
+                        wasmtime::Error::msg(format!("plugin {} is not linked in this store", target.name()))
+                    })?;
                 let func = instance
                     .get_func(&mut store, idx)
                     .ok_or_else(|| wasmtime::Error::msg(format!("plugin {} lost an export", target.name())))?;

@@ -111,25 +111,16 @@ impl Runtime {
             .await
             .with_context(|| format!("opening storage {}", crate::secret::mask_url(&url)))?;
         let shared = Arc::new(Self::shared(config, &opts, storage)?);
-        let (set, errors) = plugin::build(
-            &shared.engine,
-            &shared.host,
-            &shared.base_linker,
-            &shared.specs,
-            &shared.cache_dir,
-            None,
-        )
-        .await;
+        let (set, errors) =
+            plugin::build(&shared.engine, &shared.host, &shared.base_linker, &shared.specs, &shared.cache_dir, None)
+                .await;
         if !errors.is_empty() {
             let list: Vec<String> = errors.iter().map(|e| format!("  - {}", e.message)).collect();
             anyhow::bail!("{} plugin(s) failed to load:\n{}", errors.len(), list.join("\n"));
         }
         *shared.set.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(set);
         reload::record_versions(&shared).await?;
-        let mut tasks = vec![
-            tokio::spawn(dispatcher::run(shared.clone())),
-            tokio::spawn(timers::run(shared.clone())),
-        ];
+        let mut tasks = vec![tokio::spawn(dispatcher::run(shared.clone())), tokio::spawn(timers::run(shared.clone()))];
         if opts.watch.unwrap_or(config.runtime.watch) {
             tasks.push(tokio::spawn(reload::watch(shared.clone())));
         }
@@ -178,7 +169,8 @@ impl Runtime {
         let storage = Storage::open(&url, None).await?;
         let shared = Self::shared(config, &RuntimeOptions::default(), storage)?;
         let (_, errors) =
-            plugin::build(&shared.engine, &shared.host, &shared.base_linker, &shared.specs, &shared.cache_dir, None).await;
+            plugin::build(&shared.engine, &shared.host, &shared.base_linker, &shared.specs, &shared.cache_dir, None)
+                .await;
         let _ = std::fs::remove_dir_all(&dir);
         Ok(errors)
     }
@@ -208,7 +200,12 @@ impl Runtime {
         let entries = events
             .iter()
             .map(|(lane, target, event)| {
-                Ok(NewInbox { lane: *lane, target: target.clone(), payload: serde_json::to_string(event)?, dedupe: None })
+                Ok(NewInbox {
+                    lane: *lane,
+                    target: target.clone(),
+                    payload: serde_json::to_string(event)?,
+                    dedupe: None,
+                })
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         self.shared.host.storage.push_inbox(&entries, self.shared.host.clock.now_ms()).await?;

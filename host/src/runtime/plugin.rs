@@ -88,10 +88,10 @@ pub(crate) async fn build(
             Ok(c) => list.push(c),
             Err(e) => errors.push(LoadError { plugin: spec.name.clone(), message: format!("{e:#}") }),
         }
-        if let Some(old) = old {
-            if list.first().is_none_or(|c| c.hash != old.hash) {
-                list.push(Candidate { component: old.component.clone(), hash: old.hash });
-            }
+        if let Some(old) = old
+            && list.first().is_none_or(|c| c.hash != old.hash)
+        {
+            list.push(Candidate { component: old.component.clone(), hash: old.hash });
         }
         candidates.insert(spec.name.clone(), list);
     }
@@ -113,7 +113,9 @@ pub(crate) async fn build(
                     break;
                 }
                 Err(e) if i == 0 => errors.push(LoadError { plugin: spec.name.clone(), message: format!("{e:#}") }),
-                Err(e) => tracing::error!(target: "wharf.plugin", plugin = %spec.name, error = %format!("{e:#}"), "previous version no longer links"),
+                Err(e) => {
+                    tracing::error!(target: "wharf.plugin", plugin = %spec.name, error = %format!("{e:#}"), "previous version no longer links")
+                }
             }
         }
     }
@@ -143,9 +145,9 @@ async fn read_and_compile(
     cache_dir: &std::path::Path,
     old: Option<&Arc<LoadedPlugin>>,
 ) -> anyhow::Result<Candidate> {
-    let bytes = tokio::fs::read(&spec.path)
-        .await
-        .with_context(|| format!("cannot read {} (path under [plugins.{}], line {})", spec.path.display(), spec.name, spec.line))?;
+    let bytes = tokio::fs::read(&spec.path).await.with_context(|| {
+        format!("cannot read {} (path under [plugins.{}], line {})", spec.path.display(), spec.name, spec.line)
+    })?;
     let hash: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&bytes).into();
     if let Some(old) = old.filter(|o| o.hash == hash) {
         return Ok(Candidate { component: old.component.clone(), hash });
@@ -161,7 +163,9 @@ async fn read_and_compile(
 fn exported_interfaces(engine: &Engine, c: &Component) -> Vec<String> {
     c.component_type()
         .exports(engine)
-        .filter(|(name, item)| matches!(item.ty, ComponentItem::ComponentInstance(_)) && !name.starts_with(HOST_PACKAGE))
+        .filter(|(name, item)| {
+            matches!(item.ty, ComponentItem::ComponentInstance(_)) && !name.starts_with(HOST_PACKAGE)
+        })
         .map(|(name, _)| name.to_owned())
         .collect()
 }
@@ -232,10 +236,8 @@ async fn link_and_describe(
             continue;
         }
         // Another plugin's interface.
-        let exporter = loaded
-            .values()
-            .find(|p| exported_interfaces(engine, &p.component).iter().any(|e| e == name))
-            .cloned();
+        let exporter =
+            loaded.values().find(|p| exported_interfaces(engine, &p.component).iter().any(|e| e == name)).cloned();
         let Some(exporter) = exporter else {
             let known = specs.iter().any(|s| s.name != spec.name);
             bail!(
@@ -268,20 +270,31 @@ async fn link_and_describe(
         .map_err(anyhow::Error::from)
         .with_context(|| format!("plugin {} cannot be linked", spec.name))?;
     let pre = PluginPre::new(pre).map_err(anyhow::Error::from).with_context(|| {
-        format!("plugin {} does not export wharf:bot/handler@0.1.0 (build it with wharf-sdk's export_plugin!)", spec.name)
+        format!(
+            "plugin {} does not export wharf:bot/handler@0.1.0 (build it with wharf-sdk's export_plugin!)",
+            spec.name
+        )
     })?;
     let settings_json = serde_json::Value::Object(spec.settings.clone()).to_string();
-    let provisional = Arc::new(PluginCtx { spec: spec.clone(), callback_prefix: None, settings_json: settings_json.clone() });
+    let provisional =
+        Arc::new(PluginCtx { spec: spec.clone(), callback_prefix: None, settings_json: settings_json.clone() });
     let budget = Duration::from_millis(spec.timeout_ms.max(1_000));
     let manifest = sandbox::describe(engine, host, &provisional, &pre, &deps, Instant::now() + budget)
         .await
         .with_context(|| format!("plugin {}: describe() failed", spec.name))?;
     check_manifest(spec, &manifest)?;
-    let ctx = Arc::new(PluginCtx { spec: spec.clone(), callback_prefix: manifest.callback_prefix.clone(), settings_json });
+    let ctx =
+        Arc::new(PluginCtx { spec: spec.clone(), callback_prefix: manifest.callback_prefix.clone(), settings_json });
     Ok(LoadedPlugin { ctx, manifest, component: cand.component, hash: cand.hash, pre, deps })
 }
 
-fn check_host_import(engine: &Engine, spec: &PluginSpec, full: &str, rest: &str, item: &ComponentItem) -> anyhow::Result<()> {
+fn check_host_import(
+    engine: &Engine,
+    spec: &PluginSpec,
+    full: &str,
+    rest: &str,
+    item: &ComponentItem,
+) -> anyhow::Result<()> {
     let (iface, version) = rest.split_once('@').unwrap_or((rest, ""));
     if !version.starts_with(HOST_VERSION_PREFIX) {
         bail!(

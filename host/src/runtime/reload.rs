@@ -107,10 +107,8 @@ pub(crate) async fn watch(shared: Arc<Shared>) {
                 pending.insert(spec.path.clone(), now);
             }
         }
-        if ready {
-            if let Err(e) = reload(&shared).await {
-                tracing::error!(target: "wharf.reload", error = %format!("{e:#}"), "reload failed");
-            }
+        if ready && let Err(e) = reload(&shared).await {
+            tracing::error!(target: "wharf.reload", error = %format!("{e:#}"), "reload failed");
         }
     }
 }

@@ -34,7 +34,7 @@ pub(crate) fn route(set: &PluginSet, event: &Event, target: Option<&str>) -> Vec
         .iter()
         .filter(|p| match (target, event) {
             (Some(t), _) => p.name().as_str() == t,
-            (None, Event::Custom(c)) => p.manifest.topics.iter().any(|t| *t == c.topic),
+            (None, Event::Custom(c)) => p.manifest.topics.contains(&c.topic),
             (None, Event::Timer(_) | Event::Lifecycle(_)) => false,
             (None, _) => true,
         })
@@ -85,7 +85,7 @@ async fn run_inner(shared: &Shared, row: &InboxRow) {
         let now_ms = shared.host.clock.now_ms();
         let ctx = context(shared, &event, row, now_ms);
         let mut turn = TurnState::new(Some(row.id), row.lane, now_ms);
-        let mut results: Vec<(Arc<LoadedPlugin>, bool)> = Vec::new();
+        let mut results: Vec<(Arc<LoadedPlugin>, Option<String>)> = Vec::new();
         let mut fault = None;
         for (plugin, ev) in route(&set, &event, row.target.as_deref()) {
             if shared.breaker.is_open(plugin.name()) {
@@ -95,19 +95,21 @@ async fn run_inner(shared: &Shared, row: &InboxRow) {
             turn = t;
             match outcome {
                 Outcome::Done(flow) => {
-                    results.push((plugin, true));
+                    results.push((plugin, None));
                     if flow == Flow::Stop {
                         break;
                     }
                 }
                 Outcome::Refused(reason) => {
+                    let reason = clip(&reason, 500);
                     tracing::info!(target: "wharf.turn", plugin = %plugin.name(), %reason, "plugin refused the event");
                     shared.metrics.incr(&format!("plugin.refused.{}", plugin.name()));
                 }
                 Outcome::Failed(reason) => {
+                    let reason = clip(&reason, 500);
                     tracing::warn!(target: "wharf.turn", plugin = %plugin.name(), %reason, "plugin failed; its effects are discarded");
                     shared.metrics.incr(&format!("plugin.failures.{}", plugin.name()));
-                    results.push((plugin, false));
+                    results.push((plugin, Some(reason)));
                 }
                 Outcome::HostFault(reason) => {
                     fault = Some(reason);
@@ -159,21 +161,22 @@ async fn run_inner(shared: &Shared, row: &InboxRow) {
 
 /// Update the circuit breaker with the committed turn's results; tell admins when a
 /// plugin gets disabled.
-async fn after_commit(shared: &Shared, results: &[(Arc<LoadedPlugin>, bool)]) {
-    for (plugin, ok) in results {
-        if *ok {
+async fn after_commit(shared: &Shared, results: &[(Arc<LoadedPlugin>, Option<String>)]) {
+    for (plugin, failure) in results {
+        let Some(reason) = failure else {
             shared.breaker.success(plugin.name());
             continue;
-        }
+        };
         if !shared.breaker.failure(plugin.name()) {
             continue;
         }
         tracing::error!(target: "wharf.turn", plugin = %plugin.name(), "plugin disabled by the circuit breaker");
         shared.metrics.incr(&format!("plugin.disabled.{}", plugin.name()));
         let text = format!(
-            "⚠️ Plugin {} was disabled after {} consecutive failures. Fix it and reload it to enable it again.",
+            "⚠️ Plugin {} was disabled after {} consecutive failures (last: {}). Fix it and reload it to enable it again.",
             plugin.name(),
-            shared.max_failures
+            shared.max_failures,
+            clip(reason, 200)
         );
         let outbox = shared
             .admins
@@ -181,7 +184,8 @@ async fn after_commit(shared: &Shared, results: &[(Arc<LoadedPlugin>, bool)]) {
             .map(|admin| NewOutbox {
                 chat_id: *admin,
                 plugin: "wharf".into(),
-                payload: serde_json::json!({"method": "sendMessage", "params": {"chat_id": admin, "text": text}}).to_string(),
+                payload: serde_json::json!({"method": "sendMessage", "params": {"chat_id": admin, "text": text}})
+                    .to_string(),
             })
             .collect();
         let commit = TurnCommit { outbox, now_ms: shared.host.clock.now_ms(), ..TurnCommit::default() };
@@ -195,4 +199,13 @@ async fn backoff(attempt: u32) {
     let base = 5u64.saturating_mul(1 << attempt.min(8)).min(2_000);
     let jitter = rand::rng().random_range(0..=base / 2);
     tokio::time::sleep(Duration::from_millis(base + jitter)).await;
+}
+
+fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_owned();
+    }
+    let mut out: String = s.chars().take(max).collect();
+    out.push('…');
+    out
 }

@@ -78,7 +78,7 @@ impl Storage {
         if let (Backend::Sqlite, Some(path)) = (backend, url.strip_prefix("sqlite:")) {
             let path = path.split('?').next().unwrap_or_default();
             if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| sqlx::Error::Io(e))?;
+                std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
             }
         }
         let opts = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
@@ -130,7 +130,9 @@ impl Storage {
 
 fn setup_sql(backend: Backend, schema: Option<&str>) -> String {
     match backend {
-        Backend::Sqlite => "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000;".into(),
+        Backend::Sqlite => {
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000;".into()
+        }
         Backend::Postgres => match schema {
             Some(s) => format!("SET search_path TO \"{s}\""),
             None => "SELECT 1".into(),

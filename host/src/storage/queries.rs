@@ -66,7 +66,8 @@ pub(super) async fn kv_version<'e, E>(ex: E, ns: &str, key: &str) -> Result<i64,
 where
     E: Executor<'e, Database = sqlx::Any>,
 {
-    let row = sqlx::query("SELECT version FROM kv WHERE ns = $1 AND key = $2").bind(ns).bind(key).fetch_optional(ex).await?;
+    let row =
+        sqlx::query("SELECT version FROM kv WHERE ns = $1 AND key = $2").bind(ns).bind(key).fetch_optional(ex).await?;
     row.map_or(Ok(0), |r| r.try_get(0))
 }
 
@@ -149,7 +150,13 @@ impl Storage {
     }
 
     /// Keys of `ns` starting with `prefix`, ascending, after `after`, at most `limit`.
-    pub async fn kv_keys(&self, ns: &str, prefix: &str, after: Option<&str>, limit: i64) -> Result<Vec<String>, StorageError> {
+    pub async fn kv_keys(
+        &self,
+        ns: &str,
+        prefix: &str,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<String>, StorageError> {
         Ok(kv_range(self.pool(), ns, prefix, after, limit).await?)
     }
 
@@ -175,7 +182,9 @@ impl Storage {
             .fetch_all(self.pool())
             .await?;
         rows.iter()
-            .map(|r| Ok(InboxRow { id: r.try_get(0)?, lane: r.try_get(1)?, target: r.try_get(2)?, payload: r.try_get(3)? }))
+            .map(|r| {
+                Ok(InboxRow { id: r.try_get(0)?, lane: r.try_get(1)?, target: r.try_get(2)?, payload: r.try_get(3)? })
+            })
             .collect()
     }
 
@@ -194,21 +203,39 @@ impl Storage {
     /// Queued Telegram calls, oldest first (optionally for one chat).
     pub async fn outbox(&self, chat_id: Option<i64>) -> Result<Vec<OutboxRow>, StorageError> {
         let rows = match chat_id {
-            Some(c) => sqlx::query("SELECT id, chat_id, plugin, payload FROM outbox WHERE chat_id = $1 ORDER BY id").bind(c),
+            Some(c) => {
+                sqlx::query("SELECT id, chat_id, plugin, payload FROM outbox WHERE chat_id = $1 ORDER BY id").bind(c)
+            }
             None => sqlx::query("SELECT id, chat_id, plugin, payload FROM outbox ORDER BY id"),
         }
         .fetch_all(self.pool())
         .await?;
         rows.iter()
-            .map(|r| Ok(OutboxRow { id: r.try_get(0)?, chat_id: r.try_get(1)?, plugin: r.try_get(2)?, payload: r.try_get(3)? }))
+            .map(|r| {
+                Ok(OutboxRow {
+                    id: r.try_get(0)?,
+                    chat_id: r.try_get(1)?,
+                    plugin: r.try_get(2)?,
+                    payload: r.try_get(3)?,
+                })
+            })
             .collect()
     }
 
     /// Business events, oldest first.
     pub async fn event_log(&self) -> Result<Vec<EventLogRow>, StorageError> {
-        let rows = sqlx::query("SELECT plugin, kind, user_id, fields FROM event_log ORDER BY id").fetch_all(self.pool()).await?;
+        let rows = sqlx::query("SELECT plugin, kind, user_id, fields FROM event_log ORDER BY id")
+            .fetch_all(self.pool())
+            .await?;
         rows.iter()
-            .map(|r| Ok(EventLogRow { plugin: r.try_get(0)?, kind: r.try_get(1)?, user_id: r.try_get(2)?, fields: r.try_get(3)? }))
+            .map(|r| {
+                Ok(EventLogRow {
+                    plugin: r.try_get(0)?,
+                    kind: r.try_get(1)?,
+                    user_id: r.try_get(2)?,
+                    fields: r.try_get(3)?,
+                })
+            })
             .collect()
     }
 
@@ -243,7 +270,10 @@ impl Storage {
 
     /// The recorded version of a plugin, if it ran here before.
     pub async fn plugin_version(&self, plugin: &str) -> Result<Option<String>, StorageError> {
-        let row = sqlx::query("SELECT version FROM plugin_versions WHERE plugin = $1").bind(plugin).fetch_optional(self.pool()).await?;
+        let row = sqlx::query("SELECT version FROM plugin_versions WHERE plugin = $1")
+            .bind(plugin)
+            .fetch_optional(self.pool())
+            .await?;
         Ok(row.map(|r| r.try_get(0)).transpose()?)
     }
 }

@@ -41,11 +41,8 @@ pub fn arg<T>(args: &[String], index: usize, name: &str) -> Result<T, crate::Err
 where
     T: std::str::FromStr,
 {
-    let raw = args
-        .get(index)
-        .ok_or_else(|| crate::Error::InvalidInput(format!("missing argument <{name}>")))?;
-    raw.parse()
-        .map_err(|_| crate::Error::InvalidInput(format!("<{name}> must be a valid value, got {raw:?}")))
+    let raw = args.get(index).ok_or_else(|| crate::Error::InvalidInput(format!("missing argument <{name}>")))?;
+    raw.parse().map_err(|_| crate::Error::InvalidInput(format!("<{name}> must be a valid value, got {raw:?}")))
 }
 
 #[cfg(test)]

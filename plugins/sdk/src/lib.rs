@@ -72,16 +72,15 @@ pub use bindings::exports::wharf::bot::handler::{
 };
 pub use bindings::wharf::bot::telegram::Outgoing;
 pub use bindings::wharf::bot::types::{
-    CallbackQuery, Chat, ChatKind, Command, Context, CustomEvent, Event, Flow, Lifecycle,
-    MemberStatus, MemberUpdate, Message, TimerFired, User,
+    CallbackQuery, Chat, ChatKind, Command, Context, CustomEvent, Event, Flow, Lifecycle, MemberStatus, MemberUpdate,
+    Message, TimerFired, User,
 };
 
 /// Everything a typical plugin needs, in one `use`.
 pub mod prelude {
     pub use crate::{
-        CallbackQuery, Command, Context, CustomEvent, Event, Flow, HandlerError, Keyboard,
-        Lifecycle, Manifest, ManifestExt, MemberUpdate, Message, Outgoing, OutgoingExt, Plugin,
-        TimerFired,
+        CallbackQuery, Command, Context, CustomEvent, Event, Flow, HandlerError, Keyboard, Lifecycle, Manifest,
+        ManifestExt, MemberUpdate, Message, Outgoing, OutgoingExt, Plugin, TimerFired,
     };
 }
 

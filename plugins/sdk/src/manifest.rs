@@ -31,20 +31,12 @@ impl ManifestExt for Manifest {
     }
 
     fn command(mut self, name: &str, description: &str) -> Self {
-        self.commands.push(CommandSpec {
-            name: name.into(),
-            description: description.into(),
-            admin_only: false,
-        });
+        self.commands.push(CommandSpec { name: name.into(), description: description.into(), admin_only: false });
         self
     }
 
     fn admin_command(mut self, name: &str, description: &str) -> Self {
-        self.commands.push(CommandSpec {
-            name: name.into(),
-            description: description.into(),
-            admin_only: true,
-        });
+        self.commands.push(CommandSpec { name: name.into(), description: description.into(), admin_only: true });
         self
     }
 
@@ -59,11 +51,7 @@ impl ManifestExt for Manifest {
     }
 
     fn setting(mut self, name: &str, description: &str, required: bool) -> Self {
-        self.settings.push(SettingSpec {
-            name: name.into(),
-            description: description.into(),
-            required,
-        });
+        self.settings.push(SettingSpec { name: name.into(), description: description.into(), required });
         self
     }
 }

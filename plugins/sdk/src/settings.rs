@@ -10,8 +10,7 @@ pub fn all<T>() -> Result<T, Error>
 where
     T: DeserializeOwned,
 {
-    serde_json::from_str(&raw::get_all())
-        .map_err(|e| Error::InvalidInput(format!("plugin settings: {e}")))
+    serde_json::from_str(&raw::get_all()).map_err(|e| Error::InvalidInput(format!("plugin settings: {e}")))
 }
 
 /// One setting decoded into `T`, or `None` when it is not set.
@@ -22,7 +21,5 @@ where
     let Some(json) = raw::get(key) else {
         return Ok(None);
     };
-    serde_json::from_str(&json)
-        .map(Some)
-        .map_err(|e| Error::InvalidInput(format!("setting {key:?}: {e}")))
+    serde_json::from_str(&json).map(Some).map_err(|e| Error::InvalidInput(format!("setting {key:?}: {e}")))
 }

@@ -1,0 +1,16 @@
+//! Black-box tests of the Wharf host: real components, real SQLite (and PostgreSQL when
+//! `WHARF_TEST_DATABASE_URL` is set), driven through the runtime's public API.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+mod cli;
+mod config_golden;
+mod cross_plugin;
+mod events_timers;
+mod hostile;
+mod http_cap;
+mod reload;
+mod storage_suite;
+mod turns;

@@ -1,0 +1,94 @@
+//! Hot reload: swapping a module while turns flow, rejecting bad modules, the file
+//! watcher, and the `upgraded` lifecycle event.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+
+/// A probe whose `.wasm` lives in its own directory, so tests can replace it.
+fn swappable(dir: &Path) -> String {
+    let path = dir.join("probe.wasm");
+    std::fs::copy(wasm("probe"), &path).unwrap();
+    format!("[plugins.probe]\npath = \"{}\"\n{ALL}\n", path.display())
+}
+
+fn replace(dir: &Path, bytes: &[u8]) {
+    // Write then rename, as a deploy would, so no reader sees half a file.
+    let tmp = dir.join("probe.wasm.new");
+    std::fs::write(&tmp, bytes).unwrap();
+    std::fs::rename(&tmp, dir.join("probe.wasm")).unwrap();
+}
+
+async fn wait_for(what: &str, mut cond: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !cond().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reload_under_load_handles_every_turn_once_by_one_version() {
+    let plugins_dir = tempfile::tempdir().unwrap();
+    let h = start(&swappable(plugins_dir.path())).await;
+    let batch = |from: i64, to: i64| -> Vec<(i64, Option<String>, wharf::event::Event)> {
+        (from..to).map(|n| (n % 10 + 1, None, wharf::event::text(n % 10 + 1, &format!("/mark {n}")))).collect()
+    };
+    h.rt.enqueue_many(&batch(0, 250)).await.unwrap();
+    wait_for("some turns on v1", async || h.rt.metrics().get("turns.committed") >= 50).await;
+    replace(plugins_dir.path(), &std::fs::read(wasm("probe_v2")).unwrap());
+    let report = h.rt.reload().await.unwrap();
+    assert_eq!(report.swapped, ["probe"]);
+    assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    h.rt.enqueue_many(&batch(250, 500)).await.unwrap();
+    h.idle().await;
+
+    let mut by_version = std::collections::BTreeMap::<String, usize>::new();
+    for n in 0..500 {
+        assert_eq!(h.kv::<i64>("probe", &format!("seen:{n}")).await, Some(1), "turn {n} handled exactly once");
+        let v: String = h.kv("probe", &format!("by:{n}")).await.unwrap();
+        if n >= 250 {
+            assert_eq!(v, "2.0.0", "turn {n} was queued after the reload");
+        }
+        *by_version.entry(v).or_default() += 1;
+    }
+    assert!(by_version.get("1.0.0").copied().unwrap_or(0) >= 50, "{by_version:?}");
+    assert_eq!(
+        h.kv::<Vec<String>>("probe", "lifecycle").await.unwrap(),
+        ["installed 1.0.0", "upgraded 1.0.0->2.0.0"],
+        "upgraded exactly once"
+    );
+
+    // A broken module and one that fails the grant check are both rejected; v2 serves on.
+    for (bytes, why) in [
+        (b"not wasm at all".to_vec(), "is not a valid WebAssembly component"),
+        (std::fs::read(wasm("teller")).unwrap(), "which no enabled plugin exports"),
+    ] {
+        replace(plugins_dir.path(), &bytes);
+        let report = h.rt.reload().await.unwrap();
+        assert!(report.swapped.is_empty());
+        assert_eq!(report.rejected.len(), 1);
+        assert!(report.rejected[0].1.contains(why), "{}", report.rejected[0].1);
+        assert_eq!(h.rt.plugin_version("probe").as_deref(), Some("2.0.0"));
+    }
+    h.say(3, "/mark after-rejects").await;
+    h.idle().await;
+    assert_eq!(h.kv::<String>("probe", "by:after-rejects").await.as_deref(), Some("2.0.0"));
+    assert_eq!(h.kv::<Vec<String>>("probe", "lifecycle").await.unwrap().len(), 2, "no lifecycle event for rejects");
+    h.rt.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changing_the_file_on_disk_reloads_the_plugin() {
+    let plugins_dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let text = config_text(dir.path(), &Db::Sqlite, &swappable(plugins_dir.path()), "");
+    let config = wharf::config::Config::parse(&text, dir.path()).unwrap();
+    let opts = wharf::RuntimeOptions { watch: Some(true), ..Default::default() };
+    let rt = wharf::Runtime::start(&config, opts).await.unwrap();
+    assert_eq!(rt.plugin_version("probe").as_deref(), Some("1.0.0"));
+    replace(plugins_dir.path(), &std::fs::read(wasm("probe_v2")).unwrap());
+    wait_for("the watcher to reload", async || rt.plugin_version("probe").as_deref() == Some("2.0.0")).await;
+    rt.shutdown().await;
+}

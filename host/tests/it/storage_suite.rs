@@ -1,0 +1,171 @@
+//! The storage contract, run against SQLite and (when configured) PostgreSQL.
+
+use wharf::storage::{CommitOutcome, KeyRead, NewInbox, RangeRead, Storage, TimerOp, TurnCommit};
+
+use crate::common::{Db, databases};
+
+async fn open(db: &Db) -> (Storage, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = match db {
+        Db::Sqlite => Storage::open(&format!("sqlite:{}", dir.path().join("s.db").display()), None).await,
+        Db::Postgres(url) => {
+            let schema = format!(
+                "wharf_s{}_{}",
+                std::process::id(),
+                dir.path().file_name().unwrap().to_string_lossy().to_lowercase().replace(['.', '-'], "_")
+            );
+            Storage::open(url, Some(&schema)).await
+        }
+    };
+    (storage.expect("storage opens"), dir)
+}
+
+fn write(ns: &str, key: &str, v: &str) -> (String, String, Option<Vec<u8>>) {
+    (ns.into(), key.into(), Some(v.as_bytes().to_vec()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stale_reads_conflict_and_fresh_ones_commit() {
+    for db in databases() {
+        let (s, _d) = open(&db).await;
+        let absent = KeyRead { ns: "p".into(), key: "k".into(), version: 0 };
+        let first =
+            TurnCommit { reads: vec![absent.clone()], writes: vec![write("p", "k", "1")], ..Default::default() };
+        assert_eq!(s.commit(first.clone()).await.unwrap(), CommitOutcome::Committed, "{db:?}");
+        assert_eq!(s.commit(first).await.unwrap(), CommitOutcome::Conflict, "{db:?}: it was absent, now it exists");
+        let (value, version) = s.kv_get("p", "k").await.unwrap();
+        assert_eq!(value.as_deref(), Some(&b"1"[..]));
+        assert!(version > 0);
+        let fresh = KeyRead { ns: "p".into(), key: "k".into(), version };
+        let del = TurnCommit {
+            reads: vec![fresh.clone()],
+            writes: vec![("p".into(), "k".into(), None)],
+            ..Default::default()
+        };
+        assert_eq!(s.commit(del).await.unwrap(), CommitOutcome::Committed);
+        // Recreating the key gives it a new version, so an old read cannot pass (no ABA).
+        let recreate = TurnCommit { writes: vec![write("p", "k", "1")], ..Default::default() };
+        assert_eq!(s.commit(recreate).await.unwrap(), CommitOutcome::Committed);
+        let stale = TurnCommit { reads: vec![fresh], writes: vec![write("p", "k", "2")], ..Default::default() };
+        assert_eq!(s.commit(stale).await.unwrap(), CommitOutcome::Conflict, "{db:?}");
+        assert_eq!(s.kv_get("p", "k").await.unwrap().0.as_deref(), Some(&b"1"[..]));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listings_conflict_on_phantoms_and_ignore_like_wildcards() {
+    for db in databases() {
+        let (s, _d) = open(&db).await;
+        let setup = TurnCommit {
+            writes: vec![
+                write("p", "a%1", "x"),
+                write("p", "a_2", "x"),
+                write("p", "ab", "x"),
+                write("p", "b", "x"),
+                write("q", "a%9", "x"),
+            ],
+            ..Default::default()
+        };
+        s.commit(setup).await.unwrap();
+        assert_eq!(s.kv_keys("p", "a%", None, 10).await.unwrap(), ["a%1"], "{db:?}: % is not a wildcard");
+        assert_eq!(
+            s.kv_keys("p", "a", Some("a%1"), 10).await.unwrap(),
+            ["a_2", "ab"],
+            "{db:?}: after the cursor, byte order"
+        );
+        let listing = RangeRead {
+            ns: "p".into(),
+            prefix: "a".into(),
+            after: None,
+            limit: 10,
+            seen: vec!["a%1".into(), "a_2".into(), "ab".into()],
+        };
+        let t = TurnCommit { ranges: vec![listing.clone()], ..Default::default() };
+        assert_eq!(s.commit(t.clone()).await.unwrap(), CommitOutcome::Committed);
+        s.commit(TurnCommit { writes: vec![write("p", "aa", "x")], ..Default::default() }).await.unwrap();
+        assert_eq!(s.commit(t).await.unwrap(), CommitOutcome::Conflict, "{db:?}: a key appeared in the listed range");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inbox_entry_is_handled_once_and_dedupe_keys_hold() {
+    for db in databases() {
+        let (s, _d) = open(&db).await;
+        let e =
+            |d: Option<&str>| NewInbox { lane: 9, target: None, payload: "{}".into(), dedupe: d.map(str::to_owned) };
+        s.push_inbox(&[e(Some("u1")), e(Some("u1")), e(None)], 0).await.unwrap();
+        let rows = s.inbox_after(0, 10).await.unwrap();
+        assert_eq!(rows.len(), 2, "{db:?}: the duplicate was skipped");
+        let turn = TurnCommit { inbox_id: Some(rows[0].id), writes: vec![write("p", "k", "v")], ..Default::default() };
+        assert_eq!(s.commit(turn.clone()).await.unwrap(), CommitOutcome::Committed);
+        assert_eq!(s.commit(turn).await.unwrap(), CommitOutcome::AlreadyHandled, "{db:?}");
+        assert_eq!(s.inbox_len().await.unwrap(), 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn due_timers_move_to_the_inbox_exactly_once() {
+    for db in databases() {
+        let (s, _d) = open(&db).await;
+        let set = |name: &str, due: i64, every: Option<i64>| TimerOp::Set {
+            plugin: "p".into(),
+            name: name.into(),
+            lane: 4,
+            due_ms: due,
+            interval_ms: every,
+            payload: vec![1],
+        };
+        let t = TurnCommit {
+            timers: vec![set("once", 100, None), set("job", 100, Some(50)), set("later", 10_000, None)],
+            ..Default::default()
+        };
+        s.commit(t).await.unwrap();
+        assert_eq!(s.fire_due_timers(99, |_| "{}".into()).await.unwrap(), 0);
+        assert_eq!(s.fire_due_timers(260, |t| t.name.clone()).await.unwrap(), 2, "{db:?}");
+        assert_eq!(s.fire_due_timers(260, |_| "{}".into()).await.unwrap(), 0, "{db:?}: not twice");
+        let rows = s.inbox_after(0, 10).await.unwrap();
+        let mut names: Vec<&str> = rows.iter().map(|r| r.payload.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["job", "once"]);
+        assert!(rows.iter().all(|r| r.target.as_deref() == Some("p") && r.lane == 4));
+        assert_eq!(s.next_timer_due().await.unwrap(), Some(300), "{db:?}: the job skipped its missed runs");
+        assert!(!s.timer_exists("p", "once").await.unwrap());
+        assert!(s.timer_exists("p", "job").await.unwrap());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_read_validate_write_loops_lose_no_update() {
+    for db in databases() {
+        let (s, _d) = open(&db).await;
+        let mut tasks = Vec::new();
+        for _ in 0..20 {
+            let s = s.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut conflicts = 0;
+                for _ in 0..10 {
+                    loop {
+                        let (v, version) = s.kv_get("p", "n").await.unwrap();
+                        let n: i64 = v.map_or(0, |b| String::from_utf8(b).unwrap().parse().unwrap());
+                        let t = TurnCommit {
+                            reads: vec![KeyRead { ns: "p".into(), key: "n".into(), version }],
+                            writes: vec![write("p", "n", &(n + 1).to_string())],
+                            ..Default::default()
+                        };
+                        if s.commit(t).await.unwrap() == CommitOutcome::Committed {
+                            break;
+                        }
+                        conflicts += 1;
+                    }
+                }
+                conflicts
+            }));
+        }
+        let mut conflicts = 0;
+        for t in tasks {
+            conflicts += t.await.unwrap();
+        }
+        let (v, _) = s.kv_get("p", "n").await.unwrap();
+        assert_eq!(v.as_deref(), Some(&b"200"[..]), "{db:?} ({conflicts} conflicts)");
+    }
+}
