@@ -34,7 +34,7 @@ use tokio::task::JoinHandle;
 use wasmtime::Engine;
 use wasmtime::component::Linker;
 
-pub use health::Metrics;
+pub use health::{LatencySummary, Metrics};
 pub use plugin::LoadError;
 pub use reload::ReloadReport;
 
@@ -111,6 +111,7 @@ impl Runtime {
             .await
             .with_context(|| format!("opening storage {}", crate::secret::mask_url(&url)))?;
         let shared = Arc::new(Self::shared(config, &opts, storage)?);
+        let stamps = reload::stamps(&shared);
         let (set, errors) =
             plugin::build(&shared.engine, &shared.host, &shared.base_linker, &shared.specs, &shared.cache_dir, None)
                 .await;
@@ -122,7 +123,7 @@ impl Runtime {
         reload::record_versions(&shared).await?;
         let mut tasks = vec![tokio::spawn(dispatcher::run(shared.clone())), tokio::spawn(timers::run(shared.clone()))];
         if opts.watch.unwrap_or(config.runtime.watch) {
-            tasks.push(tokio::spawn(reload::watch(shared.clone())));
+            tasks.push(tokio::spawn(reload::watch(shared.clone(), stamps)));
         }
         tracing::info!(target: "wharf.runtime", plugins = shared.current_set().plugins.len(), "runtime started");
         Ok(Self { shared, tasks })
@@ -211,6 +212,28 @@ impl Runtime {
         self.shared.host.storage.push_inbox(&entries, self.shared.host.clock.now_ms()).await?;
         self.shared.wake.notify_one();
         Ok(())
+    }
+
+    /// Benchmark helper: run `event` through the plugins it routes to `iterations` times,
+    /// each call in a fresh instance, without committing. Returns the elapsed time and
+    /// how many plugins each iteration called.
+    #[doc(hidden)]
+    pub async fn measure_calls(&self, lane: i64, event: &Event, iterations: u32) -> anyhow::Result<(Duration, usize)> {
+        let shared = &self.shared;
+        let set = shared.current_set();
+        let routed = turn::route(&set, event, None);
+        let now_ms = shared.host.clock.now_ms();
+        let ctx = turn::context(shared, event, lane, 0, now_ms);
+        let start = Instant::now();
+        for _ in 0..iterations {
+            let mut state = caps::TurnState::new(None, lane, now_ms);
+            for (plugin, ev) in &routed {
+                let (t, outcome) = sandbox::handle(&shared.engine, &shared.host, plugin, state, ev, &ctx).await;
+                state = t;
+                anyhow::ensure!(matches!(outcome, sandbox::Outcome::Done(_)), "{}: {outcome:?}", plugin.name());
+            }
+        }
+        Ok((start.elapsed(), routed.len()))
     }
 
     /// Wake the dispatcher (after inserting inbox rows directly).

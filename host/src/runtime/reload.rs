@@ -77,15 +77,23 @@ pub(crate) async fn record_versions(shared: &Shared) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Modification time and size of each plugin file.
+pub(crate) type Stamps = HashMap<std::path::PathBuf, Option<(SystemTime, u64)>>;
+
+fn stamp(path: &std::path::Path) -> Option<(SystemTime, u64)> {
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.modified().ok()?, m.len()))
+}
+
+/// Stamps of the plugin files now; take them before loading, so a change made while
+/// loading is still noticed.
+pub(crate) fn stamps(shared: &Shared) -> Stamps {
+    shared.specs.iter().map(|s| (s.path.clone(), stamp(&s.path))).collect()
+}
+
 /// Poll plugin files; reload when one changed and stayed unchanged for one more poll
 /// (so a file being written is not loaded half-way).
-pub(crate) async fn watch(shared: Arc<Shared>) {
-    let stamp = |path: &std::path::Path| -> Option<(SystemTime, u64)> {
-        let m = std::fs::metadata(path).ok()?;
-        Some((m.modified().ok()?, m.len()))
-    };
-    let mut seen: HashMap<std::path::PathBuf, Option<(SystemTime, u64)>> =
-        shared.specs.iter().map(|s| (s.path.clone(), stamp(&s.path))).collect();
+pub(crate) async fn watch(shared: Arc<Shared>, mut seen: Stamps) {
     let mut pending: HashMap<std::path::PathBuf, Option<(SystemTime, u64)>> = HashMap::new();
     loop {
         tokio::time::sleep(Duration::from_millis(300)).await;

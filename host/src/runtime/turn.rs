@@ -42,7 +42,7 @@ pub(crate) fn route(set: &PluginSet, event: &Event, target: Option<&str>) -> Vec
         .collect()
 }
 
-fn context(shared: &Shared, event: &Event, row: &InboxRow, now_ms: i64) -> Context {
+pub(crate) fn context(shared: &Shared, event: &Event, lane: i64, turn_id: i64, now_ms: i64) -> Context {
     let user = match event {
         Event::Message(m) => m.sender.as_ref(),
         Event::Callback(c) => Some(&c.sender),
@@ -50,12 +50,12 @@ fn context(shared: &Shared, event: &Event, row: &InboxRow, now_ms: i64) -> Conte
         _ => None,
     };
     Context {
-        chat_id: (row.lane != 0).then_some(row.lane),
+        chat_id: (lane != 0).then_some(lane),
         user_id: user.map(|u| u.id),
         is_admin: user.is_some_and(|u| shared.admins.contains(&u.id)),
         language: user.and_then(|u| u.language_code.clone()),
         now_ms,
-        turn_id: row.id,
+        turn_id,
     }
 }
 
@@ -78,12 +78,13 @@ async fn run_inner(shared: &Shared, row: &InboxRow) {
             return;
         }
     };
+    let started = std::time::Instant::now();
     let mut attempt: u32 = 0;
     loop {
         attempt += 1;
         let set = shared.current_set();
         let now_ms = shared.host.clock.now_ms();
-        let ctx = context(shared, &event, row, now_ms);
+        let ctx = context(shared, &event, row.lane, row.id, now_ms);
         let mut turn = TurnState::new(Some(row.id), row.lane, now_ms);
         let mut results: Vec<(Arc<LoadedPlugin>, Option<String>)> = Vec::new();
         let mut fault = None;
@@ -128,6 +129,7 @@ async fn run_inner(shared: &Shared, row: &InboxRow) {
         match shared.host.storage.commit(turn.into_commit()).await {
             Ok(CommitOutcome::Committed) => {
                 shared.metrics.incr("turns.committed");
+                shared.metrics.record_turn(started.elapsed(), shared.host.clock.now_ms() - row.created_ms);
                 if emitted {
                     shared.wake.notify_one();
                 }

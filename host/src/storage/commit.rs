@@ -1,12 +1,13 @@
 //! The commit path: what a turn hands to storage, and the group-commit task that
 //! validates read sets and applies writes in one transaction per batch.
 
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Weak;
 
 use sqlx::{AnyConnection, Executor, Row};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Backend, Inner, StorageError, queries};
+use super::{Backend, Inner, StorageError, bulk, queries};
 
 /// A KV key the turn read, with the version it saw (0 = absent).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -148,7 +149,23 @@ pub(super) async fn run_committer(inner: Weak<Inner>, mut rx: mpsc::Receiver<Pen
         let result = commit_batch(&mut conn, inner.backend, &turns).await;
         drop(conn);
         match result {
-            Ok(outcomes) => {
+            Ok((seq, outcomes)) => {
+                for (turn, outcome) in turns.iter().zip(&outcomes) {
+                    match outcome {
+                        CommitOutcome::Committed => {
+                            for (ns, key, value) in &turn.writes {
+                                inner.cache.committed(ns, key, value.clone(), seq);
+                            }
+                        }
+                        CommitOutcome::Conflict => {
+                            for r in &turn.reads {
+                                inner.cache.evict(&r.ns, &r.key);
+                            }
+                        }
+                        CommitOutcome::AlreadyHandled => {}
+                    }
+                }
+                inner.cache.advance(seq);
                 for (p, outcome) in batch.drain(..).zip(outcomes) {
                     let _ = p.reply.send(Ok(outcome));
                 }
@@ -157,6 +174,9 @@ pub(super) async fn run_committer(inner: Weak<Inner>, mut rx: mpsc::Receiver<Pen
                 tracing::warn!(target: "wharf.storage", error = %e, turns = batch.len(), "group commit failed; turns will re-run");
                 let msg = e.to_string();
                 for p in batch.drain(..) {
+                    for r in &p.turn.reads {
+                        inner.cache.evict(&r.ns, &r.key);
+                    }
                     let _ = p.reply.send(Err(StorageError::Db(sqlx::Error::Protocol(msg.clone()))));
                 }
             }
@@ -190,84 +210,107 @@ async fn commit_batch(
     conn: &mut AnyConnection,
     backend: Backend,
     turns: &[&TurnCommit],
-) -> Result<Vec<CommitOutcome>, sqlx::Error> {
+) -> Result<(i64, Vec<CommitOutcome>), sqlx::Error> {
     begin(conn, backend).await?;
     let result = apply_batch(conn, turns).await;
     finish(conn, result).await
 }
 
-async fn apply_batch(conn: &mut AnyConnection, turns: &[&TurnCommit]) -> Result<Vec<CommitOutcome>, sqlx::Error> {
-    let version: i64 = sqlx::query("UPDATE commit_seq SET n = n + 1 WHERE id = 1 RETURNING n")
+/// Validate every turn in order against the database and the turns committed before it
+/// in this batch, then apply the committed ones with a few multi-row statements.
+async fn apply_batch(
+    conn: &mut AnyConnection,
+    turns: &[&TurnCommit],
+) -> Result<(i64, Vec<CommitOutcome>), sqlx::Error> {
+    let seq: i64 = sqlx::query("UPDATE commit_seq SET n = n + 1 WHERE id = 1 RETURNING n")
         .fetch_one(&mut *conn)
         .await?
         .try_get(0)?;
+    let mut read_keys: Vec<(&str, &str)> =
+        turns.iter().flat_map(|t| t.reads.iter().map(|r| (r.ns.as_str(), r.key.as_str()))).collect();
+    read_keys.sort_unstable();
+    read_keys.dedup();
+    let current = bulk::versions(conn, &read_keys).await?;
+    let ids: Vec<i64> = turns.iter().filter_map(|t| t.inbox_id).collect();
+    let present = bulk::present_inbox(conn, &ids).await?;
+
     let mut outcomes = Vec::with_capacity(turns.len());
+    let mut written: HashSet<(&str, &str)> = HashSet::new();
+    let mut handled: HashSet<i64> = HashSet::new();
     for turn in turns {
-        let outcome = validate(conn, turn).await?;
+        let outcome = if turn.inbox_id.is_some_and(|id| !present.contains(&id) || handled.contains(&id)) {
+            CommitOutcome::AlreadyHandled
+        } else if turn.reads.iter().any(|r| {
+            let k = (r.ns.as_str(), r.key.as_str());
+            written.contains(&k) || current.get(&(r.ns.clone(), r.key.clone())).copied().unwrap_or(0) != r.version
+        }) || ranges_changed(conn, turn, &written).await?
+        {
+            CommitOutcome::Conflict
+        } else {
+            CommitOutcome::Committed
+        };
         if outcome == CommitOutcome::Committed {
-            apply(conn, turn, version).await?;
+            written.extend(turn.writes.iter().map(|(ns, key, _)| (ns.as_str(), key.as_str())));
+            handled.extend(turn.inbox_id);
         }
         outcomes.push(outcome);
     }
-    Ok(outcomes)
+    let committed: Vec<&TurnCommit> =
+        turns.iter().zip(&outcomes).filter(|(_, o)| **o == CommitOutcome::Committed).map(|(t, _)| *t).collect();
+    apply(conn, &committed, seq).await?;
+    Ok((seq, outcomes))
 }
 
-async fn validate(conn: &mut AnyConnection, turn: &TurnCommit) -> Result<CommitOutcome, sqlx::Error> {
-    if let Some(id) = turn.inbox_id {
-        let present = sqlx::query("SELECT 1 FROM inbox WHERE id = $1").bind(id).fetch_optional(&mut *conn).await?;
-        if present.is_none() {
-            return Ok(CommitOutcome::AlreadyHandled);
-        }
-    }
-    for read in &turn.reads {
-        if queries::kv_version(&mut *conn, &read.ns, &read.key).await? != read.version {
-            return Ok(CommitOutcome::Conflict);
-        }
-    }
+/// Whether a listing the turn made would now return other keys: either the database
+/// changed, or an earlier turn of this batch wrote a key in the listed range.
+async fn ranges_changed(
+    conn: &mut AnyConnection,
+    turn: &TurnCommit,
+    written: &HashSet<(&str, &str)>,
+) -> Result<bool, sqlx::Error> {
     for range in &turn.ranges {
+        let touched = written.iter().any(|(ns, key)| {
+            *ns == range.ns && key.starts_with(&range.prefix) && range.after.as_deref().is_none_or(|a| *key > a)
+        });
+        if touched {
+            return Ok(true);
+        }
         let now = queries::kv_range(&mut *conn, &range.ns, &range.prefix, range.after.as_deref(), range.limit).await?;
         if now != range.seen {
-            return Ok(CommitOutcome::Conflict);
+            return Ok(true);
         }
     }
-    Ok(CommitOutcome::Committed)
+    Ok(false)
 }
 
-async fn apply(conn: &mut AnyConnection, turn: &TurnCommit, version: i64) -> Result<(), sqlx::Error> {
-    for (ns, key, value) in &turn.writes {
-        match value {
-            Some(v) => {
-                sqlx::query(
-                    "INSERT INTO kv (ns, key, value, version) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, version = excluded.version",
-                )
-                .bind(ns)
-                .bind(key)
-                .bind(v.as_slice())
-                .bind(version)
-                .execute(&mut *conn)
-                .await?;
-            }
-            None => {
-                sqlx::query("DELETE FROM kv WHERE ns = $1 AND key = $2").bind(ns).bind(key).execute(&mut *conn).await?;
-            }
+async fn apply(conn: &mut AnyConnection, turns: &[&TurnCommit], seq: i64) -> Result<(), sqlx::Error> {
+    // Last write of a key in the batch wins.
+    let mut kv: BTreeMap<(&str, &str), Option<&[u8]>> = BTreeMap::new();
+    for t in turns {
+        for (ns, key, value) in &t.writes {
+            kv.insert((ns.as_str(), key.as_str()), value.as_deref());
         }
     }
-    if let Some(id) = turn.inbox_id {
-        sqlx::query("DELETE FROM inbox WHERE id = $1").bind(id).execute(&mut *conn).await?;
+    let upserts: Vec<(&str, &str, &[u8])> = kv.iter().filter_map(|((n, k), v)| v.map(|v| (*n, *k, v))).collect();
+    let deletes: Vec<(&str, &str)> = kv.iter().filter(|(_, v)| v.is_none()).map(|(k, _)| *k).collect();
+    bulk::upsert_kv(conn, &upserts, seq).await?;
+    bulk::delete_kv(conn, &deletes).await?;
+    let ids: Vec<i64> = turns.iter().filter_map(|t| t.inbox_id).collect();
+    bulk::delete_inbox(conn, &ids).await?;
+    let now_ms = turns.iter().map(|t| t.now_ms).max().unwrap_or_default();
+    let outbox: Vec<&NewOutbox> = turns.iter().flat_map(|t| &t.outbox).collect();
+    bulk::insert_outbox(conn, &outbox, now_ms).await?;
+    let inbox: Vec<&NewInbox> = turns.iter().flat_map(|t| &t.inbox).collect();
+    bulk::insert_inbox(conn, &inbox, now_ms).await?;
+    let log: Vec<&NewLogEvent> = turns.iter().flat_map(|t| &t.log).collect();
+    bulk::insert_log(conn, &log, now_ms).await?;
+    for t in turns {
+        apply_timers_and_versions(conn, t).await?;
     }
-    for o in &turn.outbox {
-        sqlx::query("INSERT INTO outbox (chat_id, plugin, payload, created_ms) VALUES ($1, $2, $3, $4)")
-            .bind(o.chat_id)
-            .bind(&o.plugin)
-            .bind(&o.payload)
-            .bind(turn.now_ms)
-            .execute(&mut *conn)
-            .await?;
-    }
-    for e in &turn.inbox {
-        queries::insert_inbox(&mut *conn, e, turn.now_ms).await?;
-    }
+    Ok(())
+}
+
+async fn apply_timers_and_versions(conn: &mut AnyConnection, turn: &TurnCommit) -> Result<(), sqlx::Error> {
     for t in &turn.timers {
         match t {
             TimerOp::Set { plugin, name, lane, due_ms, interval_ms, payload } => {
@@ -293,16 +336,6 @@ async fn apply(conn: &mut AnyConnection, turn: &TurnCommit, version: i64) -> Res
                     .await?;
             }
         }
-    }
-    for l in &turn.log {
-        sqlx::query("INSERT INTO event_log (at_ms, plugin, kind, user_id, fields) VALUES ($1, $2, $3, $4, $5)")
-            .bind(turn.now_ms)
-            .bind(&l.plugin)
-            .bind(&l.kind)
-            .bind(l.user_id)
-            .bind(&l.fields)
-            .execute(&mut *conn)
-            .await?;
     }
     for (plugin, ver) in &turn.versions {
         sqlx::query(

@@ -6,6 +6,8 @@
 //! is applied only if nothing it read changed (optimistic concurrency). No lock is held
 //! while plugin code runs; the write transaction only spans validation and the writes.
 
+mod bulk;
+mod cache;
 mod commit;
 mod queries;
 
@@ -54,6 +56,7 @@ struct Inner {
     backend: Backend,
     pool: AnyPool,
     writer: Mutex<AnyConnection>,
+    cache: cache::KvCache,
     commits: mpsc::Sender<commit::Pending>,
 }
 
@@ -106,7 +109,15 @@ impl Storage {
             .connect_with(opts)
             .await?;
         let (tx, rx) = mpsc::channel(1024);
-        let storage = Self { inner: Arc::new(Inner { backend, pool, writer: Mutex::new(writer), commits: tx }) };
+        let storage = Self {
+            inner: Arc::new(Inner {
+                backend,
+                pool,
+                writer: Mutex::new(writer),
+                cache: cache::KvCache::default(),
+                commits: tx,
+            }),
+        };
         tokio::spawn(commit::run_committer(Arc::downgrade(&storage.inner), rx));
         Ok(storage)
     }

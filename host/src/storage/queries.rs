@@ -17,6 +17,8 @@ pub struct InboxRow {
     pub target: Option<String>,
     /// Event JSON.
     pub payload: String,
+    /// When it was queued (host clock, Unix ms).
+    pub created_ms: i64,
 }
 
 /// A queued Telegram call.
@@ -60,15 +62,6 @@ pub struct EventLogRow {
     pub user_id: Option<i64>,
     /// Fields JSON (secrets masked).
     pub fields: String,
-}
-
-pub(super) async fn kv_version<'e, E>(ex: E, ns: &str, key: &str) -> Result<i64, sqlx::Error>
-where
-    E: Executor<'e, Database = sqlx::Any>,
-{
-    let row =
-        sqlx::query("SELECT version FROM kv WHERE ns = $1 AND key = $2").bind(ns).bind(key).fetch_optional(ex).await?;
-    row.map_or(Ok(0), |r| r.try_get(0))
 }
 
 /// Smallest string greater than every string starting with `prefix`, if one exists.
@@ -136,17 +129,24 @@ pub(super) async fn insert_inbox(conn: &mut AnyConnection, e: &NewInbox, now_ms:
 }
 
 impl Storage {
-    /// Value and version of a key (version 0 and `None` when absent).
+    /// Value and version of a key (version 0 and `None` when absent), from the read
+    /// cache when it has the key.
     pub async fn kv_get(&self, ns: &str, key: &str) -> Result<(Option<Vec<u8>>, i64), StorageError> {
+        if let Some(hit) = self.inner.cache.get(ns, key) {
+            return Ok(hit);
+        }
+        let stamp = self.inner.cache.read_stamp();
         let row = sqlx::query("SELECT value, version FROM kv WHERE ns = $1 AND key = $2")
             .bind(ns)
             .bind(key)
             .fetch_optional(self.pool())
             .await?;
-        Ok(match row {
+        let (value, version) = match row {
             Some(r) => (Some(r.try_get(0)?), r.try_get(1)?),
             None => (None, 0),
-        })
+        };
+        self.inner.cache.fill(ns, key, value.clone(), version, stamp);
+        Ok((value, version))
     }
 
     /// Keys of `ns` starting with `prefix`, ascending, after `after`, at most `limit`.
@@ -176,14 +176,21 @@ impl Storage {
 
     /// Up to `limit` inbox entries with id greater than `after`, oldest first.
     pub async fn inbox_after(&self, after: i64, limit: i64) -> Result<Vec<InboxRow>, StorageError> {
-        let rows = sqlx::query("SELECT id, lane, target, payload FROM inbox WHERE id > $1 ORDER BY id LIMIT $2")
-            .bind(after)
-            .bind(limit)
-            .fetch_all(self.pool())
-            .await?;
+        let rows =
+            sqlx::query("SELECT id, lane, target, payload, created_ms FROM inbox WHERE id > $1 ORDER BY id LIMIT $2")
+                .bind(after)
+                .bind(limit)
+                .fetch_all(self.pool())
+                .await?;
         rows.iter()
             .map(|r| {
-                Ok(InboxRow { id: r.try_get(0)?, lane: r.try_get(1)?, target: r.try_get(2)?, payload: r.try_get(3)? })
+                Ok(InboxRow {
+                    id: r.try_get(0)?,
+                    lane: r.try_get(1)?,
+                    target: r.try_get(2)?,
+                    payload: r.try_get(3)?,
+                    created_ms: r.try_get(4)?,
+                })
             })
             .collect()
     }

@@ -1,0 +1,184 @@
+//! Multi-row statements for the group commit: a batch of turns costs a constant number
+//! of round trips to the database, not a few per turn.
+
+use std::collections::{HashMap, HashSet};
+
+use sqlx::{AnyConnection, Row};
+
+use super::commit::{NewInbox, NewLogEvent, NewOutbox};
+
+/// Rows per statement (well under SQLite's and PostgreSQL's parameter limits).
+const CHUNK: usize = 200;
+
+/// `($s, $s+1, …), (…)` for `rows` rows of `cols` placeholders starting at `$start`.
+fn tuples(rows: usize, cols: usize, start: usize) -> String {
+    let mut out = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(&format!("${}", start + r * cols + c));
+        }
+        out.push(')');
+    }
+    out
+}
+
+/// `(ns = $1 AND key = $2) OR …` for `n` keys.
+fn key_filter(n: usize) -> String {
+    (0..n).map(|i| format!("(ns = ${} AND key = ${})", 2 * i + 1, 2 * i + 2)).collect::<Vec<_>>().join(" OR ")
+}
+
+/// Current versions of `keys` (absent keys are missing from the map).
+pub(super) async fn versions(
+    conn: &mut AnyConnection,
+    keys: &[(&str, &str)],
+) -> Result<HashMap<(String, String), i64>, sqlx::Error> {
+    let mut out = HashMap::with_capacity(keys.len());
+    for chunk in keys.chunks(CHUNK) {
+        let sql = format!("SELECT ns, key, version FROM kv WHERE {}", key_filter(chunk.len()));
+        let mut q = sqlx::query(&sql);
+        for (ns, key) in chunk {
+            q = q.bind(*ns).bind(*key);
+        }
+        for row in q.fetch_all(&mut *conn).await? {
+            out.insert((row.try_get(0)?, row.try_get(1)?), row.try_get(2)?);
+        }
+    }
+    Ok(out)
+}
+
+fn id_list(n: usize) -> String {
+    (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// Which of `ids` are still in the inbox.
+pub(super) async fn present_inbox(conn: &mut AnyConnection, ids: &[i64]) -> Result<HashSet<i64>, sqlx::Error> {
+    let mut out = HashSet::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        let sql = format!("SELECT id FROM inbox WHERE id IN ({})", id_list(chunk.len()));
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for row in q.fetch_all(&mut *conn).await? {
+            out.insert(row.try_get(0)?);
+        }
+    }
+    Ok(out)
+}
+
+pub(super) async fn delete_inbox(conn: &mut AnyConnection, ids: &[i64]) -> Result<(), sqlx::Error> {
+    for chunk in ids.chunks(CHUNK) {
+        let sql = format!("DELETE FROM inbox WHERE id IN ({})", id_list(chunk.len()));
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Write `rows` (distinct keys) at `version`.
+pub(super) async fn upsert_kv(
+    conn: &mut AnyConnection,
+    rows: &[(&str, &str, &[u8])],
+    version: i64,
+) -> Result<(), sqlx::Error> {
+    for chunk in rows.chunks(CHUNK) {
+        let sql = format!(
+            "INSERT INTO kv (ns, key, value, version) VALUES {} \
+             ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, version = excluded.version",
+            tuples(chunk.len(), 4, 1)
+        );
+        let mut q = sqlx::query(&sql);
+        for (ns, key, value) in chunk {
+            q = q.bind(*ns).bind(*key).bind(*value).bind(version);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+pub(super) async fn delete_kv(conn: &mut AnyConnection, keys: &[(&str, &str)]) -> Result<(), sqlx::Error> {
+    for chunk in keys.chunks(CHUNK) {
+        let sql = format!("DELETE FROM kv WHERE {}", key_filter(chunk.len()));
+        let mut q = sqlx::query(&sql);
+        for (ns, key) in chunk {
+            q = q.bind(*ns).bind(*key);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+pub(super) async fn insert_outbox(
+    conn: &mut AnyConnection,
+    rows: &[&NewOutbox],
+    now_ms: i64,
+) -> Result<(), sqlx::Error> {
+    for chunk in rows.chunks(CHUNK) {
+        let sql =
+            format!("INSERT INTO outbox (chat_id, plugin, payload, created_ms) VALUES {}", tuples(chunk.len(), 4, 1));
+        let mut q = sqlx::query(&sql);
+        for o in chunk {
+            q = q.bind(o.chat_id).bind(o.plugin.as_str()).bind(o.payload.as_str()).bind(now_ms);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+pub(super) async fn insert_inbox(conn: &mut AnyConnection, rows: &[&NewInbox], now_ms: i64) -> Result<(), sqlx::Error> {
+    for chunk in rows.chunks(CHUNK) {
+        let sql = format!(
+            "INSERT INTO inbox (lane, target, payload, dedupe, created_ms) VALUES {} ON CONFLICT (dedupe) DO NOTHING",
+            tuples(chunk.len(), 5, 1)
+        );
+        let mut q = sqlx::query(&sql);
+        for e in chunk {
+            q = q
+                .bind(e.lane)
+                .bind(e.target.as_deref())
+                .bind(e.payload.as_str())
+                .bind(e.dedupe.as_deref())
+                .bind(now_ms);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+pub(super) async fn insert_log(
+    conn: &mut AnyConnection,
+    rows: &[&NewLogEvent],
+    now_ms: i64,
+) -> Result<(), sqlx::Error> {
+    for chunk in rows.chunks(CHUNK) {
+        let sql = format!(
+            "INSERT INTO event_log (at_ms, plugin, kind, user_id, fields) VALUES {}",
+            tuples(chunk.len(), 5, 1)
+        );
+        let mut q = sqlx::query(&sql);
+        for l in chunk {
+            q = q.bind(now_ms).bind(l.plugin.as_str()).bind(l.kind.as_str()).bind(l.user_id).bind(l.fields.as_str());
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders() {
+        assert_eq!(super::tuples(2, 2, 1), "($1, $2), ($3, $4)");
+        assert_eq!(super::key_filter(2), "(ns = $1 AND key = $2) OR (ns = $3 AND key = $4)");
+    }
+}
