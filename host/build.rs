@@ -23,6 +23,7 @@ fn main() {
     if std::env::var_os("WHARF_SKIP_PLUGIN_BUILD").is_some() {
         return;
     }
+    ensure_wasm_target();
     let crates = plugin_crates(&root.join("plugins"));
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
@@ -54,6 +55,22 @@ fn main() {
             ""
         };
         panic!("building the plugins for wasm32-wasip2 failed:\n{stderr}{hint}");
+    }
+}
+
+/// Install the `wasm32-wasip2` standard library through rustup if it is missing
+/// (rustup installs targets listed in `rust-toolchain.toml` only with a new toolchain).
+fn ensure_wasm_target() {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let Ok(out) = Command::new(rustc).args(["--print", "sysroot"]).output() else { return };
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    if sysroot.join("lib/rustlib/wasm32-wasip2").exists() {
+        return;
+    }
+    println!("cargo:warning=installing the wasm32-wasip2 target with rustup");
+    let status = Command::new("rustup").args(["target", "add", "wasm32-wasip2"]).status();
+    if !status.is_ok_and(|s| s.success()) {
+        println!("cargo:warning=`rustup target add wasm32-wasip2` failed; plugin builds will fail");
     }
 }
 
