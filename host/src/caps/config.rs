@@ -3,11 +3,14 @@
 use wasmtime::Result;
 
 use super::PluginState;
-use super::bindings::wharf::bot::config::Host;
+use super::bindings::wharf::bot::config::{Error, Host};
 
 impl Host for PluginState {
-    async fn get(&mut self, key: String) -> Result<Option<String>> {
-        Ok(self.current().spec.settings.get(&key).map(|v| v.to_string()))
+    async fn get(&mut self, key: String) -> Result<std::result::Result<Option<String>, Error>> {
+        if key.is_empty() || key.len() > 64 {
+            return Ok(Err(Error::InvalidInput(format!("setting keys are 1-64 bytes, got {}", key.len()))));
+        }
+        Ok(Ok(self.current().spec.settings.get(&key).map(|v| v.to_string())))
     }
 
     async fn get_all(&mut self) -> Result<String> {

@@ -4,7 +4,7 @@
 use wasmtime::Result;
 
 use super::PluginState;
-use super::bindings::wharf::bot::log::{BusinessEvent, Field, Host, Level};
+use super::bindings::wharf::bot::log::{BusinessEvent, Error, Field, Host, Level};
 use crate::secret::MASK;
 use crate::storage::NewLogEvent;
 
@@ -52,10 +52,13 @@ impl Host for PluginState {
         Ok(())
     }
 
-    async fn event(&mut self, event: BusinessEvent) -> Result<()> {
-        if self.describing || self.turn.totals(&self.call).log >= self.host.quotas.max_turn_log_events {
-            self.dropped_log_lines += 1;
-            return Ok(());
+    async fn event(&mut self, event: BusinessEvent) -> Result<std::result::Result<(), Error>> {
+        if self.describing {
+            return Ok(Err(Error::AccessDenied));
+        }
+        let max = self.host.quotas.max_turn_log_events;
+        if self.turn.totals(&self.call).log >= max {
+            return Ok(Err(Error::InvalidInput(format!("a turn may record at most {max} business events"))));
         }
         let plugin = self.current().name().to_string();
         self.call.log.push(NewLogEvent {
@@ -64,6 +67,6 @@ impl Host for PluginState {
             user_id: event.user_id,
             fields: serde_json::Value::Object(render_fields(&event.fields)).to_string(),
         });
-        Ok(())
+        Ok(Ok(()))
     }
 }

@@ -261,34 +261,60 @@ impl Runtime {
         crate::config::PluginName::parse(name).is_ok_and(|n| self.shared.breaker.is_open(&n))
     }
 
-    /// Wait until the inbox is empty and no turn is running, polling until `within`.
+    /// Wait until no timer is due, the inbox is empty and no turn is running, polling
+    /// until `within`.
     pub async fn wait_idle(&self, within: Duration) -> anyhow::Result<()> {
         let deadline = Instant::now() + within;
         loop {
-            let idle = self.shared.lanes.lock().map(|l| l.is_idle()).unwrap_or(false);
-            if idle && self.shared.host.storage.inbox_len().await? == 0 {
-                // Timers that are already due also count as pending work.
-                let due = self.shared.host.storage.next_timer_due().await?;
-                if due.is_none_or(|d| d > self.clock().now_ms()) {
-                    return Ok(());
-                }
+            if self.is_idle().await? {
+                return Ok(());
             }
             anyhow::ensure!(Instant::now() < deadline, "runtime not idle after {within:?}");
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
 
+    /// The order matters: work moves from due timers to the inbox, and from the inbox to
+    /// running turns, each step atomically; checking in that order (and timers once more,
+    /// for timers set by a turn that just committed) cannot miss work in flight.
+    async fn is_idle(&self) -> anyhow::Result<bool> {
+        let storage = &self.shared.host.storage;
+        let no_due_timer = async {
+            let due = storage.next_timer_due().await?;
+            anyhow::Ok(due.is_none_or(|d| d > self.clock().now_ms()))
+        };
+        if !no_due_timer.await? || storage.inbox_len().await? != 0 {
+            return Ok(false);
+        }
+        if !self.shared.lanes.lock().map(|l| l.is_idle()).unwrap_or(false) {
+            return Ok(false);
+        }
+        let due = storage.next_timer_due().await?;
+        Ok(due.is_none_or(|d| d > self.clock().now_ms()))
+    }
+
     /// Stop accepting work, let running turns finish, stop the tasks.
-    pub async fn shutdown(self) {
+    pub async fn shutdown(mut self) {
         self.shared.shutting_down.store(true, Ordering::Relaxed);
         self.shared.wake.notify_waiters();
         self.shared.timers_changed.notify_waiters();
-        for t in &self.tasks {
+        for t in self.tasks.drain(..) {
             t.abort();
         }
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline && !self.shared.lanes.lock().map(|l| l.is_idle()).unwrap_or(true) {
             tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+}
+
+impl Drop for Runtime {
+    /// A runtime dropped without [`Runtime::shutdown`] stops its background tasks; turns
+    /// already running finish or are abandoned before commit (and run again later).
+    fn drop(&mut self) {
+        self.shared.shutting_down.store(true, Ordering::Relaxed);
+        for t in &self.tasks {
+            t.abort();
         }
     }
 }

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tracing::Instrument;
 use wasmtime::component::Instance;
 use wasmtime::{Engine, Store, Trap, UpdateDeadline};
 
@@ -76,6 +77,18 @@ pub(crate) async fn describe(
 
 /// Run `handle(event, ctx)`; the turn state goes in and comes back out.
 pub(crate) async fn handle(
+    engine: &Engine,
+    host: &Arc<HostServices>,
+    plugin: &LoadedPlugin,
+    turn: TurnState,
+    event: &Event,
+    ctx: &Context,
+) -> (TurnState, Outcome) {
+    let span = tracing::debug_span!("wharf.plugin.call", plugin = %plugin.name());
+    handle_in(engine, host, plugin, turn, event, ctx).instrument(span).await
+}
+
+async fn handle_in(
     engine: &Engine,
     host: &Arc<HostServices>,
     plugin: &LoadedPlugin,

@@ -62,7 +62,7 @@ pub(crate) fn context(shared: &Shared, event: &Event, lane: i64, turn_id: i64, n
 /// Handle one inbox row until it is committed (or was already handled), or the runtime
 /// shuts down.
 pub(crate) async fn run(shared: &Shared, row: &InboxRow) {
-    let span = tracing::info_span!("wharf.turn", lane = row.lane, inbox_id = row.id);
+    let span = tracing::info_span!("wharf.turn", chat_id = row.lane, inbox_id = row.id);
     run_inner(shared, row).instrument(span).await;
 }
 

@@ -20,10 +20,11 @@ async fn misbehaving(mode: &str, limits: &str, expect: &str) {
     }
     assert!(h.rt.is_disabled("bad"), "{mode}: the breaker opened");
     assert!(!h.rt.is_disabled("good"));
-    // The third failure opens the breaker; a turn of the other chat already running
-    // may still fail once more. After that the plugin is skipped.
+    // The third recorded failure opens the breaker. Turns of the three lanes (the
+    // installed event, chat 11, chat 12) that started before it was recorded still ran
+    // the plugin, so up to all five turns may have failed. After that it is skipped.
     let failures = h.rt.metrics().get("plugin.failures.bad");
-    assert!((3..=4).contains(&failures), "{mode}: {failures} failures");
+    assert!((3..=5).contains(&failures), "{mode}: {failures} failures");
     h.say(11, "/set again yes").await;
     h.idle().await;
     assert_eq!(h.rt.metrics().get("plugin.failures.bad"), failures, "{mode}: a disabled plugin is not called");

@@ -120,3 +120,16 @@ async fn plugins_see_host_time_through_wasi_and_the_scheduler() {
     assert_eq!(h.kv::<i64>("probe", "wasi-now").await, Some(T0 + 5_000));
     h.rt.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_inbox_entry_is_skipped_and_counted_and_the_chat_goes_on() {
+    let h = start(&plugin("probe", "probe", ALL)).await;
+    let bad = wharf::storage::NewInbox { lane: 5, target: None, payload: "{\"not\": an event".into(), dedupe: None };
+    h.rt.storage().push_inbox(&[bad], T0).await.unwrap();
+    h.say(5, "/set after bad").await;
+    h.idle().await;
+    assert_eq!(h.rt.metrics().get("inbox.malformed"), 1);
+    assert_eq!(h.kv::<String>("probe", "after").await.as_deref(), Some("bad"), "the next entry of the chat ran");
+    assert_eq!(h.rt.storage().inbox_len().await.unwrap(), 0);
+    h.rt.shutdown().await;
+}

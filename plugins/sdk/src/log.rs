@@ -47,8 +47,11 @@ impl Event {
         self
     }
 
-    /// Record it; it commits with the turn.
-    pub fn record(self) {
-        raw::event(&self.0);
+    /// Record it; it commits with the turn (and is discarded with it).
+    pub fn record(self) -> Result<(), crate::Error> {
+        raw::event(&self.0).map_err(|e| match e {
+            raw::Error::InvalidInput(m) => crate::Error::InvalidInput(m),
+            raw::Error::AccessDenied => crate::Error::AccessDenied("business events from describe()".into()),
+        })
     }
 }

@@ -18,7 +18,8 @@ pub fn get<T>(key: &str) -> Result<Option<T>, Error>
 where
     T: DeserializeOwned,
 {
-    let Some(json) = raw::get(key) else {
+    let found = raw::get(key).map_err(|raw::Error::InvalidInput(m)| Error::InvalidInput(m))?;
+    let Some(json) = found else {
         return Ok(None);
     };
     serde_json::from_str(&json).map(Some).map_err(|e| Error::InvalidInput(format!("setting {key:?}: {e}")))
