@@ -84,24 +84,14 @@ pub(crate) async fn handle(
     event: &Event,
     ctx: &Context,
 ) -> (TurnState, Outcome) {
-    let span = tracing::debug_span!("wharf.plugin.call", plugin = %plugin.name());
-    handle_in(engine, host, plugin, turn, event, ctx).instrument(span).await
-}
-
-async fn handle_in(
-    engine: &Engine,
-    host: &Arc<HostServices>,
-    plugin: &LoadedPlugin,
-    turn: TurnState,
-    event: &Event,
-    ctx: &Context,
-) -> (TurnState, Outcome) {
     let deadline = Instant::now() + Duration::from_millis(plugin.ctx.spec.timeout_ms);
     let mut store = new_store(engine, PluginState::new(host.clone(), plugin.ctx.clone(), turn, deadline));
+    let span = tracing::debug_span!("wharf.plugin.call", plugin = %plugin.name());
     let result = async {
         let bindings = instantiate(&mut store, &plugin.pre, &plugin.deps).await?;
         bindings.wharf_bot_handler().call_handle(&mut store, event, ctx).await
     }
+    .instrument(span)
     .await;
     let mut state = store.into_data();
     if state.dropped_log_lines > 0 {
