@@ -14,6 +14,7 @@
 //! | [`clock`] | the injectable host clock |
 //! | [`validate`] | limits on what plugins hand back (Telegram's own) |
 //! | [`secret`] | masking of secrets in logs and errors |
+//! | [`telegram`] | Telegram I/O: the Bot API emulator |
 
 pub mod caps;
 pub mod clock;
@@ -22,6 +23,7 @@ pub mod event;
 pub mod runtime;
 pub mod secret;
 pub mod storage;
+pub mod telegram;
 pub mod validate;
 
 pub use runtime::{Runtime, RuntimeOptions};

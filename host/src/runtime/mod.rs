@@ -64,6 +64,21 @@ impl Default for RuntimeOptions {
     }
 }
 
+/// The runtime's side of the Telegram front end.
+#[derive(Clone, Debug)]
+pub struct Link {
+    /// Database.
+    pub storage: Storage,
+    /// Host clock.
+    pub clock: Clock,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
+    /// Notify after adding inbox entries.
+    pub inbox_ready: Arc<Notify>,
+    /// Notified when turns queued outbox rows.
+    pub outbox_ready: Arc<Notify>,
+}
+
 /// State shared by the runtime's tasks.
 pub(crate) struct Shared {
     engine: Engine,
@@ -76,10 +91,12 @@ pub(crate) struct Shared {
     concurrency: usize,
     max_failures: u32,
     breaker: health::Breaker,
-    metrics: Metrics,
+    metrics: Arc<Metrics>,
     lanes: Mutex<dispatcher::Lanes>,
     /// New inbox entries exist.
-    wake: Notify,
+    wake: Arc<Notify>,
+    /// New outbox rows exist.
+    outbox_ready: Arc<Notify>,
     /// Timers were added or changed.
     timers_changed: Notify,
     reload_lock: tokio::sync::Mutex<()>,
@@ -154,9 +171,10 @@ impl Runtime {
             concurrency: rt.concurrency,
             max_failures: rt.max_failures,
             breaker: health::Breaker::new(rt.max_failures),
-            metrics: Metrics::default(),
+            metrics: Arc::new(Metrics::default()),
             lanes: Mutex::new(dispatcher::Lanes::default()),
-            wake: Notify::new(),
+            wake: Arc::new(Notify::new()),
+            outbox_ready: Arc::new(Notify::new()),
             timers_changed: Notify::new(),
             reload_lock: tokio::sync::Mutex::new(()),
             shutting_down: AtomicBool::new(false),
@@ -234,6 +252,17 @@ impl Runtime {
             }
         }
         Ok((start.elapsed(), routed.len()))
+    }
+
+    /// What the Telegram front end needs: storage, clock, metrics and notifications.
+    pub fn link(&self) -> Link {
+        Link {
+            storage: self.shared.host.storage.clone(),
+            clock: self.shared.host.clock.clone(),
+            metrics: self.shared.metrics.clone(),
+            inbox_ready: self.shared.wake.clone(),
+            outbox_ready: self.shared.outbox_ready.clone(),
+        }
     }
 
     /// Wake the dispatcher (after inserting inbox rows directly).

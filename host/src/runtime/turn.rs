@@ -125,6 +125,7 @@ async fn run_inner(shared: &Shared, row: &InboxRow) {
             continue;
         }
         let emitted = !turn.applied.inbox.is_empty();
+        let queued = !turn.applied.outbox.is_empty();
         let timers = !turn.applied.timers.is_empty();
         match shared.host.storage.commit(turn.into_commit()).await {
             Ok(CommitOutcome::Committed) => {
@@ -135,6 +136,9 @@ async fn run_inner(shared: &Shared, row: &InboxRow) {
                 }
                 if timers {
                     shared.timers_changed.notify_one();
+                }
+                if queued {
+                    shared.outbox_ready.notify_one();
                 }
                 after_commit(shared, &results).await;
                 return;
@@ -191,8 +195,9 @@ async fn after_commit(shared: &Shared, results: &[(Arc<LoadedPlugin>, Option<Str
             })
             .collect();
         let commit = TurnCommit { outbox, now_ms: shared.host.clock.now_ms(), ..TurnCommit::default() };
-        if let Err(e) = shared.host.storage.commit(commit).await {
-            tracing::error!(target: "wharf.turn", error = %e, "cannot queue the admin notice");
+        match shared.host.storage.commit(commit).await {
+            Ok(_) => shared.outbox_ready.notify_one(),
+            Err(e) => tracing::error!(target: "wharf.turn", error = %e, "cannot queue the admin notice"),
         }
     }
 }

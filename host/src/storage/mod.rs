@@ -10,6 +10,7 @@ mod bulk;
 mod cache;
 mod commit;
 mod queries;
+mod telegram;
 
 use std::str::FromStr;
 use std::sync::Arc;

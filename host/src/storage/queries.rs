@@ -113,7 +113,7 @@ where
     rows.iter().map(|r| r.try_get::<String, _>(0)).collect()
 }
 
-pub(super) async fn insert_inbox(conn: &mut AnyConnection, e: &NewInbox, now_ms: i64) -> Result<(), sqlx::Error> {
+pub(crate) async fn insert_inbox(conn: &mut AnyConnection, e: &NewInbox, now_ms: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO inbox (lane, target, payload, dedupe, created_ms) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (dedupe) DO NOTHING",

@@ -13,4 +13,5 @@ mod hostile;
 mod http_cap;
 mod reload;
 mod storage_suite;
+mod telegram;
 mod turns;

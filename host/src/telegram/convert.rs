@@ -1,0 +1,145 @@
+//! Telegram updates → Wharf events. Text messages and captions (with commands, including
+//! `/cmd@botname` and `/start PAYLOAD`), callback queries and `my_chat_member` changes
+//! (a user blocked or unblocked the bot) are supported; anything else is skipped.
+
+use teloxide_core::types::{
+    Chat as TgChat, ChatKind as TgChatKind, MaybeInaccessibleMessage, Message as TgMessage, PublicChatKind, Update,
+    UpdateKind, User as TgUser,
+};
+
+use crate::event::{CallbackQuery, Chat, ChatKind, Event, MemberStatus, MemberUpdate, Message, User, parse_command};
+
+/// What became of an update.
+#[derive(Debug)]
+pub enum Converted {
+    /// An event for the inbox, in a lane (the chat id).
+    Event { lane: i64, event: Box<Event> },
+    /// A kind of update Wharf does not handle (counted, skipped).
+    Unsupported(&'static str),
+    /// JSON Telegram sent that the client could not parse (logged, skipped).
+    Malformed,
+}
+
+fn user(u: &TgUser) -> User {
+    User {
+        id: i64::try_from(u.id.0).unwrap_or(i64::MAX),
+        first_name: u.first_name.clone(),
+        last_name: u.last_name.clone(),
+        username: u.username.clone(),
+        language_code: u.language_code.clone(),
+        is_bot: u.is_bot,
+    }
+}
+
+fn chat(c: &TgChat) -> Chat {
+    let (kind, title) = match &c.kind {
+        TgChatKind::Private(_) => (ChatKind::Private, None),
+        TgChatKind::Public(p) => {
+            let kind = match p.kind {
+                PublicChatKind::Group => ChatKind::Group,
+                PublicChatKind::Supergroup(_) => ChatKind::Supergroup,
+                PublicChatKind::Channel(_) => ChatKind::Channel,
+            };
+            (kind, p.title.clone())
+        }
+    };
+    Chat { id: c.id.0, kind, title }
+}
+
+fn message(m: &TgMessage, bot_username: &str) -> Option<Message> {
+    let text = m.text().or_else(|| m.caption())?;
+    // A command addressed to another bot (`/start@other_bot`) is not ours.
+    let command = parse_command(text).filter(|_| {
+        let head = text.split_whitespace().next().unwrap_or_default();
+        head.split_once('@').is_none_or(|(_, to)| to.eq_ignore_ascii_case(bot_username))
+    });
+    Some(Message {
+        id: m.id.0,
+        chat: chat(&m.chat),
+        sender: m.from.as_ref().map(user),
+        text: Some(text.to_owned()),
+        command,
+        reply_to: m.reply_to_message().map(|r| r.id.0),
+        date: m.date.timestamp(),
+    })
+}
+
+/// Convert one update; `bot_username` decides which `/cmd@name` commands are ours.
+pub fn convert(update: &Update, bot_username: &str) -> Converted {
+    match &update.kind {
+        UpdateKind::Message(m) => match message(m, bot_username) {
+            Some(msg) => Converted::Event { lane: m.chat.id.0, event: Box::new(Event::Message(msg)) },
+            None => Converted::Unsupported("message without text"),
+        },
+        UpdateKind::CallbackQuery(q) => {
+            let Some(data) = q.data.clone() else { return Converted::Unsupported("callback without data") };
+            let (chat_, message_id) = match &q.message {
+                Some(MaybeInaccessibleMessage::Regular(m)) => (Some(chat(&m.chat)), Some(m.id.0)),
+                Some(MaybeInaccessibleMessage::Inaccessible(m)) => (Some(chat(&m.chat)), Some(m.message_id.0)),
+                None => (None, None),
+            };
+            let sender = user(&q.from);
+            let lane = chat_.as_ref().map_or(sender.id, |c| c.id);
+            let cb = CallbackQuery { id: q.id.to_string(), sender, chat: chat_, message_id, data };
+            Converted::Event { lane, event: Box::new(Event::Callback(cb)) }
+        }
+        UpdateKind::MyChatMember(u) => {
+            let status = if u.new_chat_member.kind.is_banned() || u.new_chat_member.kind.is_left() {
+                MemberStatus::Blocked
+            } else {
+                MemberStatus::Unblocked
+            };
+            let event = Event::Member(MemberUpdate { chat: chat(&u.chat), user: user(&u.from), status });
+            Converted::Event { lane: u.chat.id.0, event: Box::new(event) }
+        }
+        UpdateKind::Error(_) => Converted::Malformed,
+        _ => Converted::Unsupported("update kind"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// teloxide parses updates from text (as over HTTP), not from a `Value`.
+    fn update(json: serde_json::Value) -> Update {
+        serde_json::from_str(&json.to_string()).unwrap()
+    }
+
+    fn text_update(text: &str) -> Update {
+        update(serde_json::json!({"update_id": 1, "message": {
+            "message_id": 5, "date": 1_700_000_000,
+            "chat": {"id": 42, "type": "private", "first_name": "A"},
+            "from": {"id": 42, "is_bot": false, "first_name": "A", "language_code": "pl"},
+            "text": text}}))
+    }
+
+    #[test]
+    fn commands_deep_links_and_other_bots() {
+        let Converted::Event { lane, event } = convert(&text_update("/start@Wharf_Test_Bot ref_7"), "wharf_test_bot")
+        else {
+            panic!("not an event")
+        };
+        assert_eq!(lane, 42);
+        let Event::Message(m) = *event else { panic!("not a message") };
+        let cmd = m.command.unwrap();
+        assert_eq!((cmd.name.as_str(), cmd.args.as_str()), ("start", "ref_7"));
+        assert_eq!(m.sender.unwrap().language_code.as_deref(), Some("pl"));
+
+        let Converted::Event { event, .. } = convert(&text_update("/start@other_bot"), "wharf_test_bot") else {
+            panic!("not an event")
+        };
+        let Event::Message(m) = *event else { panic!("not a message") };
+        assert!(m.command.is_none(), "a command for another bot is plain text to us");
+    }
+
+    #[test]
+    fn unsupported_and_malformed_are_told_apart() {
+        let poll = update(
+            serde_json::json!({"update_id": 2, "poll_answer": {"poll_id": "p", "option_ids": [], "user": {"id": 1, "is_bot": false, "first_name": "A"}}}),
+        );
+        assert!(matches!(convert(&poll, "b"), Converted::Unsupported(_)));
+        let broken = update(serde_json::json!({"update_id": 3, "message": {"message_id": "not a number"}}));
+        assert!(matches!(convert(&broken, "b"), Converted::Malformed));
+    }
+}

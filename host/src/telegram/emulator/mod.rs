@@ -1,0 +1,285 @@
+//! A Telegram Bot API emulator served on loopback, for tests and local runs.
+//!
+//! The bot talks to it through the real Bot API client over HTTP. The control side
+//! (this module's [`Emulator`] methods, or `/control/…` over HTTP) acts as users: send
+//! text and commands, press buttons, block the bot; reads what the bot sent to each
+//! chat; and injects faults (429 with `retry_after`, 403, 409, 5xx, delays) or enforces
+//! Telegram's rate limits.
+
+mod api;
+mod state;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+
+pub use state::{BOT_ID, BOT_USERNAME, Fault, FaultKind, Sent};
+
+use crate::telegram::limits::{Limiter, RateLimits};
+use state::World;
+
+pub(super) struct Shared {
+    world: Mutex<World>,
+    new_update: Notify,
+    sent_changed: Notify,
+}
+
+impl Shared {
+    fn world(&self) -> MutexGuard<'_, World> {
+        self.world.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn push(&self, update: Value) -> i64 {
+        let id = self.world().push_update(update);
+        self.new_update.notify_waiters();
+        id
+    }
+
+    fn send_text_in(&self, user: i64, chat: i64, text: &str) -> i64 {
+        let mut message = json!({
+            "message_id": 1,
+            "date": 1_700_000_000,
+            "chat": World::chat_json(chat),
+            "from": World::user_json(user),
+            "text": text,
+        });
+        if text.starts_with('/') {
+            let len = text.split_whitespace().next().map_or(0, |c| c.encode_utf16().count());
+            message["entities"] = json!([{ "type": "bot_command", "offset": 0, "length": len }]);
+        }
+        self.push(json!({ "message": message }))
+    }
+
+    fn press(&self, user: i64, message_id: i32, data: &str) -> i64 {
+        let (text, id) = {
+            let mut w = self.world();
+            w.next_callback += 1;
+            let text =
+                w.sent.get(&user).and_then(|l| l.iter().find(|m| m.message_id == message_id)).map(|m| m.text.clone());
+            (text.unwrap_or_default(), w.next_callback)
+        };
+        self.push(json!({ "callback_query": {
+            "id": format!("cbq-{id}"),
+            "from": World::user_json(user),
+            "chat_instance": format!("ci-{user}"),
+            "data": data,
+            "message": {
+                "message_id": message_id,
+                "date": 1_700_000_000,
+                "chat": World::chat_json(user),
+                "from": World::bot_json(),
+                "text": text,
+            },
+        }}))
+    }
+}
+
+/// A running emulator. Dropping it stops the server.
+pub struct Emulator {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl Emulator {
+    /// Serve on `addr` (use port 0 for any free port) for bot token `token`.
+    pub async fn start(addr: SocketAddr, token: &str) -> std::io::Result<Self> {
+        let shared = Arc::new(Shared {
+            world: Mutex::new(World::new(token)),
+            new_update: Notify::new(),
+            sent_changed: Notify::new(),
+        });
+        let app = Router::new()
+            .route("/{bot}/{method}", get(api::handle).post(api::handle))
+            .route("/control/message", post(control_message))
+            .route("/control/press", post(control_press))
+            .route("/control/sent/{chat}", get(control_sent))
+            .route("/control/fault", post(control_fault))
+            .with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Self { shared, addr, server })
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The Bot API base URL to give the client (`http://127.0.0.1:PORT/`).
+    pub fn api_url(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+
+    fn push(&self, update: Value) -> i64 {
+        self.shared.push(update)
+    }
+
+    /// `user` sends `text` in their private chat (commands get their entity).
+    pub fn send_text(&self, user: i64, text: &str) -> i64 {
+        self.shared.send_text_in(user, user, text)
+    }
+
+    /// `user` sends `text` in chat `chat`.
+    pub fn send_text_in(&self, user: i64, chat: i64, text: &str) -> i64 {
+        self.shared.send_text_in(user, chat, text)
+    }
+
+    /// `user` presses a button carrying `data` under message `message_id` of their chat.
+    pub fn press(&self, user: i64, message_id: i32, data: &str) -> i64 {
+        self.shared.press(user, message_id, data)
+    }
+
+    /// Raw update JSON (for malformed or unsupported updates); returns its id.
+    pub fn push_raw(&self, update: Value) -> i64 {
+        self.push(update)
+    }
+
+    /// `user` blocks (or unblocks) the bot: sends become 403 and a `my_chat_member`
+    /// update is queued.
+    pub fn set_blocked(&self, user: i64, blocked: bool) -> i64 {
+        {
+            let mut w = self.shared.world();
+            if blocked {
+                w.blocked.insert(user);
+            } else {
+                w.blocked.remove(&user);
+            }
+        }
+        let (old, new) = if blocked { ("member", "kicked") } else { ("kicked", "member") };
+        let mut new_member = json!({ "user": World::bot_json(), "status": new });
+        if blocked {
+            new_member["until_date"] = json!(0);
+        }
+        let mut old_member = json!({ "user": World::bot_json(), "status": old });
+        if !blocked {
+            old_member["until_date"] = json!(0);
+        }
+        self.push(json!({ "my_chat_member": {
+            "chat": World::chat_json(user),
+            "from": World::user_json(user),
+            "date": 1_700_000_000,
+            "old_chat_member": old_member,
+            "new_chat_member": new_member,
+        }}))
+    }
+
+    /// Block sends to `user` without telling the bot (as when the block happened while
+    /// the bot was offline).
+    pub fn block_silently(&self, user: i64) {
+        self.shared.world().blocked.insert(user);
+    }
+
+    /// Set `user`'s membership status in `chat` (`member`, `left`, `kicked`, …).
+    pub fn set_member(&self, chat: i64, user: i64, status: &str) {
+        self.shared.world().members.insert((chat, user), status.to_owned());
+    }
+
+    /// What the bot sent to `chat`, oldest first.
+    pub fn sent(&self, chat: i64) -> Vec<Sent> {
+        self.shared.world().sent.get(&chat).cloned().unwrap_or_default()
+    }
+
+    /// Texts the bot sent to `chat` (not deleted), oldest first.
+    pub fn texts(&self, chat: i64) -> Vec<String> {
+        self.sent(chat).into_iter().filter(|m| !m.deleted).map(|m| m.text).collect()
+    }
+
+    /// Wait until `cond` holds for what was sent, or `within` passes.
+    pub async fn wait_sent<F>(&self, within: Duration, mut cond: F) -> bool
+    where
+        F: FnMut(&Self) -> bool,
+    {
+        let deadline = Instant::now() + within;
+        loop {
+            let changed = self.shared.sent_changed.notified();
+            if cond(self) {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline.into(), changed).await.is_err() {
+                return cond(self);
+            }
+        }
+    }
+
+    /// Callback queries answered: (id, text).
+    pub fn answered(&self) -> Vec<(String, Option<String>)> {
+        self.shared.world().answered.clone()
+    }
+
+    /// Inject a fault into the next request to `method` (or any method).
+    pub fn inject(&self, method: Option<&str>, kind: FaultKind) {
+        self.shared.world().faults.push_back(Fault { method: method.map(str::to_owned), kind });
+    }
+
+    /// Enforce Telegram's rate limits (or stop enforcing with `None`).
+    pub fn enforce_limits(&self, limits: Option<RateLimits>) {
+        self.shared.world().limiter = limits.map(Limiter::new);
+    }
+
+    /// Requests received for `method`.
+    pub fn requests(&self, method: &str) -> u64 {
+        self.shared.world().requests.get(method).copied().unwrap_or(0)
+    }
+
+    /// 429 responses given for exceeded rate limits.
+    pub fn too_many(&self) -> u64 {
+        self.shared.world().too_many
+    }
+
+    /// The webhook set by the bot: (URL, secret token).
+    pub fn webhook(&self) -> Option<(String, Option<String>)> {
+        self.shared.world().webhook.clone()
+    }
+
+    /// The command menu set by the bot.
+    pub fn commands(&self) -> Value {
+        self.shared.world().commands.clone()
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct MessageReq {
+    user_id: i64,
+    chat_id: Option<i64>,
+    text: String,
+}
+
+async fn control_message(State(s): State<Arc<Shared>>, axum::Json(m): axum::Json<MessageReq>) -> axum::Json<Value> {
+    axum::Json(json!({ "update_id": s.send_text_in(m.user_id, m.chat_id.unwrap_or(m.user_id), &m.text) }))
+}
+
+#[derive(serde::Deserialize)]
+struct PressReq {
+    user_id: i64,
+    message_id: i32,
+    data: String,
+}
+
+async fn control_press(State(s): State<Arc<Shared>>, axum::Json(p): axum::Json<PressReq>) -> axum::Json<Value> {
+    axum::Json(json!({ "update_id": s.press(p.user_id, p.message_id, &p.data) }))
+}
+
+async fn control_sent(State(s): State<Arc<Shared>>, Path(chat): Path<i64>) -> axum::Json<Value> {
+    axum::Json(json!(s.world().sent.get(&chat).cloned().unwrap_or_default()))
+}
+
+async fn control_fault(State(s): State<Arc<Shared>>, axum::Json(f): axum::Json<Fault>) -> axum::Json<Value> {
+    s.world().faults.push_back(f);
+    axum::Json(json!({ "ok": true }))
+}

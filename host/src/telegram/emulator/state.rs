@@ -1,0 +1,122 @@
+//! The emulator's world: users, chats, queued updates, what the bot sent, injected
+//! faults and Telegram's rate limits.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::Instant;
+
+use crate::telegram::limits::Limiter;
+
+use serde_json::{Value, json};
+
+/// The bot's own user id in the emulator.
+pub const BOT_ID: i64 = 7_000_000_001;
+/// The bot's username in the emulator.
+pub const BOT_USERNAME: &str = "wharf_test_bot";
+
+/// A fault to inject into the next matching Bot API request.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+pub struct Fault {
+    /// Method it applies to (`sendMessage`…); `None` for any method.
+    pub method: Option<String>,
+    /// What happens.
+    pub kind: FaultKind,
+}
+
+/// Kinds of injected faults.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// 429 Too Many Requests with `retry_after` seconds.
+    RetryAfter(u32),
+    /// An error response with this status and description.
+    Status(u16, String),
+    /// Answer normally after this many milliseconds.
+    DelayMs(u64),
+}
+
+/// One message the bot sent (or edited) in a chat.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Sent {
+    /// Message id in the chat.
+    pub message_id: i32,
+    /// Text or caption.
+    pub text: String,
+    /// Inline keyboard as sent (`reply_markup`), if any.
+    pub reply_markup: Option<Value>,
+    /// Photo (file id or URL), if a photo.
+    pub photo: Option<String>,
+    /// Parse mode given.
+    pub parse_mode: Option<String>,
+    /// Times it was edited.
+    pub edits: u32,
+    /// Deleted by the bot.
+    pub deleted: bool,
+}
+
+#[derive(Default)]
+pub(super) struct World {
+    pub token: String,
+    pub next_update_id: i64,
+    pub updates: VecDeque<Value>,
+    pub webhook: Option<(String, Option<String>)>,
+    pub sent: HashMap<i64, Vec<Sent>>,
+    pub blocked: HashSet<i64>,
+    pub members: HashMap<(i64, i64), String>,
+    pub faults: VecDeque<Fault>,
+    pub limiter: Option<Limiter>,
+    pub requests: HashMap<String, u64>,
+    pub too_many: u64,
+    pub answered: Vec<(String, Option<String>)>,
+    pub commands: Value,
+    pub next_callback: u64,
+}
+
+impl World {
+    pub fn new(token: &str) -> Self {
+        Self { token: token.to_owned(), next_update_id: 1, ..Self::default() }
+    }
+
+    pub fn user_json(id: i64) -> Value {
+        json!({ "id": id, "is_bot": false, "first_name": format!("User {id}"), "language_code": "en" })
+    }
+
+    pub fn bot_json() -> Value {
+        json!({ "id": BOT_ID, "is_bot": true, "first_name": "Wharf", "username": BOT_USERNAME })
+    }
+
+    pub fn chat_json(chat_id: i64) -> Value {
+        if chat_id < 0 {
+            json!({ "id": chat_id, "type": "group", "title": format!("Group {chat_id}") })
+        } else {
+            json!({ "id": chat_id, "type": "private", "first_name": format!("User {chat_id}") })
+        }
+    }
+
+    /// Queue an update; returns its id.
+    pub fn push_update(&mut self, mut body: Value) -> i64 {
+        let id = self.next_update_id;
+        self.next_update_id += 1;
+        body["update_id"] = json!(id);
+        self.updates.push_back(body);
+        id
+    }
+
+    /// Take the first fault matching `method`.
+    pub fn take_fault(&mut self, method: &str) -> Option<FaultKind> {
+        let pos = self.faults.iter().position(|f| f.method.as_deref().is_none_or(|m| m == method))?;
+        self.faults.remove(pos).map(|f| f.kind)
+    }
+
+    /// Charge one message to `chat_id`; `Err(seconds)` when a limit is exceeded.
+    pub fn charge(&mut self, chat_id: i64, now: Instant) -> Result<(), u32> {
+        let Some(limiter) = self.limiter.as_mut() else { return Ok(()) };
+        let (chat, global) = limiter.wait(chat_id, now);
+        let wait = chat.max(global);
+        if !wait.is_zero() {
+            self.too_many += 1;
+            return Err(wait.as_secs_f64().ceil().max(1.0) as u32);
+        }
+        limiter.take(chat_id);
+        Ok(())
+    }
+}

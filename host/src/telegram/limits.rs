@@ -1,0 +1,116 @@
+//! Telegram's rate limits as token buckets: per chat (≈1 message/s with short bursts),
+//! per group (20/min) and overall (30/s). The emulator enforces them; the outbox
+//! sender paces itself by them (slightly below, so it never meets a 429).
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// Limits; the defaults are Telegram's.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimits {
+    /// Messages per second to one private chat.
+    pub per_chat_per_sec: f64,
+    /// Messages that may go to one private chat at once.
+    pub per_chat_burst: f64,
+    /// Messages per minute to one group.
+    pub per_group_per_min: f64,
+    /// Messages per second overall.
+    pub global_per_sec: f64,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self { per_chat_per_sec: 1.0, per_chat_burst: 3.0, per_group_per_min: 20.0, global_per_sec: 30.0 }
+    }
+}
+
+impl RateLimits {
+    /// The same limits with every rate scaled by `factor` (bursts unchanged).
+    pub fn scaled(self, factor: f64) -> Self {
+        Self {
+            per_chat_per_sec: self.per_chat_per_sec * factor,
+            per_group_per_min: self.per_group_per_min * factor,
+            global_per_sec: self.global_per_sec * factor,
+            ..self
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    /// Refill, then the time until one token is available.
+    fn wait(&mut self, cap: f64, rate: f64, now: Instant) -> Duration {
+        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * rate).min(cap);
+        self.at = now;
+        if self.tokens >= 1.0 { Duration::ZERO } else { Duration::from_secs_f64((1.0 - self.tokens) / rate) }
+    }
+}
+
+/// Buckets for every chat seen plus the global one.
+#[derive(Debug)]
+pub struct Limiter {
+    limits: RateLimits,
+    chats: HashMap<i64, Bucket>,
+    global: Option<Bucket>,
+}
+
+impl Limiter {
+    /// A limiter with full buckets.
+    pub fn new(limits: RateLimits) -> Self {
+        Self { limits, chats: HashMap::new(), global: None }
+    }
+
+    fn chat_params(&self, chat: i64) -> (f64, f64) {
+        let l = self.limits;
+        if chat < 0 {
+            (l.per_group_per_min, l.per_group_per_min / 60.0)
+        } else {
+            (l.per_chat_burst, l.per_chat_per_sec)
+        }
+    }
+
+    /// How long until a message to `chat` may go: (wait for the chat, wait overall).
+    pub fn wait(&mut self, chat: i64, now: Instant) -> (Duration, Duration) {
+        let (cap, rate) = self.chat_params(chat);
+        let g = self.limits.global_per_sec;
+        let chat_wait = self.chats.entry(chat).or_insert(Bucket { tokens: cap, at: now }).wait(cap, rate, now);
+        let global_wait = self.global.get_or_insert(Bucket { tokens: g, at: now }).wait(g, g, now);
+        (chat_wait, global_wait)
+    }
+
+    /// Take a token for `chat` (call after [`Limiter::wait`] returned zeros).
+    pub fn take(&mut self, chat: i64) {
+        if let Some(b) = self.chats.get_mut(&chat) {
+            b.tokens -= 1.0;
+        }
+        if let Some(g) = self.global.as_mut() {
+            g.tokens -= 1.0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bursts_then_paces() {
+        let mut l = Limiter::new(RateLimits::default());
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            assert_eq!(l.wait(5, t0), (Duration::ZERO, Duration::ZERO));
+            l.take(5);
+        }
+        let (chat, global) = l.wait(5, t0);
+        assert!(chat > Duration::from_millis(900) && global.is_zero());
+        assert_eq!(l.wait(5, t0 + Duration::from_secs(1)).0, Duration::ZERO);
+        assert_eq!(l.wait(-100, t0).0, Duration::ZERO, "groups have their own bucket");
+    }
+}

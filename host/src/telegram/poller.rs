@@ -1,0 +1,110 @@
+//! Long polling: each batch of updates is written to the inbox together with the next
+//! offset, and only then acknowledged by the next `getUpdates`. A restart resumes from
+//! the stored offset, so an acknowledged update is never lost and never queued twice.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use teloxide_core::RequestError;
+use teloxide_core::payloads::GetUpdatesSetters;
+use teloxide_core::requests::{Request, Requester};
+
+use super::Front;
+use super::convert::{Converted, convert};
+use crate::storage::NewInbox;
+
+/// Seconds a `getUpdates` call waits for updates.
+const LONG_POLL_SECS: u32 = 25;
+
+pub(super) async fn run(front: Arc<Front>) {
+    let mut offset = loop {
+        match front.storage.telegram_state("offset").await {
+            Ok(v) => break v.unwrap_or(0),
+            Err(e) => {
+                tracing::warn!(target: "wharf.telegram", error = %e, "cannot read the update offset");
+                front.backoff.lock().await.wait().await;
+            }
+        }
+    };
+    loop {
+        let req = front
+            .bot
+            .get_updates()
+            .offset(i32::try_from(offset).unwrap_or(i32::MAX))
+            .timeout(LONG_POLL_SECS)
+            .limit(100);
+        match req.send().await {
+            Ok(updates) => {
+                front.backoff.lock().await.reset();
+                if updates.is_empty() {
+                    continue;
+                }
+                let mut entries = Vec::with_capacity(updates.len());
+                let mut next = offset;
+                for u in &updates {
+                    next = next.max(i64::from(u.id.0) + 1);
+                    match convert(u, &front.bot_username) {
+                        Converted::Event { lane, event } => match serde_json::to_string(&event) {
+                            Ok(payload) => entries.push(NewInbox {
+                                lane,
+                                target: None,
+                                payload,
+                                dedupe: Some(format!("tg:{}", u.id.0)),
+                            }),
+                            Err(e) => tracing::error!(target: "wharf.telegram", error = %e, "cannot encode an update"),
+                        },
+                        Converted::Unsupported(what) => {
+                            tracing::debug!(target: "wharf.telegram", update_id = u.id.0, what, "unsupported update skipped");
+                            front.metrics.incr("telegram.updates.unsupported");
+                        }
+                        Converted::Malformed => {
+                            tracing::warn!(target: "wharf.telegram", update_id = u.id.0, "malformed update skipped");
+                            front.metrics.incr("telegram.updates.malformed");
+                        }
+                    }
+                }
+                // Until this commits, the batch stays unacknowledged and comes again.
+                if let Err(e) = front.storage.accept_updates(&entries, next, front.clock.now_ms()).await {
+                    tracing::warn!(target: "wharf.telegram", error = %e, "cannot store updates; they will be fetched again");
+                    front.backoff.lock().await.wait().await;
+                    continue;
+                }
+                front.metrics.add("telegram.updates.received", entries.len() as u64);
+                remember_blocks(&front, &entries).await;
+                offset = next;
+                (front.wake)();
+            }
+            Err(RequestError::RetryAfter(s)) => {
+                tracing::warn!(target: "wharf.telegram", seconds = s.seconds(), "getUpdates rate-limited");
+                tokio::time::sleep(s.duration()).await;
+            }
+            Err(e) => {
+                let text = front.redact(&e.to_string());
+                front.metrics.incr("telegram.poll.errors");
+                if text.contains("Conflict") || text.contains("terminated by other getUpdates") {
+                    tracing::error!(
+                        target: "wharf.telegram",
+                        error = %text,
+                        "another poller or a webhook is active for this bot; delete the webhook or stop the other instance"
+                    );
+                    front.backoff.lock().await.wait_at_least(Duration::from_secs(5)).await;
+                } else {
+                    tracing::warn!(target: "wharf.telegram", error = %text, "getUpdates failed; backing off");
+                    front.backoff.lock().await.wait().await;
+                }
+            }
+        }
+    }
+}
+
+/// Keep the blocked-users list in step with `my_chat_member` updates, so the sender
+/// stops (or resumes) sending to them.
+async fn remember_blocks(front: &Front, entries: &[NewInbox]) {
+    for e in entries {
+        let Ok(crate::event::Event::Member(m)) = serde_json::from_str(&e.payload) else { continue };
+        let blocked = m.status == crate::event::MemberStatus::Blocked;
+        if let Err(err) = front.storage.set_blocked(m.user.id, blocked, front.clock.now_ms()).await {
+            tracing::warn!(target: "wharf.telegram", error = %err, "cannot record a block");
+        }
+    }
+}

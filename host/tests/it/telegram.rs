@@ -1,0 +1,144 @@
+//! The Telegram front end against the bundled Bot API emulator, over real HTTP:
+//! conversations, faults (429, 5xx, 403, 400, 409) and rate limits.
+
+use std::time::Duration;
+
+use wharf::telegram::Telegram;
+use wharf::telegram::emulator::{Emulator, FaultKind};
+use wharf::telegram::limits::RateLimits;
+
+use crate::common::*;
+
+const TOKEN: &str = "123456:TEST-TOKEN-secret";
+const WAIT: Duration = Duration::from_secs(30);
+
+struct Bot {
+    h: Harness,
+    emu: Emulator,
+    _tg: Telegram,
+}
+
+async fn bot_with(plugins: &str, limits: RateLimits) -> Bot {
+    let emu = Emulator::start(([127, 0, 0, 1], 0).into(), TOKEN).await.unwrap();
+    emu.enforce_limits(Some(limits));
+    let h = start(plugins).await;
+    let tg = Telegram::start(h.rt.link(), &emu.api_url(), TOKEN, limits).await.unwrap();
+    Bot { h, emu, _tg: tg }
+}
+
+async fn bot(plugins: &str) -> Bot {
+    bot_with(plugins, RateLimits::default()).await
+}
+
+fn echo_and_probe() -> String {
+    plugin("echo", "echo", r#"grants = ["telegram.send"]"#) + &plugin("probe", "probe", ALL)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conversation_round_trips_through_the_emulator() {
+    let b = bot(&echo_and_probe()).await;
+    b.emu.send_text(5, "/start");
+    assert!(b.emu.wait_sent(WAIT, |e| e.texts(5).len() == 1).await, "no greeting: {:?}", b.emu.texts(5));
+    let greeting = &b.emu.sent(5)[0];
+    assert_eq!(greeting.text, "Hello! I repeat what you say.");
+    let button = &greeting.reply_markup.as_ref().unwrap()["inline_keyboard"][0][0];
+    assert_eq!(button["callback_data"], "echo:ping");
+    b.emu.press(5, greeting.message_id, "echo:ping");
+    b.emu.send_text(5, "/echo@wharf_test_bot hi there");
+    assert!(b.emu.wait_sent(WAIT, |e| e.texts(5).len() == 2).await);
+    assert_eq!(b.emu.texts(5)[1], "hi there");
+    b.h.idle().await;
+    assert_eq!(b.emu.answered(), [("cbq-1".to_string(), Some("pong".to_string()))]);
+    assert_eq!(b.emu.requests("sendMessage"), 2);
+    b.h.rt.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_after_and_server_errors_delay_but_deliver_without_busy_loops() {
+    let b = bot(&echo_and_probe()).await;
+    b.emu.inject(Some("sendMessage"), FaultKind::RetryAfter(1));
+    b.emu.inject(Some("sendMessage"), FaultKind::Status(502, "Bad Gateway".into()));
+    b.emu.inject(Some("sendMessage"), FaultKind::Status(500, "Internal Server Error".into()));
+    let start = std::time::Instant::now();
+    b.emu.send_text(5, "/echo persist");
+    assert!(b.emu.wait_sent(WAIT, |e| e.texts(5) == ["persist"]).await);
+    assert!(start.elapsed() >= Duration::from_secs(1), "retry_after was honoured");
+    assert_eq!(b.emu.requests("sendMessage"), 4, "one try per fault, then success");
+    let m = b.h.rt.metrics();
+    assert_eq!((m.get("telegram.retry_after"), m.get("telegram.transient_errors")), (1, 2));
+    b.h.rt.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocked_user_is_marked_and_plugins_hear_of_it_instead_of_retries() {
+    let b = bot(&echo_and_probe()).await;
+    b.emu.block_silently(5);
+    b.emu.send_text(5, "/echo are you there");
+    b.emu.send_text(6, "/echo other chats go on");
+    assert!(b.emu.wait_sent(WAIT, |e| e.texts(6).len() == 1).await);
+    let deadline = std::time::Instant::now() + WAIT;
+    while b.h.kv::<String>("probe", "member:5").await.is_none() {
+        assert!(std::time::Instant::now() < deadline, "no member event");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(b.h.kv::<String>("probe", "member:5").await.as_deref(), Some("MemberStatus::Blocked"));
+    assert_eq!(b.emu.requests("sendMessage"), 2, "the blocked send was not retried");
+    let dead = b.h.rt.storage().dead_letters().await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert!(dead[0].2.contains("blocked"), "{}", dead[0].2);
+    assert!(b.h.rt.storage().is_blocked(5).await.unwrap());
+    b.h.rt.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_request_is_dead_lettered_with_its_reason_and_the_chat_goes_on() {
+    let b = bot(&echo_and_probe()).await;
+    b.emu.inject(Some("sendMessage"), FaultKind::Status(400, "Bad Request: can't parse entities".into()));
+    b.emu.send_text(5, "/echo first");
+    b.emu.send_text(5, "/echo second");
+    assert!(b.emu.wait_sent(WAIT, |e| e.texts(5) == ["second"]).await, "{:?}", b.emu.texts(5));
+    let dead = b.h.rt.storage().dead_letters().await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert!(dead[0].1.contains("first") && dead[0].2.contains("can't parse entities"), "{dead:?}");
+    assert_eq!(b.emu.requests("sendMessage"), 2);
+    b.h.rt.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conflict_backs_off_instead_of_spinning_and_recovers() {
+    let b = bot(&echo_and_probe()).await;
+    let before = b.emu.requests("getUpdates");
+    b.emu.inject(Some("getUpdates"), FaultKind::Status(409, "Conflict: terminated by other getUpdates request".into()));
+    b.emu.send_text(5, "/echo after the conflict");
+    assert!(b.emu.wait_sent(WAIT, |e| e.texts(5).len() == 1).await);
+    let polls = b.emu.requests("getUpdates") - before;
+    assert!(polls <= 4, "{polls} getUpdates calls around one conflict: a busy loop?");
+    assert_eq!(b.h.rt.metrics().get("telegram.poll.errors"), 1);
+    b.h.rt.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn updates_are_acknowledged_only_after_they_are_stored() {
+    let b = bot(&echo_and_probe()).await;
+    for i in 0..20 {
+        b.emu.send_text(100 + i, "/echo x");
+    }
+    assert!(b.emu.wait_sent(WAIT, |e| (100..120).all(|c| e.texts(c).len() == 1)).await);
+    let offset = b.h.rt.storage().telegram_state("offset").await.unwrap();
+    assert_eq!(offset, Some(21), "the stored offset is past the last update");
+    b.h.rt.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broadcast_under_enforced_limits_meets_no_429() {
+    // Ten times Telegram's rates on both sides keep the test short; the pacing logic
+    // is the same at any rate.
+    let limits = RateLimits::default().scaled(10.0);
+    let b = bot_with(&echo_and_probe(), limits).await;
+    for chat in 1..=1000 {
+        b.emu.send_text(chat, "/echo news");
+    }
+    assert!(b.emu.wait_sent(Duration::from_secs(120), |e| (1..=1000).all(|c| e.texts(c).len() == 1)).await);
+    assert_eq!(b.emu.too_many(), 0, "the sender exceeded the limits");
+    b.h.rt.shutdown().await;
+}
