@@ -9,6 +9,7 @@
 //! | [`config`] | `config.toml`: schema, validation, resolved plugin specs |
 //! | [`storage`] | SQLite/PostgreSQL: KV, inbox, outbox, timers, event log; group commit |
 //! | [`runtime`] | plugin loading, sandboxed calls, turns, dispatcher, timers, reload |
+//! | [`chat`] | `wharf chat`: the bot and the emulator driven from a terminal |
 //! | [`caps`] | the host side of every WIT interface, one module each |
 //! | [`event`] | building events (for tests and the Telegram front end) |
 //! | [`clock`] | the injectable host clock |
@@ -17,6 +18,7 @@
 //! | [`telegram`] | Telegram I/O: the Bot API emulator |
 
 pub mod caps;
+pub mod chat;
 pub mod clock;
 pub mod config;
 pub mod event;

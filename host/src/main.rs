@@ -33,6 +33,22 @@ enum Cmd {
         #[arg(long, default_value = "config.toml")]
         config: PathBuf,
     },
+    /// Run the bot with the bundled Bot API emulator and talk to it from this terminal
+    /// (or a script on stdin). No token needed.
+    Chat {
+        /// Config file.
+        #[arg(long, default_value = "config.toml")]
+        config: PathBuf,
+    },
+    /// Serve the Bot API emulator alone (for manual tests with `wharf run`).
+    Emulator {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8081")]
+        listen: std::net::SocketAddr,
+        /// The bot token it accepts.
+        #[arg(long, default_value = "0:local")]
+        token: String,
+    },
     /// Validate a config file and load its plugins without running them.
     CheckConfig {
         /// Config file.
@@ -58,6 +74,8 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Cmd::Run { config } => run(config).await,
         Cmd::CheckConfig { config } => check(config).await,
+        Cmd::Chat { config } => chat(config).await,
+        Cmd::Emulator { listen, token } => emulator(listen, &token).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -79,9 +97,34 @@ async fn check(path: PathBuf) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn chat(path: PathBuf) -> anyhow::Result<()> {
+    let config = Config::load(&path)?;
+    let stdin = tokio::io::BufReader::new(tokio::io::stdin());
+    wharf::chat::run(&config, stdin, std::io::stdout()).await
+}
+
+async fn emulator(listen: std::net::SocketAddr, token: &str) -> anyhow::Result<()> {
+    let emu = wharf::telegram::emulator::Emulator::start(listen, token).await.context("starting the emulator")?;
+    println!("Bot API emulator at {} (token {token}); Ctrl-C stops it", emu.api_url());
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}
+
 async fn run(path: PathBuf) -> anyhow::Result<()> {
     let config = Config::load(&path)?;
     let runtime = Runtime::start(&config, RuntimeOptions::default()).await.context("starting the runtime")?;
+    let _telegram = match &config.telegram {
+        Some(tg) => {
+            let token = std::env::var(&tg.token_env).with_context(|| {
+                format!("the bot token is read from ${} (named by [telegram] token_env); set it", tg.token_env)
+            })?;
+            Some(wharf::telegram::Telegram::start(runtime.link(), &tg.api_url, &token, tg.limits).await?)
+        }
+        None => {
+            tracing::warn!(target: "wharf.runtime", "no [telegram] table: serving the inbox only");
+            None
+        }
+    };
     let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     loop {

@@ -46,6 +46,8 @@ pub struct Config {
     /// Runtime limits and behaviour.
     #[serde(default)]
     pub runtime: RuntimeConfig,
+    /// Telegram connection; without it the bot serves only its inbox.
+    pub telegram: Option<TelegramConfig>,
     /// Plugins by name, in file order.
     #[serde(default)]
     pub plugins: IndexMap<PluginName, toml::Spanned<PluginConfig>>,
@@ -63,6 +65,41 @@ pub struct Config {
 pub struct StorageConfig {
     /// `sqlite:PATH` (created if missing) or `postgres://…`.
     pub url: String,
+}
+
+/// `[telegram]`.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct TelegramConfig {
+    /// Bot API server (Telegram's, a local Bot API server, or the emulator).
+    #[serde(default = "default_api_url")]
+    pub api_url: String,
+    /// Environment variable holding the bot token (never put the token in this file).
+    #[serde(default = "default_token_env")]
+    pub token_env: String,
+    /// How updates arrive.
+    #[serde(default)]
+    pub mode: TelegramMode,
+    /// Rate limits the outbox sender keeps to (Telegram's by default).
+    #[serde(default)]
+    pub limits: crate::telegram::limits::RateLimits,
+}
+
+fn default_api_url() -> String {
+    "https://api.telegram.org/".into()
+}
+
+fn default_token_env() -> String {
+    "WHARF_TELEGRAM_TOKEN".into()
+}
+
+/// `[telegram] mode`.
+#[derive(Debug, Deserialize, Clone, Copy, Default, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum TelegramMode {
+    /// Long polling with `getUpdates`.
+    #[default]
+    Polling,
 }
 
 /// `[runtime]`.

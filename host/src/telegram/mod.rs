@@ -73,7 +73,14 @@ impl Telegram {
     pub async fn start(link: Link, api_url: &str, token: &str, limits: RateLimits) -> anyhow::Result<Self> {
         let url =
             reqwest::Url::parse(api_url).with_context(|| format!("[telegram] api_url {api_url:?} is not a URL"))?;
-        let bot = Bot::new(token).set_api_url(url);
+        // The client's timeout must outlast a long poll.
+        let client = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .timeout(std::time::Duration::from_secs(u64::from(poller::LONG_POLL_SECS) + 15))
+            .tcp_nodelay(true)
+            .build()
+            .context("building the HTTP client")?;
+        let bot = Bot::with_client(token, client).set_api_url(url);
         let me = bot
             .get_me()
             .send()

@@ -14,7 +14,7 @@ use super::convert::{Converted, convert};
 use crate::storage::NewInbox;
 
 /// Seconds a `getUpdates` call waits for updates.
-const LONG_POLL_SECS: u32 = 25;
+pub(super) const LONG_POLL_SECS: u32 = 25;
 
 pub(super) async fn run(front: Arc<Front>) {
     let mut offset = loop {

@@ -1,0 +1,145 @@
+//! `wharf chat`: the bot with the bundled emulator, driven from a terminal.
+//!
+//! Lines typed are sent as the current user; the bot's answers are printed with their
+//! buttons numbered; typing a number presses that button. `/as ID` switches user,
+//! `/admin` becomes the first configured admin, `/quit` (or end of input) leaves.
+//! Each line is handled to completion before the next one is read, so a piped script
+//! gives the same output every time.
+
+use std::io::Write;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::io::{AsyncBufRead, AsyncBufReadExt};
+
+use crate::config::Config;
+use crate::telegram::Telegram;
+use crate::telegram::emulator::{Emulator, Sent};
+use crate::{Runtime, RuntimeOptions};
+
+const TOKEN: &str = "0:local-chat";
+
+/// Run a chat session reading `input` and writing to `out`.
+pub async fn run<R, W>(config: &Config, input: R, mut out: W) -> anyhow::Result<()>
+where
+    R: AsyncBufRead + Unpin,
+    W: Write,
+{
+    let emu = Emulator::start(([127, 0, 0, 1], 0).into(), TOKEN).await.context("starting the emulator")?;
+    let runtime = Runtime::start(config, RuntimeOptions::default()).await?;
+    let limits = config.telegram.as_ref().map(|t| t.limits).unwrap_or_default();
+    let tg = Telegram::start(runtime.link(), &emu.api_url(), TOKEN, limits).await?;
+    settle(&runtime, None).await?;
+    let admin = config.admins.first().copied();
+    let mut user: i64 = 1;
+    writeln!(
+        out,
+        "Wharf chat: you are user {user}. Type messages or /commands; a number presses a button; \
+         /as ID switches user{}; /quit leaves.",
+        admin.map_or(String::new(), |a| format!(", /admin becomes admin {a}"))
+    )?;
+    let mut seen = 0usize;
+    let mut answered = emu.answered().len();
+    let mut lines = input.lines();
+    while let Some(line) = lines.next_line().await? {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        if line == "/quit" {
+            break;
+        }
+        if let Some(id) = line.strip_prefix("/as ") {
+            match id.trim().parse() {
+                Ok(id) => {
+                    user = id;
+                    seen = emu.sent(user).len();
+                    writeln!(out, "-- you are user {user}")?;
+                }
+                Err(_) => writeln!(out, "-- /as takes a numeric user id")?,
+            }
+            continue;
+        }
+        if line == "/admin" {
+            match admin {
+                Some(a) => {
+                    user = a;
+                    seen = emu.sent(user).len();
+                    writeln!(out, "-- you are admin {user}")?;
+                }
+                None => writeln!(out, "-- no admins are configured")?,
+            }
+            continue;
+        }
+        let update_id = if let Ok(n) = line.parse::<usize>() {
+            match buttons(&emu.sent(user)).get(n.wrapping_sub(1)) {
+                Some((message_id, _, data)) => emu.press(user, *message_id, data),
+                None => {
+                    writeln!(out, "-- no button {n}")?;
+                    continue;
+                }
+            }
+        } else {
+            emu.send_text(user, line)
+        };
+        settle(&runtime, Some(update_id)).await?;
+        let sent = emu.sent(user);
+        let fresh = &sent[seen.min(sent.len())..];
+        for m in fresh {
+            writeln!(out, "bot: {}", m.text)?;
+        }
+        let new_keyboard = fresh.iter().any(|m| m.reply_markup.is_some());
+        seen = sent.len();
+        let answers = emu.answered();
+        for (_, text) in answers.iter().skip(answered) {
+            if let Some(t) = text {
+                writeln!(out, "bot (popup): {t}")?;
+            }
+        }
+        answered = answers.len();
+        let choices = buttons(&sent);
+        if new_keyboard && !choices.is_empty() {
+            let labels: Vec<String> =
+                choices.iter().enumerate().map(|(i, (_, label, _))| format!("[{}] {label}", i + 1)).collect();
+            writeln!(out, "     {}", labels.join("  "))?;
+        }
+        out.flush()?;
+    }
+    drop(tg);
+    runtime.shutdown().await;
+    Ok(())
+}
+
+/// Buttons of the latest message with a keyboard: (message id, label, callback data).
+fn buttons(sent: &[Sent]) -> Vec<(i32, String, String)> {
+    let Some(m) = sent.iter().rev().find(|m| m.reply_markup.is_some() && !m.deleted) else { return Vec::new() };
+    let Some(rows) = m.reply_markup.as_ref().and_then(|r| r["inline_keyboard"].as_array()) else { return Vec::new() };
+    rows.iter()
+        .flat_map(|row| row.as_array().cloned().unwrap_or_default())
+        .filter_map(|b| {
+            let label = b["text"].as_str()?.to_owned();
+            let data = b["callback_data"].as_str()?.to_owned();
+            Some((m.message_id, label, data))
+        })
+        .collect()
+}
+
+/// Wait until update `update_id` is in the inbox (the stored offset passed it), was
+/// handled, and its messages were sent.
+async fn settle(runtime: &Runtime, update_id: Option<i64>) -> anyhow::Result<()> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    if let Some(id) = update_id {
+        while runtime.storage().telegram_state("offset").await?.unwrap_or(0) <= id {
+            anyhow::ensure!(std::time::Instant::now() < deadline, "the update was not received within 60 s");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    loop {
+        runtime.wait_idle(Duration::from_secs(60)).await?;
+        if runtime.storage().outbox(None).await?.is_empty() {
+            return Ok(());
+        }
+        anyhow::ensure!(std::time::Instant::now() < deadline, "the bot did not settle within 60 s");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
