@@ -7,6 +7,7 @@ mod common;
 
 mod cli;
 mod config_golden;
+mod crash;
 mod cross_plugin;
 mod events_timers;
 mod hostile;
