@@ -27,8 +27,9 @@ where
 {
     let emu = Emulator::start(([127, 0, 0, 1], 0).into(), TOKEN).await.context("starting the emulator")?;
     let runtime = Runtime::start(config, RuntimeOptions::default()).await?;
-    let limits = config.telegram.as_ref().map(|t| t.limits).unwrap_or_default();
-    let tg = Telegram::start(runtime.link(), &emu.api_url(), TOKEN, limits).await?;
+    let mut tg_config = crate::config::TelegramConfig::polling(&emu.api_url());
+    tg_config.limits = config.telegram.as_ref().map(|t| t.limits).unwrap_or_default();
+    let tg = Telegram::start(runtime.link(), &tg_config, TOKEN).await?;
     settle(&runtime, None).await?;
     let admin = config.admins.first().copied();
     let mut user: i64 = 1;
@@ -105,7 +106,7 @@ where
         }
         out.flush()?;
     }
-    drop(tg);
+    tg.stop().await;
     runtime.shutdown().await;
     Ok(())
 }

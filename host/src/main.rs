@@ -113,12 +113,12 @@ async fn emulator(listen: std::net::SocketAddr, token: &str) -> anyhow::Result<(
 async fn run(path: PathBuf) -> anyhow::Result<()> {
     let config = Config::load(&path)?;
     let runtime = Runtime::start(&config, RuntimeOptions::default()).await.context("starting the runtime")?;
-    let _telegram = match &config.telegram {
+    let telegram = match &config.telegram {
         Some(tg) => {
             let token = std::env::var(&tg.token_env).with_context(|| {
                 format!("the bot token is read from ${} (named by [telegram] token_env); set it", tg.token_env)
             })?;
-            Some(wharf::telegram::Telegram::start(runtime.link(), &tg.api_url, &token, tg.limits).await?)
+            Some(wharf::telegram::Telegram::start(runtime.link(), tg, &token).await?)
         }
         None => {
             tracing::warn!(target: "wharf.runtime", "no [telegram] table: serving the inbox only");
@@ -138,6 +138,9 @@ async fn run(path: PathBuf) -> anyhow::Result<()> {
         }
     }
     tracing::info!(target: "wharf.runtime", "shutting down");
+    if let Some(tg) = telegram {
+        tg.stop().await;
+    }
     runtime.shutdown().await;
     Ok(())
 }

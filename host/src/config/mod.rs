@@ -83,6 +83,34 @@ pub struct TelegramConfig {
     /// Rate limits the outbox sender keeps to (Telegram's by default).
     #[serde(default)]
     pub limits: crate::telegram::limits::RateLimits,
+    /// Where updates arrive in webhook mode.
+    pub webhook: Option<WebhookConfig>,
+}
+
+impl TelegramConfig {
+    /// Long polling against `api_url` with Telegram's limits.
+    pub fn polling(api_url: &str) -> Self {
+        Self {
+            api_url: api_url.to_owned(),
+            token_env: default_token_env(),
+            mode: TelegramMode::Polling,
+            limits: Default::default(),
+            webhook: None,
+        }
+    }
+}
+
+/// `[telegram.webhook]`.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// Address the webhook server listens on.
+    pub listen: std::net::SocketAddr,
+    /// Public HTTPS URL Telegram posts to (its path is served on `listen`).
+    pub url: String,
+    /// Environment variable with the secret token (needed when several replicas share
+    /// one webhook); a random one is made per start otherwise.
+    pub secret_env: Option<String>,
 }
 
 fn default_api_url() -> String {
@@ -100,6 +128,8 @@ pub enum TelegramMode {
     /// Long polling with `getUpdates`.
     #[default]
     Polling,
+    /// Telegram posts updates to `[telegram.webhook] url`.
+    Webhook,
 }
 
 /// `[runtime]`.
@@ -234,6 +264,12 @@ impl Config {
                 "[storage] url must start with \"sqlite:\" or \"postgres://\", got {:?}",
                 crate::secret::mask_url(&self.storage.url)
             ));
+        }
+        if let Some(tg) = &self.telegram
+            && tg.mode == TelegramMode::Webhook
+            && tg.webhook.is_none()
+        {
+            return Err("[telegram] mode = \"webhook\" needs a [telegram.webhook] table with listen and url".into());
         }
         for (name, spanned) in &self.plugins {
             let p = spanned.get_ref();

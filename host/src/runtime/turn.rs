@@ -124,6 +124,7 @@ async fn run_inner(shared: &Shared, row: &InboxRow) {
             backoff(attempt).await;
             continue;
         }
+        answer_unanswered(&event, &mut turn);
         let emitted = !turn.applied.inbox.is_empty();
         let queued = !turn.applied.outbox.is_empty();
         let timers = !turn.applied.timers.is_empty();
@@ -215,4 +216,22 @@ fn clip(s: &str, max: usize) -> String {
     let mut out: String = s.chars().take(max).collect();
     out.push('…');
     out
+}
+
+/// Telegram shows a spinner on a pressed button until the callback is answered: if no
+/// plugin answered it in this turn, the host does (with no text).
+fn answer_unanswered(event: &Event, turn: &mut TurnState) {
+    let Event::Callback(cb) = event else { return };
+    let answered = turn.applied.outbox.iter().any(|o| {
+        serde_json::from_str::<serde_json::Value>(&o.payload)
+            .is_ok_and(|v| v["method"] == "answerCallbackQuery" && v["params"]["callback_query_id"] == cb.id.as_str())
+    });
+    if !answered {
+        let payload = serde_json::json!({"method": "answerCallbackQuery", "params": {"callback_query_id": cb.id}});
+        turn.applied.outbox.push(NewOutbox {
+            chat_id: turn.lane,
+            plugin: "wharf".into(),
+            payload: payload.to_string(),
+        });
+    }
 }

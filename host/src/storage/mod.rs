@@ -11,6 +11,7 @@ mod cache;
 mod commit;
 mod queries;
 mod telegram;
+mod webhook;
 
 use std::str::FromStr;
 use std::sync::Arc;

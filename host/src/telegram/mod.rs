@@ -16,6 +16,7 @@ pub mod emulator;
 pub mod limits;
 mod poller;
 mod sender;
+mod webhook;
 
 use std::sync::Arc;
 
@@ -25,7 +26,10 @@ use teloxide_core::requests::{Request, Requester};
 use tokio::sync::{Mutex, Notify};
 use tokio::task::JoinHandle;
 
+use teloxide_core::payloads::SetWebhookSetters;
+
 use crate::clock::Clock;
+use crate::config::{TelegramConfig, TelegramMode};
 use crate::runtime::{Link, Metrics};
 use crate::secret::redact;
 use crate::storage::Storage;
@@ -53,9 +57,12 @@ impl Front {
     }
 }
 
-/// A running Telegram front end (poller and sender). Dropping it stops both.
+/// A running Telegram front end (poller or webhook, and sender). Dropping it stops
+/// them; [`Telegram::stop`] also deletes a webhook it set.
 pub struct Telegram {
     tasks: Vec<JoinHandle<()>>,
+    front: Arc<Front>,
+    webhook: bool,
     /// The bot's username, from `getMe`.
     pub username: String,
 }
@@ -69,8 +76,10 @@ impl Drop for Telegram {
 }
 
 impl Telegram {
-    /// Check the token with `getMe`, then start polling and sending.
-    pub async fn start(link: Link, api_url: &str, token: &str, limits: RateLimits) -> anyhow::Result<Self> {
+    /// Check the token with `getMe`, then start receiving (polling or webhook, as
+    /// configured) and sending.
+    pub async fn start(link: Link, cfg: &TelegramConfig, token: &str) -> anyhow::Result<Self> {
+        let (api_url, limits) = (cfg.api_url.as_str(), cfg.limits);
         let url =
             reqwest::Url::parse(api_url).with_context(|| format!("[telegram] api_url {api_url:?} is not a URL"))?;
         // The client's timeout must outlast a long poll.
@@ -104,7 +113,48 @@ impl Telegram {
                 std::time::Duration::from_secs(60),
             )),
         });
-        let tasks = vec![tokio::spawn(poller::run(front.clone())), tokio::spawn(sender::run(front))];
-        Ok(Self { tasks, username })
+        let mut tasks = vec![tokio::spawn(sender::run(front.clone()))];
+        let webhook = cfg.mode == TelegramMode::Webhook;
+        match (&cfg.mode, &cfg.webhook) {
+            (TelegramMode::Webhook, Some(hook)) => {
+                let secret = match &hook.secret_env {
+                    Some(var) => std::env::var(var)
+                        .with_context(|| format!("[telegram.webhook] secret_env names ${var}; set it"))?,
+                    None => webhook::random_secret(),
+                };
+                let public = reqwest::Url::parse(&hook.url)
+                    .with_context(|| format!("[telegram.webhook] url {:?} is not a URL", hook.url))?;
+                let app = webhook::router(front.clone(), public.path(), secret.clone());
+                let listener = tokio::net::TcpListener::bind(hook.listen)
+                    .await
+                    .with_context(|| format!("[telegram.webhook] cannot listen on {}", hook.listen))?;
+                tasks.push(tokio::spawn(async move {
+                    let _ = axum::serve(listener, app).await;
+                }));
+                front
+                    .bot
+                    .set_webhook(public)
+                    .secret_token(secret)
+                    .send()
+                    .await
+                    .map_err(|e| anyhow::anyhow!("setWebhook failed: {}", front.redact(&e.to_string())))?;
+                tracing::info!(target: "wharf.telegram", listen = %hook.listen, "webhook set");
+            }
+            (TelegramMode::Webhook, None) => anyhow::bail!("[telegram] mode = \"webhook\" needs [telegram.webhook]"),
+            (TelegramMode::Polling, _) => tasks.push(tokio::spawn(poller::run(front.clone()))),
+        }
+        Ok(Self { tasks, front, webhook, username })
+    }
+
+    /// Stop receiving and sending; in webhook mode, delete the webhook.
+    pub async fn stop(self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+        if self.webhook
+            && let Err(e) = self.front.bot.delete_webhook().send().await
+        {
+            tracing::warn!(target: "wharf.telegram", error = %self.front.redact(&e.to_string()), "deleteWebhook failed");
+        }
     }
 }

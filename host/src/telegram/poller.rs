@@ -11,6 +11,8 @@ use teloxide_core::requests::{Request, Requester};
 
 use super::Front;
 use super::convert::{Converted, convert};
+use teloxide_core::types::Update;
+
 use crate::storage::NewInbox;
 
 /// Seconds a `getUpdates` call waits for updates.
@@ -43,25 +45,7 @@ pub(super) async fn run(front: Arc<Front>) {
                 let mut next = offset;
                 for u in &updates {
                     next = next.max(i64::from(u.id.0) + 1);
-                    match convert(u, &front.bot_username) {
-                        Converted::Event { lane, event } => match serde_json::to_string(&event) {
-                            Ok(payload) => entries.push(NewInbox {
-                                lane,
-                                target: None,
-                                payload,
-                                dedupe: Some(format!("tg:{}", u.id.0)),
-                            }),
-                            Err(e) => tracing::error!(target: "wharf.telegram", error = %e, "cannot encode an update"),
-                        },
-                        Converted::Unsupported(what) => {
-                            tracing::debug!(target: "wharf.telegram", update_id = u.id.0, what, "unsupported update skipped");
-                            front.metrics.incr("telegram.updates.unsupported");
-                        }
-                        Converted::Malformed => {
-                            tracing::warn!(target: "wharf.telegram", update_id = u.id.0, "malformed update skipped");
-                            front.metrics.incr("telegram.updates.malformed");
-                        }
-                    }
+                    entries.extend(to_entry(&front, u));
                 }
                 // Until this commits, the batch stays unacknowledged and comes again.
                 if let Err(e) = front.storage.accept_updates(&entries, next, front.clock.now_ms()).await {
@@ -97,9 +81,32 @@ pub(super) async fn run(front: Arc<Front>) {
     }
 }
 
+/// The inbox entry for an update, or `None` (counted) when it is skipped.
+pub(super) fn to_entry(front: &Front, u: &Update) -> Option<NewInbox> {
+    match convert(u, &front.bot_username) {
+        Converted::Event { lane, event } => match serde_json::to_string(&event) {
+            Ok(payload) => Some(NewInbox { lane, target: None, payload, dedupe: Some(format!("tg:{}", u.id.0)) }),
+            Err(e) => {
+                tracing::error!(target: "wharf.telegram", error = %e, "cannot encode an update");
+                None
+            }
+        },
+        Converted::Unsupported(what) => {
+            tracing::debug!(target: "wharf.telegram", update_id = u.id.0, what, "unsupported update skipped");
+            front.metrics.incr("telegram.updates.unsupported");
+            None
+        }
+        Converted::Malformed => {
+            tracing::warn!(target: "wharf.telegram", update_id = u.id.0, "malformed update skipped");
+            front.metrics.incr("telegram.updates.malformed");
+            None
+        }
+    }
+}
+
 /// Keep the blocked-users list in step with `my_chat_member` updates, so the sender
 /// stops (or resumes) sending to them.
-async fn remember_blocks(front: &Front, entries: &[NewInbox]) {
+pub(super) async fn remember_blocks(front: &Front, entries: &[NewInbox]) {
     for e in entries {
         let Ok(crate::event::Event::Member(m)) = serde_json::from_str(&e.payload) else { continue };
         let blocked = m.status == crate::event::MemberStatus::Blocked;

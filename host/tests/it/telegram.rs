@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use wharf::config::{TelegramConfig, TelegramMode, WebhookConfig};
 use wharf::telegram::Telegram;
 use wharf::telegram::emulator::{Emulator, FaultKind};
 use wharf::telegram::limits::RateLimits;
@@ -19,10 +20,26 @@ struct Bot {
 }
 
 async fn bot_with(plugins: &str, limits: RateLimits) -> Bot {
+    bot_in_mode(plugins, limits, false).await
+}
+
+async fn bot_in_mode(plugins: &str, limits: RateLimits, webhook: bool) -> Bot {
     let emu = Emulator::start(([127, 0, 0, 1], 0).into(), TOKEN).await.unwrap();
     emu.enforce_limits(Some(limits));
     let h = start(plugins).await;
-    let tg = Telegram::start(h.rt.link(), &emu.api_url(), TOKEN, limits).await.unwrap();
+    let mut cfg = TelegramConfig::polling(&emu.api_url());
+    cfg.limits = limits;
+    if webhook {
+        // Any free port: bind, note it, release, let the front end bind it.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        cfg.mode = TelegramMode::Webhook;
+        cfg.webhook = Some(WebhookConfig {
+            listen: ([127, 0, 0, 1], port).into(),
+            url: format!("http://127.0.0.1:{port}/telegram/hook"),
+            secret_env: None,
+        });
+    }
+    let tg = Telegram::start(h.rt.link(), &cfg, TOKEN).await.unwrap();
     Bot { h, emu, _tg: tg }
 }
 
@@ -48,7 +65,11 @@ async fn a_conversation_round_trips_through_the_emulator() {
     assert!(b.emu.wait_sent(WAIT, |e| e.texts(5).len() == 2).await);
     assert_eq!(b.emu.texts(5)[1], "hi there");
     b.h.idle().await;
-    assert_eq!(b.emu.answered(), [("cbq-1".to_string(), Some("pong".to_string()))]);
+    assert_eq!(b.emu.answered(), [("cbq-1".to_string(), Some("pong".to_string()))], "answered once, by the plugin");
+    // A button nobody owns is still answered, so the user's spinner stops.
+    b.emu.press(5, greeting.message_id, "gone:plugin");
+    assert!(b.emu.wait_sent(WAIT, |e| e.answered().len() == 2).await);
+    assert_eq!(b.emu.answered()[1], ("cbq-2".to_string(), None));
     assert_eq!(b.emu.requests("sendMessage"), 2);
     b.h.rt.shutdown().await;
 }
@@ -140,5 +161,63 @@ async fn a_broadcast_under_enforced_limits_meets_no_429() {
     }
     assert!(b.emu.wait_sent(Duration::from_secs(120), |e| (1..=1000).all(|c| e.texts(c).len() == 1)).await);
     assert_eq!(b.emu.too_many(), 0, "the sender exceeded the limits");
+    b.h.rt.shutdown().await;
+}
+
+/// The scripted conversation both front ends must handle alike.
+async fn script(b: &Bot) -> (Vec<String>, Vec<(String, Option<String>)>, Option<i64>) {
+    b.emu.send_text(5, "/start");
+    assert!(b.emu.wait_sent(WAIT, |e| e.texts(5).len() == 1).await);
+    b.emu.press(5, b.emu.sent(5)[0].message_id, "echo:ping");
+    b.emu.send_text(5, "/echo one");
+    b.emu.send_text(5, "/set k v");
+    b.emu.send_text(5, "/echo two");
+    assert!(b.emu.wait_sent(WAIT, |e| e.texts(5).len() == 3 && e.answered().len() == 1).await);
+    b.h.idle().await;
+    (b.emu.texts(5), b.emu.answered(), b.h.kv::<String>("probe", "k").await.map(|v| v.len() as i64))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn polling_and_webhook_deliver_the_same_conversation() {
+    let polled = bot_in_mode(&echo_and_probe(), RateLimits::default(), false).await;
+    let by_poll = script(&polled).await;
+    let hooked = bot_in_mode(&echo_and_probe(), RateLimits::default(), true).await;
+    let (url, secret) = hooked.emu.webhook().expect("the bot set its webhook");
+    assert!(url.ends_with("/telegram/hook"));
+    assert!(secret.is_some_and(|s| s.len() >= 32), "a secret token protects the webhook");
+    let by_hook = script(&hooked).await;
+    assert_eq!(by_poll, by_hook);
+    assert_eq!(by_hook.0, ["Hello! I repeat what you say.", "one", "two"]);
+    assert_eq!(hooked.emu.requests("getUpdates"), 0, "webhook mode does not poll");
+    assert!(hooked.emu.requests("webhook:delivered") >= 5);
+    polled.h.rt.shutdown().await;
+    hooked.h.rt.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_webhook_rejects_a_wrong_secret_and_skips_redelivered_updates() {
+    let b = bot_in_mode(&echo_and_probe(), RateLimits::default(), true).await;
+    let (url, secret) = b.emu.webhook().unwrap();
+    let client = reqwest::Client::new();
+    let update = serde_json::json!({"update_id": 900, "message": {"message_id": 1, "date": 1_700_000_000,
+        "chat": {"id": 77, "type": "private", "first_name": "A"},
+        "from": {"id": 77, "is_bot": false, "first_name": "A"}, "text": "/echo once"}});
+    let wrong = client.post(&url).header("X-Telegram-Bot-Api-Secret-Token", "nope").json(&update).send().await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    for _ in 0..2 {
+        let ok = client
+            .post(&url)
+            .header("X-Telegram-Bot-Api-Secret-Token", secret.clone().unwrap())
+            .json(&update)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ok.status(), 200);
+    }
+    assert!(b.emu.wait_sent(WAIT, |e| e.texts(77).len() == 1).await);
+    b.h.idle().await;
+    assert_eq!(b.emu.texts(77), ["once"], "a redelivered update is handled once");
+    assert_eq!(b.h.rt.metrics().get("telegram.webhook.duplicates"), 1);
+    assert_eq!(b.h.rt.metrics().get("telegram.webhook.unauthorized"), 1);
     b.h.rt.shutdown().await;
 }

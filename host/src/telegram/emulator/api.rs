@@ -184,6 +184,7 @@ pub(super) async fn handle(
         "answerCallbackQuery" => {
             let Some(id) = string(&p, "callback_query_id") else { return bad("query is too old") };
             shared.world().answered.push((id, string(&p, "text")));
+            shared.sent_changed.notify_waiters();
             Reply::Ok(json!(true))
         }
         "getChatMember" => {
@@ -204,6 +205,7 @@ pub(super) async fn handle(
         "setWebhook" => {
             let Some(url) = string(&p, "url") else { return bad("bad webhook: URL is empty") };
             shared.world().webhook = Some((url, string(&p, "secret_token")));
+            shared.new_update.notify_waiters();
             Reply::Ok(json!(true))
         }
         "deleteWebhook" => {

@@ -85,11 +85,13 @@ pub struct Emulator {
     shared: Arc<Shared>,
     addr: SocketAddr,
     server: tokio::task::JoinHandle<()>,
+    pusher: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for Emulator {
     fn drop(&mut self) {
         self.server.abort();
+        self.pusher.abort();
     }
 }
 
@@ -113,7 +115,8 @@ impl Emulator {
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Ok(Self { shared, addr, server })
+        let pusher = tokio::spawn(push_to_webhook(shared.clone()));
+        Ok(Self { shared, addr, server, pusher })
     }
 
     /// Where it listens.
@@ -282,4 +285,36 @@ async fn control_sent(State(s): State<Arc<Shared>>, Path(chat): Path<i64>) -> ax
 async fn control_fault(State(s): State<Arc<Shared>>, axum::Json(f): axum::Json<Fault>) -> axum::Json<Value> {
     s.world().faults.push_back(f);
     axum::Json(json!({ "ok": true }))
+}
+
+/// While a webhook is set, POST queued updates to it in order, each until it is
+/// answered with 200 (as Telegram does), with the secret token header.
+async fn push_to_webhook(shared: Arc<Shared>) {
+    let client = reqwest::Client::new();
+    loop {
+        let waiting = shared.new_update.notified();
+        let next = {
+            let w = shared.world();
+            w.webhook.clone().and_then(|hook| w.updates.front().cloned().map(|u| (hook, u)))
+        };
+        let Some(((url, secret), update)) = next else {
+            waiting.await;
+            continue;
+        };
+        let mut req = client.post(&url).json(&update).timeout(Duration::from_secs(10));
+        if let Some(s) = secret {
+            req = req.header("X-Telegram-Bot-Api-Secret-Token", s);
+        }
+        let delivered = req.send().await.is_ok_and(|r| r.status().is_success());
+        if delivered {
+            let mut w = shared.world();
+            if w.updates.front().is_some_and(|u| u["update_id"] == update["update_id"]) {
+                w.updates.pop_front();
+            }
+            *w.requests.entry("webhook:delivered".into()).or_default() += 1;
+        } else {
+            *shared.world().requests.entry("webhook:failed".into()).or_default() += 1;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
 }
