@@ -83,6 +83,8 @@ pub struct HostServices {
     pub http_max_body: u64,
     /// Per-turn quotas.
     pub quotas: Quotas,
+    /// Live chat-member lookups (once Telegram is connected).
+    pub members: Arc<crate::telegram::members::MemberLookup>,
 }
 
 /// What the host knows about a loaded plugin that host calls need.

@@ -108,7 +108,24 @@ impl Host for PluginState {
         Ok(self.queue(lane, "answerCallbackQuery", p))
     }
 
-    async fn get_chat_member(&mut self, _chat_id: i64, _user_id: i64) -> TgResult<MemberStatus> {
-        Ok(Err(Error::Unavailable("this host is not connected to Telegram".into())))
+    async fn get_chat_member(&mut self, chat_id: i64, user_id: i64) -> TgResult<MemberStatus> {
+        use crate::telegram::members::{LookupError, Status};
+        if self.describing {
+            return Ok(Err(Error::AccessDenied("describe() may not call Telegram".into())));
+        }
+        let budget = std::time::Duration::from_millis(self.remaining_ms().min(10_000));
+        Ok(match self.host.members.status(chat_id, user_id, budget).await {
+            Ok(status) => Ok(match status {
+                Status::Creator => MemberStatus::Creator,
+                Status::Administrator => MemberStatus::Administrator,
+                Status::Member => MemberStatus::Member,
+                Status::Restricted => MemberStatus::Restricted,
+                Status::Left => MemberStatus::Left,
+                Status::Kicked => MemberStatus::Kicked,
+            }),
+            Err(LookupError::Unavailable(m)) => Err(Error::Unavailable(m)),
+            Err(LookupError::Invalid(m)) => Err(Error::InvalidInput(m)),
+            Err(LookupError::Other(m)) => Err(Error::Other(m)),
+        })
     }
 }

@@ -77,6 +77,10 @@ pub struct Link {
     pub inbox_ready: Arc<Notify>,
     /// Notified when turns queued outbox rows.
     pub outbox_ready: Arc<Notify>,
+    /// Where the front end plugs in live chat-member lookups.
+    pub members: Arc<crate::telegram::members::MemberLookup>,
+    /// The command menu: (command, description) of every non-admin command.
+    pub commands: Vec<(String, String)>,
 }
 
 /// State shared by the runtime's tasks.
@@ -159,6 +163,7 @@ impl Runtime {
             http,
             http_max_body: rt.http_max_body,
             quotas: opts.quotas.clone(),
+            members: Arc::default(),
         });
         Ok(Shared {
             base_linker: caps::base_linker(&engine).map_err(anyhow::Error::from)?,
@@ -262,7 +267,22 @@ impl Runtime {
             metrics: self.shared.metrics.clone(),
             inbox_ready: self.shared.wake.clone(),
             outbox_ready: self.shared.outbox_ready.clone(),
+            members: self.shared.host.members.clone(),
+            commands: self.commands(),
         }
+    }
+
+    /// Every non-admin command of the loaded plugins (first plugin wins a name).
+    pub fn commands(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for p in &self.shared.current_set().plugins {
+            for c in p.manifest.commands.iter().filter(|c| !c.admin_only) {
+                if !out.iter().any(|(n, _)| *n == c.name) {
+                    out.push((c.name.clone(), c.description.clone()));
+                }
+            }
+        }
+        out
     }
 
     /// Wake the dispatcher (after inserting inbox rows directly).

@@ -14,6 +14,7 @@ mod backoff;
 pub mod convert;
 pub mod emulator;
 pub mod limits;
+pub mod members;
 mod poller;
 mod sender;
 mod webhook;
@@ -96,6 +97,8 @@ impl Telegram {
             .await
             .map_err(|e| anyhow::anyhow!("getMe failed: {}", redact(&e.to_string(), token)))?;
         let username = me.username.clone().unwrap_or_default();
+        link.members.connect(bot.clone(), token);
+        set_commands(&bot, &link.commands, token).await;
         tracing::info!(target: "wharf.telegram", bot = %username, "connected to the Bot API");
         let inbox = link.inbox_ready.clone();
         let front = Arc::new(Front {
@@ -156,5 +159,23 @@ impl Telegram {
         {
             tracing::warn!(target: "wharf.telegram", error = %self.front.redact(&e.to_string()), "deleteWebhook failed");
         }
+    }
+}
+
+/// Publish the plugins' commands as the bot's menu (Telegram wants 3-256 character
+/// descriptions; shorter ones are padded with the command name).
+async fn set_commands(bot: &Bot, commands: &[(String, String)], token: &str) {
+    if commands.is_empty() {
+        return;
+    }
+    let menu: Vec<teloxide_core::types::BotCommand> = commands
+        .iter()
+        .map(|(name, desc)| {
+            let desc = if desc.chars().count() < 3 { format!("/{name} {desc}") } else { desc.clone() };
+            teloxide_core::types::BotCommand::new(name.clone(), desc)
+        })
+        .collect();
+    if let Err(e) = bot.set_my_commands(menu).send().await {
+        tracing::warn!(target: "wharf.telegram", error = %redact(&e.to_string(), token), "cannot set the command menu");
     }
 }

@@ -71,6 +71,38 @@ async fn a_conversation_round_trips_through_the_emulator() {
     assert!(b.emu.wait_sent(WAIT, |e| e.answered().len() == 2).await);
     assert_eq!(b.emu.answered()[1], ("cbq-2".to_string(), None));
     assert_eq!(b.emu.requests("sendMessage"), 2);
+    let menu: Vec<String> =
+        b.emu.commands().as_array().unwrap().iter().map(|c| c["command"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(menu, ["start", "echo", "rmw"], "the menu lists the plugins' public commands, not the admin-only ones");
+    b.h.rt.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plugins_look_up_chat_members_through_telegram() {
+    let b = bot(&echo_and_probe()).await;
+    b.emu.set_member(5, 5, "administrator");
+    b.emu.send_text(5, "/member");
+    b.emu.send_text(6, "/member");
+    let deadline = std::time::Instant::now() + WAIT;
+    while b.emu.requests("getChatMember") < 2 || b.h.kv::<String>("probe", "member").await.is_none() {
+        assert!(std::time::Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    b.h.idle().await;
+    // The last turn (chat 6, a plain member of its own chat) wrote last.
+    assert_eq!(b.h.kv::<String>("probe", "member").await.as_deref(), Some("Ok(MemberStatus::Member)"));
+    b.h.rt.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsupported_and_malformed_updates_are_counted_and_skipped() {
+    let b = bot(&echo_and_probe()).await;
+    b.emu.push_raw(serde_json::json!({"poll_answer": {"poll_id": "p", "option_ids": [], "user": {"id": 1, "is_bot": false, "first_name": "A"}}}));
+    b.emu.push_raw(serde_json::json!({"message": {"message_id": "not a number"}}));
+    b.emu.send_text(5, "/echo still fine");
+    assert!(b.emu.wait_sent(WAIT, |e| e.texts(5) == ["still fine"]).await);
+    let m = b.h.rt.metrics();
+    assert_eq!((m.get("telegram.updates.unsupported"), m.get("telegram.updates.malformed")), (1, 1));
     b.h.rt.shutdown().await;
 }
 

@@ -1,0 +1,81 @@
+//! Live chat-member lookups for plugins (`telegram.get-chat-member`), available once
+//! the Telegram front end is connected.
+
+use std::sync::RwLock;
+use std::time::Duration;
+
+use teloxide_core::Bot;
+use teloxide_core::requests::{Request, Requester};
+use teloxide_core::types::{ChatId, ChatMemberKind, UserId};
+
+use crate::secret::redact;
+
+/// A member's status, as plugins see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Chat creator.
+    Creator,
+    /// Administrator.
+    Administrator,
+    /// Member.
+    Member,
+    /// Restricted member.
+    Restricted,
+    /// Not in the chat.
+    Left,
+    /// Banned.
+    Kicked,
+}
+
+/// The connected bot, if any.
+#[derive(Default)]
+pub struct MemberLookup {
+    bot: RwLock<Option<(Bot, String)>>,
+}
+
+impl std::fmt::Debug for MemberLookup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MemberLookup")
+    }
+}
+
+impl MemberLookup {
+    pub(crate) fn connect(&self, bot: Bot, token: &str) {
+        if let Ok(mut b) = self.bot.write() {
+            *b = Some((bot, token.to_owned()));
+        }
+    }
+
+    /// Ask Telegram for `user`'s status in `chat`, within `timeout`.
+    pub async fn status(&self, chat: i64, user: i64, timeout: Duration) -> Result<Status, LookupError> {
+        let Some((bot, token)) = self.bot.read().ok().and_then(|b| b.clone()) else {
+            return Err(LookupError::Unavailable("this host is not connected to Telegram".into()));
+        };
+        let user = UserId(u64::try_from(user).map_err(|_| LookupError::Invalid(format!("user id {user}")))?);
+        let call = bot.get_chat_member(ChatId(chat), user).send();
+        let member = match tokio::time::timeout(timeout, call).await {
+            Err(_) => return Err(LookupError::Unavailable("Telegram did not answer in time".into())),
+            Ok(Err(e)) => return Err(LookupError::Other(redact(&e.to_string(), &token))),
+            Ok(Ok(m)) => m,
+        };
+        Ok(match member.kind {
+            ChatMemberKind::Owner(_) => Status::Creator,
+            ChatMemberKind::Administrator(_) => Status::Administrator,
+            ChatMemberKind::Member(_) => Status::Member,
+            ChatMemberKind::Restricted(_) => Status::Restricted,
+            ChatMemberKind::Left => Status::Left,
+            ChatMemberKind::Banned(_) => Status::Kicked,
+        })
+    }
+}
+
+/// Why a lookup failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LookupError {
+    /// Not connected, or no answer in time.
+    Unavailable(String),
+    /// Bad ids.
+    Invalid(String),
+    /// Telegram refused (message has the token masked).
+    Other(String),
+}
