@@ -118,6 +118,23 @@ impl Storage {
         Ok(())
     }
 
+    /// Which of `users` blocked the bot.
+    pub async fn blocked_among(&self, users: &[i64]) -> Result<std::collections::HashSet<i64>, StorageError> {
+        let mut out = std::collections::HashSet::new();
+        for chunk in users.chunks(200) {
+            let list = (1..=chunk.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+            let sql = format!("SELECT user_id FROM blocked_users WHERE user_id IN ({list})");
+            let mut q = sqlx::query(&sql);
+            for u in chunk {
+                q = q.bind(*u);
+            }
+            for row in q.fetch_all(self.pool()).await? {
+                out.insert(row.try_get(0)?);
+            }
+        }
+        Ok(out)
+    }
+
     /// Whether `user` blocked the bot.
     pub async fn is_blocked(&self, user: i64) -> Result<bool, StorageError> {
         let row = sqlx::query("SELECT 1 FROM blocked_users WHERE user_id = $1")

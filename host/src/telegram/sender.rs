@@ -51,6 +51,10 @@ pub(super) async fn run(front: Arc<Front>) {
                 continue;
             }
         };
+        let mut chats: Vec<i64> = rows.iter().map(|r| r.chat_id).filter(|c| *c > 0).collect();
+        chats.sort_unstable();
+        chats.dedup();
+        let mut blocked = front.storage.blocked_among(&chats).await.unwrap_or_default();
         let mut held: HashSet<i64> = HashSet::new();
         let mut next_try: Option<Instant> = None;
         let mut global_wait = Duration::ZERO;
@@ -65,7 +69,7 @@ pub(super) async fn run(front: Arc<Front>) {
                 next_try = Some(next_try.map_or(until, |n| n.min(until)));
                 continue;
             }
-            if front.storage.is_blocked(chat).await.unwrap_or(false) {
+            if blocked.contains(&chat) {
                 dead(&front, &row, "the user blocked the bot", None).await;
                 continue;
             }
@@ -118,6 +122,7 @@ pub(super) async fn run(front: Arc<Front>) {
                         payload,
                         dedupe: Some(format!("blocked:{chat}:{}", row.id)),
                     });
+                    blocked.insert(chat);
                     if let Err(e) = front.storage.set_blocked(chat, true, front.clock.now_ms()).await {
                         tracing::warn!(target: "wharf.telegram", error = %e, "cannot mark the user blocked");
                     }

@@ -102,7 +102,7 @@ async fn business_events_are_logged_with_secrets_masked_and_members_unavailable_
     assert_eq!(log.len(), 1);
     assert_eq!((log[0].plugin.as_str(), log[0].kind.as_str(), log[0].user_id), ("probe", "probe.logged", Some(5)));
     assert_eq!(log[0].fields, r#"{"card":"•••","visible":"yes"}"#);
-    let member: String = h.kv("probe", "member").await.unwrap();
+    let member: String = h.kv("probe", "lookup:5").await.unwrap();
     assert!(member.contains("Unavailable"), "{member}");
     h.rt.shutdown().await;
 }

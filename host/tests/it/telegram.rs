@@ -80,17 +80,28 @@ async fn a_conversation_round_trips_through_the_emulator() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plugins_look_up_chat_members_through_telegram() {
     let b = bot(&echo_and_probe()).await;
-    b.emu.set_member(5, 5, "administrator");
-    b.emu.send_text(5, "/member");
-    b.emu.send_text(6, "/member");
+    let cases = [
+        (5, "administrator", "Administrator"),
+        (6, "member", "Member"),
+        (7, "creator", "Creator"),
+        (8, "restricted", "Restricted"),
+        (9, "left", "Left"),
+        (10, "kicked", "Kicked"),
+    ];
+    for (chat, status, _) in cases {
+        b.emu.set_member(chat, chat, status);
+        b.emu.send_text(chat, "/member");
+    }
     let deadline = std::time::Instant::now() + WAIT;
-    while b.emu.requests("getChatMember") < 2 || b.h.kv::<String>("probe", "member").await.is_none() {
-        assert!(std::time::Instant::now() < deadline);
+    while b.emu.requests("getChatMember") < cases.len() as u64 {
+        assert!(std::time::Instant::now() < deadline, "lookups missing");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     b.h.idle().await;
-    // The last turn (chat 6, a plain member of its own chat) wrote last.
-    assert_eq!(b.h.kv::<String>("probe", "member").await.as_deref(), Some("Ok(MemberStatus::Member)"));
+    for (chat, _, want) in cases {
+        let got = b.h.kv::<String>("probe", &format!("lookup:{chat}")).await;
+        assert_eq!(got, Some(format!("Ok(MemberStatus::{want})")), "chat {chat}");
+    }
     b.h.rt.shutdown().await;
 }
 
@@ -252,4 +263,37 @@ async fn the_webhook_rejects_a_wrong_secret_and_skips_redelivered_updates() {
     assert_eq!(b.h.rt.metrics().get("telegram.webhook.duplicates"), 1);
     assert_eq!(b.h.rt.metrics().get("telegram.webhook.unauthorized"), 1);
     b.h.rt.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn photos_by_url_and_file_id_reach_telegram() {
+    let b = bot(&echo_and_probe()).await;
+    b.emu.send_text(5, "/photo https://example.com/cat.png");
+    b.emu.send_text(5, "/photo AgACAgIAAxk");
+    assert!(b.emu.wait_sent(WAIT, |e| e.sent(5).len() == 2).await);
+    let sent = b.emu.sent(5);
+    assert_eq!(sent[0].photo.as_deref(), Some("https://example.com/cat.png"));
+    assert_eq!(sent[1].photo.as_deref(), Some("AgACAgIAAxk"));
+    assert!(sent.iter().all(|m| m.text == "a caption"));
+    b.h.rt.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_never_shows_in_errors() {
+    let h = start(&plugin("probe", "probe", ALL)).await;
+    // Nothing listens on this port: the client error names the URL, which holds the token.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let cfg = TelegramConfig::polling(&format!("http://127.0.0.1:{port}/"));
+    let err = Telegram::start(h.rt.link(), &cfg, TOKEN).await.err().expect("no server there");
+    let msg = format!("{err:#}");
+    assert!(msg.starts_with("getMe failed"), "{msg}");
+    assert!(!msg.contains("TEST-TOKEN-secret"), "the token leaked: {msg}");
+    // A wrong token is refused with Telegram's answer, also without the token.
+    let emu = Emulator::start(([127, 0, 0, 1], 0).into(), "999:other").await.unwrap();
+    let err =
+        Telegram::start(h.rt.link(), &TelegramConfig::polling(&emu.api_url()), TOKEN).await.err().expect("wrong token");
+    let msg = format!("{err:#}");
+    assert!(msg.contains("Unauthorized") || msg.contains("token"), "{msg}");
+    assert!(!msg.contains("TEST-TOKEN-secret"), "the token leaked: {msg}");
+    h.rt.shutdown().await;
 }

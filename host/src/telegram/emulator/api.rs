@@ -192,11 +192,7 @@ pub(super) async fn handle(
             let w = shared.world();
             let default = if chat == user { "member" } else { "left" };
             let status = w.members.get(&(chat, user)).map_or(default, String::as_str).to_owned();
-            let mut member = json!({ "user": World::user_json(user), "status": status });
-            if status == "kicked" {
-                member["until_date"] = json!(0);
-            }
-            Reply::Ok(member)
+            Reply::Ok(member_json(user, &status))
         }
         "setMyCommands" => {
             shared.world().commands = object(&p, "commands").unwrap_or(Value::Null);
@@ -300,6 +296,7 @@ fn send(shared: &Shared, method: &str, p: &Params) -> Reply {
         parse_mode: string(p, "parse_mode"),
         edits: 0,
         deleted: false,
+        at: Some(Instant::now()),
     };
     let reply = message_json(chat, &m);
     log.push(m);
@@ -330,4 +327,51 @@ fn edit(shared: &Shared, method: &str, p: &Params) -> Reply {
     drop(w);
     shared.sent_changed.notify_waiters();
     Reply::Ok(reply)
+}
+
+/// A `ChatMember` in Telegram's shape for `status`.
+fn member_json(user: i64, status: &str) -> Value {
+    let mut m = json!({ "user": World::user_json(user), "status": status });
+    let flags: &[&str] = match status {
+        "creator" => &["is_anonymous"],
+        "administrator" => &[
+            "is_anonymous",
+            "can_be_edited",
+            "can_manage_chat",
+            "can_change_info",
+            "can_delete_messages",
+            "can_manage_video_chats",
+            "can_invite_users",
+            "can_restrict_members",
+            "can_promote_members",
+        ],
+        "restricted" => &[
+            "is_member",
+            "can_send_messages",
+            "can_send_audios",
+            "can_send_documents",
+            "can_send_photos",
+            "can_send_videos",
+            "can_send_video_notes",
+            "can_send_voice_notes",
+            "can_send_polls",
+            "can_send_other_messages",
+            "can_add_web_page_previews",
+            "can_change_info",
+            "can_invite_users",
+            "can_pin_messages",
+            "can_manage_topics",
+        ],
+        _ => &[],
+    };
+    for f in flags {
+        m[*f] = json!(false);
+    }
+    if status == "administrator" {
+        m["can_manage_chat"] = json!(true);
+    }
+    if matches!(status, "kicked" | "restricted") {
+        m["until_date"] = json!(0);
+    }
+    m
 }

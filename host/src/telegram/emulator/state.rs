@@ -51,6 +51,9 @@ pub struct Sent {
     pub edits: u32,
     /// Deleted by the bot.
     pub deleted: bool,
+    /// When the emulator received it.
+    #[serde(skip)]
+    pub at: Option<Instant>,
 }
 
 #[derive(Default)]

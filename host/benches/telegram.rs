@@ -1,0 +1,145 @@
+//! `cargo bench --bench telegram`: prints the Telegram path's figures (no assertions).
+//!
+//! 1. End-to-end updates/s and p50/p99 latency: emulator → poller → inbox → echo plugin
+//!    → outbox → sender → emulator, over loopback (limits lifted, to measure the path).
+//! 2. The outbox's achieved rate under Telegram's real limits, as a fraction of the
+//!    configured 30 messages/s, and the 429s met.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use wharf::config::{Config, TelegramConfig};
+use wharf::telegram::Telegram;
+use wharf::telegram::emulator::Emulator;
+use wharf::telegram::limits::RateLimits;
+use wharf::{Runtime, RuntimeOptions};
+
+const TOKEN: &str = "1:bench";
+
+async fn setup(limits: RateLimits) -> (Emulator, Runtime, Telegram, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let plugin_dir = PathBuf::from(env!("WHARF_PLUGIN_DIR"));
+    let text = format!(
+        "[storage]\nurl = \"sqlite:{}\"\n[runtime]\ncache_dir = \"{}\"\nwatch = false\n\
+         [plugins.echo]\npath = \"{}\"\ngrants = [\"telegram.send\"]\n",
+        dir.path().join("bench.db").display(),
+        plugin_dir.join("../../../wharf-bench-cache").display(),
+        plugin_dir.join("echo.wasm").display()
+    );
+    let config = Config::parse(&text, dir.path()).unwrap();
+    let emu = Emulator::start(([127, 0, 0, 1], 0).into(), TOKEN).await.unwrap();
+    emu.enforce_limits(Some(limits));
+    let rt = Runtime::start(&config, RuntimeOptions::default()).await.unwrap();
+    let mut cfg = TelegramConfig::polling(&emu.api_url());
+    cfg.limits = limits;
+    let tg = Telegram::start(rt.link(), &cfg, TOKEN).await.unwrap();
+    rt.wait_idle(Duration::from_secs(60)).await.unwrap();
+    (emu, rt, tg, dir)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+async fn end_to_end(chats: i64, per_chat: usize) {
+    let (emu, rt, tg, _dir) = setup(RateLimits::default().scaled(10_000.0)).await;
+    let mut pushed: HashMap<(i64, String), Instant> = HashMap::new();
+    let start = Instant::now();
+    for round in 0..per_chat {
+        for chat in 1..=chats {
+            let text = format!("m{round}");
+            pushed.insert((chat, text.clone()), Instant::now());
+            emu.send_text(chat, &format!("/echo {text}"));
+        }
+    }
+    let total = chats as usize * per_chat;
+    let all = emu
+        .wait_sent(Duration::from_secs(600), |e| (1..=chats).map(|c| e.texts(c).len()).sum::<usize>() == total)
+        .await;
+    let secs = start.elapsed().as_secs_f64();
+    assert!(all, "not every reply arrived");
+    let mut lat: Vec<Duration> = (1..=chats)
+        .flat_map(|c| emu.sent(c).into_iter().map(move |m| (c, m)))
+        .filter_map(|(c, m)| Some(m.at?.saturating_duration_since(*pushed.get(&(c, m.text.clone()))?)))
+        .collect();
+    lat.sort();
+    println!(
+        "end to end, {total} updates across {chats} chats: {:.0} updates/s; latency p50 {:.1} ms, p99 {:.1} ms",
+        total as f64 / secs,
+        percentile(&lat, 0.5).as_secs_f64() * 1e3,
+        percentile(&lat, 0.99).as_secs_f64() * 1e3
+    );
+    tg.stop().await;
+    rt.shutdown().await;
+}
+
+async fn steady(chats: i64, rate: f64, seconds: f64) {
+    let (emu, rt, tg, _dir) = setup(RateLimits::default().scaled(10_000.0)).await;
+    let total = (rate * seconds) as i64;
+    let mut pushed: HashMap<(i64, String), Instant> = HashMap::new();
+    let start = Instant::now();
+    for i in 0..total {
+        tokio::time::sleep_until((start + Duration::from_secs_f64(i as f64 / rate)).into()).await;
+        let chat = i % chats + 1;
+        let text = format!("m{i}");
+        pushed.insert((chat, text.clone()), Instant::now());
+        emu.send_text(chat, &format!("/echo {text}"));
+    }
+    let all = emu
+        .wait_sent(Duration::from_secs(600), |e| (1..=chats).map(|c| e.texts(c).len() as i64).sum::<i64>() == total)
+        .await;
+    assert!(all, "not every reply arrived");
+    let mut lat: Vec<Duration> = (1..=chats)
+        .flat_map(|c| emu.sent(c).into_iter().map(move |m| (c, m)))
+        .filter_map(|(c, m)| Some(m.at?.saturating_duration_since(*pushed.get(&(c, m.text.clone()))?)))
+        .collect();
+    lat.sort();
+    println!(
+        "  at a steady {rate:.0} updates/s across {chats} chats: latency p50 {:.1} ms, p99 {:.1} ms ({total} updates)",
+        percentile(&lat, 0.5).as_secs_f64() * 1e3,
+        percentile(&lat, 0.99).as_secs_f64() * 1e3
+    );
+    tg.stop().await;
+    rt.shutdown().await;
+}
+
+async fn outbox_rate(messages: i64) {
+    let limits = RateLimits::default();
+    let (emu, rt, tg, _dir) = setup(limits).await;
+    for chat in 1..=messages {
+        emu.send_text(chat, "/echo hi");
+    }
+    // Time from the first reply to the last: the sender's own pace.
+    let all = emu.wait_sent(Duration::from_secs(600), |e| (1..=messages).all(|c| !e.texts(c).is_empty())).await;
+    assert!(all, "not every reply arrived");
+    let mut at: Vec<Instant> = (1..=messages).filter_map(|c| emu.sent(c).first().and_then(|m| m.at)).collect();
+    at.sort();
+    // The first `global_per_sec` go out as a burst; the rate is measured after it.
+    let burst = limits.global_per_sec as usize;
+    let steady = &at[burst..];
+    let secs = steady.last().unwrap().duration_since(steady[0]).as_secs_f64();
+    let rate = (steady.len() - 1) as f64 / secs;
+    println!(
+        "outbox to {messages} chats under Telegram's limits: {rate:.1} msg/s after the initial burst = {:.1} % of the configured {} msg/s; 429 responses: {}",
+        100.0 * rate / limits.global_per_sec,
+        limits.global_per_sec,
+        emu.too_many()
+    );
+    tg.stop().await;
+    rt.shutdown().await;
+}
+
+#[tokio::main]
+async fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    println!("== Wharf Telegram benchmark ({} cores)", std::thread::available_parallelism().map_or(0, |n| n.get()));
+    end_to_end(1, 500).await;
+    end_to_end(200, 15).await;
+    steady(100, 200.0, 5.0).await;
+    outbox_rate(600).await;
+}
