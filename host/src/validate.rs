@@ -6,9 +6,10 @@ use serde_json::{Map, Value, json};
 
 use crate::caps::bindings::wharf::bot::telegram::{ButtonAction, Outgoing, ParseMode};
 
-/// Longest message text, in characters.
+/// Longest message text, in UTF-16 code units (Telegram's measure: most characters
+/// count 1, emoji and other astral characters count 2).
 pub const MAX_TEXT: usize = 4096;
-/// Longest photo caption, in characters.
+/// Longest photo caption, in UTF-16 code units.
 pub const MAX_CAPTION: usize = 1024;
 /// Most buttons per keyboard row.
 pub const MAX_ROW: usize = 8;
@@ -37,9 +38,9 @@ pub fn outgoing(
     allow_empty: bool,
     out: &mut Map<String, Value>,
 ) -> Result<(), String> {
-    let len = msg.text.chars().count();
+    let len = msg.text.encode_utf16().count();
     if len > max_len {
-        return Err(format!("text is {len} characters; Telegram allows at most {max_len}"));
+        return Err(format!("text is {len} UTF-16 code units; Telegram allows at most {max_len}"));
     }
     if len == 0 && !allow_empty {
         return Err("text is empty".into());
@@ -173,6 +174,10 @@ mod tests {
         let mut out = Map::new();
         let long = "x".repeat(MAX_TEXT + 1);
         assert!(outgoing(&msg(&long, None), None, "text", MAX_TEXT, false, &mut out).unwrap_err().contains("4096"));
+        // Emoji count twice, as Telegram counts them.
+        let emoji = "😀".repeat(MAX_TEXT / 2 + 1);
+        assert!(outgoing(&msg(&emoji, None), None, "text", MAX_TEXT, false, &mut out).is_err());
+        assert!(outgoing(&msg(&"😀".repeat(MAX_TEXT / 2), None), None, "text", MAX_TEXT, false, &mut out).is_ok());
         assert!(outgoing(&msg("", None), None, "text", MAX_TEXT, false, &mut out).is_err());
         let nine = vec![(0..9).map(|i| cb("b", &i.to_string())).collect()];
         assert!(
