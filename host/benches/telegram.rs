@@ -40,6 +40,16 @@ async fn setup(limits: RateLimits) -> (Emulator, Runtime, Telegram, tempfile::Te
     (emu, rt, tg, dir)
 }
 
+/// Sorted delays from pushing each update to the emulator receiving its reply.
+fn latencies(emu: &Emulator, chats: i64, pushed: &HashMap<(i64, String), Instant>) -> Vec<Duration> {
+    let mut lat: Vec<Duration> = (1..=chats)
+        .flat_map(|c| emu.sent(c).into_iter().map(move |m| (c, m)))
+        .filter_map(|(c, m)| Some(m.at?.saturating_duration_since(*pushed.get(&(c, m.text.clone()))?)))
+        .collect();
+    lat.sort();
+    lat
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
@@ -61,11 +71,7 @@ async fn end_to_end(chats: i64, per_chat: usize) {
         .await;
     let secs = start.elapsed().as_secs_f64();
     assert!(all, "not every reply arrived");
-    let mut lat: Vec<Duration> = (1..=chats)
-        .flat_map(|c| emu.sent(c).into_iter().map(move |m| (c, m)))
-        .filter_map(|(c, m)| Some(m.at?.saturating_duration_since(*pushed.get(&(c, m.text.clone()))?)))
-        .collect();
-    lat.sort();
+    let lat = latencies(&emu, chats, &pushed);
     println!(
         "end to end, {total} updates across {chats} chats: {:.0} updates/s; latency p50 {:.1} ms, p99 {:.1} ms",
         total as f64 / secs,
@@ -92,11 +98,7 @@ async fn steady(chats: i64, rate: f64, seconds: f64) {
         .wait_sent(Duration::from_secs(600), |e| (1..=chats).map(|c| e.texts(c).len() as i64).sum::<i64>() == total)
         .await;
     assert!(all, "not every reply arrived");
-    let mut lat: Vec<Duration> = (1..=chats)
-        .flat_map(|c| emu.sent(c).into_iter().map(move |m| (c, m)))
-        .filter_map(|(c, m)| Some(m.at?.saturating_duration_since(*pushed.get(&(c, m.text.clone()))?)))
-        .collect();
-    lat.sort();
+    let lat = latencies(&emu, chats, &pushed);
     println!(
         "  at a steady {rate:.0} updates/s across {chats} chats: latency p50 {:.1} ms, p99 {:.1} ms ({total} updates)",
         percentile(&lat, 0.5).as_secs_f64() * 1e3,

@@ -34,6 +34,13 @@ pub struct OutboxRow {
     pub payload: String,
 }
 
+impl OutboxRow {
+    /// From `SELECT id, chat_id, plugin, payload …`.
+    pub(super) fn from_row(r: &sqlx::any::AnyRow) -> Result<Self, StorageError> {
+        Ok(Self { id: r.try_get(0)?, chat_id: r.try_get(1)?, plugin: r.try_get(2)?, payload: r.try_get(3)? })
+    }
+}
+
 /// A timer that came due.
 #[derive(Clone, Debug)]
 pub struct TimerRow {
@@ -217,16 +224,7 @@ impl Storage {
         }
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(OutboxRow {
-                    id: r.try_get(0)?,
-                    chat_id: r.try_get(1)?,
-                    plugin: r.try_get(2)?,
-                    payload: r.try_get(3)?,
-                })
-            })
-            .collect()
+        rows.iter().map(OutboxRow::from_row).collect()
     }
 
     /// Business events, oldest first.

@@ -45,16 +45,7 @@ impl Storage {
             .bind(limit)
             .fetch_all(self.pool())
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(OutboxRow {
-                    id: r.try_get(0)?,
-                    chat_id: r.try_get(1)?,
-                    plugin: r.try_get(2)?,
-                    payload: r.try_get(3)?,
-                })
-            })
-            .collect()
+        rows.iter().map(OutboxRow::from_row).collect()
     }
 
     /// A row was delivered.
