@@ -15,7 +15,7 @@
 //! | [`clock`] | the injectable host clock |
 //! | [`validate`] | limits on what plugins hand back (Telegram's own) |
 //! | [`secret`] | masking of secrets in logs and errors |
-//! | [`telegram`] | Telegram I/O: the Bot API emulator |
+//! | [`telegram`] | Telegram I/O: client, polling, webhook, outbox sender, Bot API emulator |
 
 pub mod caps;
 pub mod chat;
