@@ -285,11 +285,6 @@ impl Runtime {
         out
     }
 
-    /// Wake the dispatcher (after inserting inbox rows directly).
-    pub fn wake(&self) {
-        self.shared.wake.notify_one();
-    }
-
     /// Reload every plugin whose file changed (or all, if `force`).
     pub async fn reload(&self) -> anyhow::Result<ReloadReport> {
         reload::reload(&self.shared).await
@@ -298,11 +293,6 @@ impl Runtime {
     /// Version of a loaded plugin, from its manifest.
     pub fn plugin_version(&self, name: &str) -> Option<String> {
         self.shared.current_set().get(name).map(|p| p.manifest.version.clone())
-    }
-
-    /// Names of loaded plugins, in run order.
-    pub fn plugin_names(&self) -> Vec<String> {
-        self.shared.current_set().plugins.iter().map(|p| p.name().to_string()).collect()
     }
 
     /// Whether the circuit breaker disabled a plugin.
