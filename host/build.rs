@@ -3,6 +3,11 @@
 //! `<target dir>/plugins/wasm32-wasip2/release/NAME.wasm`; that directory is exported
 //! to the host as the `WHARF_PLUGIN_DIR` compile-time variable (used by tests).
 //!
+//! Plugin crates are those whose manifest asks for a `cdylib`, or that carry
+//! `[package.metadata.wharf] plugin = true` and stay `rlib`-only so that their unit tests
+//! build natively under plain `cargo test` (a native `cdylib` cannot link the component
+//! export names); those are built with `cargo rustc --crate-type cdylib`.
+//!
 //! Set `WHARF_SKIP_PLUGIN_BUILD=1` to skip (e.g. when only checking the host).
 
 use std::path::{Path, PathBuf};
@@ -24,15 +29,28 @@ fn main() {
         return;
     }
     ensure_wasm_target();
-    let crates = plugin_crates(&root.join("plugins"));
+    let (cdylibs, rlibs): (Vec<Plugin>, Vec<Plugin>) =
+        plugin_crates(&root.join("plugins")).into_iter().partition(|p| p.cdylib);
+    if !cdylibs.is_empty() {
+        let mut cmd = cargo(&root, "build", &plugin_target);
+        for c in &cdylibs {
+            cmd.args(["-p", &c.name]);
+        }
+        run(cmd);
+    }
+    for c in &rlibs {
+        let mut cmd = cargo(&root, "rustc", &plugin_target);
+        cmd.args(["-p", &c.name, "--lib", "--crate-type", "cdylib"]);
+        run(cmd);
+    }
+}
+
+/// `cargo SUBCOMMAND --release --target wasm32-wasip2 --target-dir DIR`, with the host
+/// build's flags removed.
+fn cargo(root: &Path, subcommand: &str, target_dir: &Path) -> Command {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.current_dir(&root)
-        .args(["build", "--release", "--target", "wasm32-wasip2", "--target-dir"])
-        .arg(&plugin_target);
-    for c in &crates {
-        cmd.args(["-p", c]);
-    }
+    cmd.current_dir(root).args([subcommand, "--release", "--target", "wasm32-wasip2", "--target-dir"]).arg(target_dir);
     // Flags and wrappers meant for the host build must not leak into the wasm build.
     for var in [
         "RUSTFLAGS",
@@ -46,6 +64,10 @@ fn main() {
     ] {
         cmd.env_remove(var);
     }
+    cmd
+}
+
+fn run(mut cmd: Command) {
     let output = cmd.output().expect("cannot run cargo to build the plugins");
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
@@ -74,8 +96,15 @@ fn ensure_wasm_target() {
     }
 }
 
-/// Names of the crates under `dir` (one or two levels deep) that build a `cdylib`.
-fn plugin_crates(dir: &Path) -> Vec<String> {
+/// A plugin crate to build.
+struct Plugin {
+    name: String,
+    /// Its manifest asks for a `cdylib` itself.
+    cdylib: bool,
+}
+
+/// The plugin crates under `dir` (one or two levels deep).
+fn plugin_crates(dir: &Path) -> Vec<Plugin> {
     let mut found = Vec::new();
     let mut stack = vec![(dir.to_owned(), 0)];
     while let Some((d, depth)) = stack.pop() {
@@ -87,18 +116,19 @@ fn plugin_crates(dir: &Path) -> Vec<String> {
             }
             let manifest = path.join("Cargo.toml");
             match std::fs::read_to_string(&manifest) {
-                Ok(text) if text.contains("cdylib") => {
-                    if let Some(name) = package_name(&text) {
-                        found.push(name);
+                Ok(text) => {
+                    let cdylib = text.lines().any(|l| l.trim_start().starts_with("crate-type") && l.contains("cdylib"));
+                    let marked = text.lines().any(|l| l.trim() == "[package.metadata.wharf]");
+                    if let Some(name) = package_name(&text).filter(|_| cdylib || marked) {
+                        found.push(Plugin { name, cdylib });
                     }
                 }
-                Ok(_) => {}
                 Err(_) if depth < 1 => stack.push((path, depth + 1)),
                 Err(_) => {}
             }
         }
     }
-    found.sort();
+    found.sort_by(|a, b| a.name.cmp(&b.name));
     found
 }
 

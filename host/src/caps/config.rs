@@ -16,6 +16,10 @@ impl Host for PluginState {
     async fn get_all(&mut self) -> Result<String> {
         Ok(self.current().settings_json.clone())
     }
+
+    async fn admins(&mut self) -> Result<Vec<i64>> {
+        Ok(self.host.admins.clone())
+    }
 }
 
 impl super::bindings::wharf::bot::types::Host for PluginState {}

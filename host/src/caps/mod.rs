@@ -85,6 +85,8 @@ pub struct HostServices {
     pub quotas: Quotas,
     /// Live chat-member lookups (once Telegram is connected).
     pub members: Arc<crate::telegram::members::MemberLookup>,
+    /// The bot's admins (`admins` in the config), for `config.admins`.
+    pub admins: Vec<i64>,
 }
 
 /// What the host knows about a loaded plugin that host calls need.

@@ -27,8 +27,15 @@ pub(crate) fn forward_interface(
         .ok_or_else(|| anyhow!("plugin {} does not export {name}", exporter.name()))?;
     let mut inst = linker.instance(name).map_err(anyhow::Error::from)?;
     for (fname, item) in ty.exports(engine) {
-        if !matches!(item.ty, ComponentItem::ComponentFunc(_)) {
-            return Err(anyhow!("{name} exports {fname}, which is not a function; only functions can cross plugins"));
+        match item.ty {
+            ComponentItem::ComponentFunc(_) => {}
+            // Records, variants and enums are values copied across; nothing to link.
+            ComponentItem::Type(_) => continue,
+            _ => {
+                return Err(anyhow!(
+                    "{name} exports {fname}, which is not a function or a plain type; only those can cross plugins"
+                ));
+            }
         }
         let idx: ComponentExportIndex = exporter
             .component

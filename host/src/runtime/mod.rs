@@ -164,6 +164,7 @@ impl Runtime {
             http_max_body: rt.http_max_body,
             quotas: opts.quotas.clone(),
             members: Arc::default(),
+            admins: config.admins.clone(),
         });
         Ok(Shared {
             base_linker: caps::base_linker(&engine).map_err(anyhow::Error::from)?,

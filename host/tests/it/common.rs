@@ -52,12 +52,17 @@ pub struct Harness {
 
 /// Config text for `plugins` (TOML tables) over `db`, in `dir`.
 pub fn config_text(dir: &std::path::Path, db: &Db, plugins: &str, runtime_extra: &str) -> String {
+    config_text_with(dir, db, &[1000], plugins, runtime_extra)
+}
+
+/// Config text with the given admins.
+pub fn config_text_with(dir: &std::path::Path, db: &Db, admins: &[i64], plugins: &str, runtime_extra: &str) -> String {
     let url = match db {
         Db::Sqlite => format!("sqlite:{}", dir.join("wharf.db").display()),
         Db::Postgres(url) => url.clone(),
     };
     format!(
-        "admins = [1000]\n[storage]\nurl = \"{url}\"\n[runtime]\ncache_dir = \"{}\"\nwatch = false\n{runtime_extra}\n{plugins}\n",
+        "admins = {admins:?}\n[storage]\nurl = \"{url}\"\n[runtime]\ncache_dir = \"{}\"\nwatch = false\n{runtime_extra}\n{plugins}\n",
         cache_dir().display()
     )
 }
@@ -80,8 +85,13 @@ pub async fn start_on(db: &Db, plugins: &str, runtime_extra: &str) -> Harness {
 }
 
 pub async fn try_start_on(db: &Db, plugins: &str, runtime_extra: &str) -> anyhow::Result<Harness> {
+    try_start_with(db, &[1000], plugins, runtime_extra).await
+}
+
+/// Start with the given admins.
+pub async fn try_start_with(db: &Db, admins: &[i64], plugins: &str, runtime_extra: &str) -> anyhow::Result<Harness> {
     let dir = tempfile::tempdir()?;
-    let text = config_text(dir.path(), db, plugins, runtime_extra);
+    let text = config_text_with(dir.path(), db, admins, plugins, runtime_extra);
     let config = Config::parse(&text, dir.path()).map_err(anyhow::Error::msg)?;
     let pg_schema = match db {
         Db::Sqlite => None,

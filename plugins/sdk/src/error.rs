@@ -38,6 +38,16 @@ impl From<Error> for HandlerError {
     }
 }
 
+impl From<HandlerError> for Error {
+    fn from(e: HandlerError) -> Self {
+        match e {
+            HandlerError::AccessDenied(m) => Self::AccessDenied(m),
+            HandlerError::InvalidInput(m) => Self::InvalidInput(m),
+            HandlerError::Other(m) => Self::Other(m),
+        }
+    }
+}
+
 impl From<serde_json::Error> for Error {
     fn from(e: serde_json::Error) -> Self {
         Self::InvalidInput(format!("JSON: {e}"))

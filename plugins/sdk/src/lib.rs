@@ -12,6 +12,8 @@
 //! | [`callback`] | packing and unpacking callback data within Telegram's 64 bytes |
 //! | [`settings`] | typed access to `[plugins.NAME.settings]` |
 //! | [`log`] | diagnostics and business events (secret fields are masked by the host) |
+//! | [`time`] | UTC dates: formatting timestamps, parsing `YYYY-MM-DD` |
+//! | [`money`] | integer minor units: parsing, display, discounts with one rounding rule |
 //! | [`bindings`] | the raw generated WIT bindings, for everything else |
 //!
 //! ```ignore
@@ -57,8 +59,10 @@ pub mod command;
 pub mod escape;
 pub mod kv;
 pub mod log;
+pub mod money;
 pub mod settings;
 pub mod telegram;
+pub mod time;
 
 mod error;
 mod manifest;

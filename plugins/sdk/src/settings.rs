@@ -24,3 +24,9 @@ where
     };
     serde_json::from_str(&json).map(Some).map_err(|e| Error::InvalidInput(format!("setting {key:?}: {e}")))
 }
+
+/// Telegram user ids of the bot's admins (`admins` in `config.toml`), e.g. to tell them
+/// about a request that needs a decision.
+pub fn admins() -> Vec<i64> {
+    raw::admins()
+}

@@ -1,0 +1,327 @@
+//! Buying: reserve an item (held for N minutes, released by a timer), confirm in one
+//! atomic turn (debit through the wallet's ledger with the order id as the idempotency
+//! key, mark the item sold, record the order, deliver the payload), cancel, expire, and
+//! the user's order history.
+//!
+//! Concurrency is the host's: every read is validated at commit, so when two users take
+//! the last item one turn conflicts, re-runs, and finds it gone.
+
+use wharf_sdk::escape::html;
+use wharf_sdk::log::Event as BusinessEvent;
+use wharf_sdk::prelude::*;
+use wharf_sdk::telegram::Photo;
+use wharf_sdk::{kv, time};
+
+use crate::Shop;
+use crate::browse::Screen;
+use crate::ledger::{self, LedgerError};
+use crate::model::*;
+
+fn send(chat: i64, out: &Outgoing) -> Result<(), wharf_sdk::Error> {
+    wharf_sdk::telegram::send(chat, out)
+}
+
+fn reservation_message(shop: &Shop, o: &Order) -> Outgoing {
+    let text = format!(
+        "🛒 <b>{}</b> is reserved for you until {}.\nPrice: {}\n\nConfirm to pay from your wallet.",
+        html(&o.name),
+        time::date_time(o.expires_ms),
+        price_html(&shop.currency, o.price, o.discount),
+    );
+    Outgoing::html(text).keyboard(
+        Keyboard::new().button("✅ Confirm and pay", format!("ok:{}", o.id)).button("✖ Cancel", format!("x:{}", o.id)),
+    )
+}
+
+/// A stock item of `product` for sale, starting the search at a spot that depends on
+/// `seed`, so that buyers of a large stock rarely reach for the same item.
+fn pick_item(product: u32, seed: u64) -> Result<Option<u32>, wharf_sdk::Error> {
+    use wharf_sdk::bindings::wharf::bot::kv as raw;
+    let prefix = avail_prefix(product);
+    let start = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
+    let cursor = format!("{prefix}{:08}", start % 100_000_000);
+    for after in [Some(cursor.as_str()), None] {
+        let page = raw::list_keys(&prefix, after, 1)?;
+        if let Some(id) = page.keys.first().and_then(|k| last_id(k)) {
+            return Ok(Some(id));
+        }
+    }
+    Ok(None)
+}
+
+/// Put an order's item back on sale and close the order with `status`.
+fn release(o: &mut Order, status: OrderStatus) -> Result<(), wharf_sdk::Error> {
+    if let Some(mut item) = kv::get::<Item>(&item_key(o.product, o.item))?
+        && item.state == (ItemState::Reserved { order: o.id })
+    {
+        item.state = ItemState::Available;
+        kv::set(&item_key(o.product, o.item), &item)?;
+        kv::set(&avail_key(o.product, o.item), &o.item)?;
+    }
+    o.status = status;
+    kv::set(&order_key(o.id), o)?;
+    if kv::get::<i64>(&res_key(o.user))? == Some(o.id) {
+        kv::delete(&res_key(o.user))?;
+    }
+    wharf_sdk::bindings::wharf::bot::scheduler::cancel(&format!("exp:{}", o.id))?;
+    Ok(())
+}
+
+/// The user's open reservation, releasing it first if its time is up.
+fn open_reservation(user: i64, now_ms: i64) -> Result<Option<Order>, wharf_sdk::Error> {
+    let Some(id) = kv::get::<i64>(&res_key(user))? else { return Ok(None) };
+    let Some(mut o) = kv::get::<Order>(&order_key(id))? else { return Ok(None) };
+    if o.status != OrderStatus::Reserved {
+        return Ok(None);
+    }
+    if now_ms >= o.expires_ms {
+        release(&mut o, OrderStatus::Expired)?;
+        return Ok(None);
+    }
+    Ok(Some(o))
+}
+
+/// "Buy": check funds, reserve one item, start the reservation timer.
+pub fn reserve(shop: &Shop, ctx: &Context, chat: i64, user: i64, product: u32) -> Result<(), wharf_sdk::Error> {
+    if let Some(o) = open_reservation(user, ctx.now_ms)? {
+        send(chat, &Outgoing::text("You already have a reservation; confirm or cancel it first."))?;
+        return send(chat, &reservation_message(shop, &o));
+    }
+    let Some(p) = kv::get::<Product>(&prod_key(product))? else {
+        return send(chat, &Outgoing::text("This product is no longer sold."));
+    };
+    let price = p.final_price();
+    let balance = ledger::balance(user)?;
+    if balance < price {
+        BusinessEvent::new("purchase.failed")
+            .user(user)
+            .field("product", p.id)
+            .field("reason", "insufficient_funds")
+            .field("price", price)
+            .field("balance", balance)
+            .record()?;
+        let text = format!(
+            "Not enough funds for {}: your balance is {}, the price is {}. Top up with /wallet.",
+            p.name,
+            shop.currency.format(balance),
+            shop.currency.format(price)
+        );
+        return send(chat, &Outgoing::text(text));
+    }
+    let seed = u64::try_from(ctx.turn_id).unwrap_or_default() ^ user.unsigned_abs().rotate_left(32);
+    let Some(item_id) = pick_item(product, seed)? else {
+        BusinessEvent::new("stock.unavailable").user(user).field("product", p.id).record()?;
+        return send(chat, &Outgoing::text(format!("Sorry, {} was just sold out.", p.name)));
+    };
+    let mut item: Item = kv::get(&item_key(product, item_id))?
+        .ok_or_else(|| wharf_sdk::Error::Other(format!("item {item_id} is listed for sale but missing")))?;
+    let order = Order {
+        id: ctx.turn_id,
+        user,
+        product,
+        name: p.name.clone(),
+        item: item_id,
+        price: p.price,
+        discount: p.discount,
+        final_price: price,
+        status: OrderStatus::Reserved,
+        created_ms: ctx.now_ms,
+        expires_ms: ctx.now_ms + i64::from(shop.reservation_minutes) * 60_000,
+        paid_ms: None,
+    };
+    item.state = ItemState::Reserved { order: order.id };
+    kv::set(&item_key(product, item_id), &item)?;
+    kv::delete(&avail_key(product, item_id))?;
+    kv::set(&order_key(order.id), &order)?;
+    kv::set(&res_key(user), &order.id)?;
+    wharf_sdk::bindings::wharf::bot::scheduler::schedule_at(
+        &format!("exp:{}", order.id),
+        order.expires_ms,
+        order.id.to_string().as_bytes(),
+    )?;
+    BusinessEvent::new("purchase.reserved")
+        .user(user)
+        .field("order", order.id)
+        .field("product", p.id)
+        .field("price", price)
+        .record()?;
+    send(chat, &reservation_message(shop, &order))
+}
+
+fn own_reserved(user: i64, id: i64, chat: i64) -> Result<Option<Order>, wharf_sdk::Error> {
+    let o = kv::get::<Order>(&order_key(id))?.filter(|o| o.user == user);
+    let Some(o) = o else {
+        send(chat, &Outgoing::text("This reservation is unknown."))?;
+        return Ok(None);
+    };
+    let gone = match o.status {
+        OrderStatus::Reserved => return Ok(Some(o)),
+        OrderStatus::Paid => "This order is already paid; see /orders.",
+        OrderStatus::Cancelled => "This reservation was cancelled.",
+        OrderStatus::Expired => "This reservation has expired; the item went back on sale.",
+    };
+    send(chat, &Outgoing::text(gone))?;
+    Ok(None)
+}
+
+/// "Confirm": pay and deliver, all in this one turn.
+pub fn confirm(shop: &Shop, ctx: &Context, chat: i64, user: i64, id: i64) -> Result<(), HandlerError> {
+    let Some(mut o) = own_reserved(user, id, chat)? else { return Ok(()) };
+    if ctx.now_ms >= o.expires_ms {
+        release(&mut o, OrderStatus::Expired)?;
+        send(chat, &Outgoing::text("This reservation has expired; the item went back on sale."))?;
+        return Ok(());
+    }
+    let cur = &shop.currency;
+    let mut balance_after = None;
+    if o.final_price > 0 {
+        let reason = format!("Order #{}: {}", o.id, o.name);
+        match ledger::debit(user, o.final_price, &reason, &format!("shop:order:{}", o.id)) {
+            Ok(b) => balance_after = Some(b),
+            Err(LedgerError::Insufficient { balance, needed }) => {
+                release(&mut o, OrderStatus::Cancelled)?;
+                BusinessEvent::new("purchase.failed")
+                    .user(user)
+                    .field("order", o.id)
+                    .field("reason", "insufficient_funds")
+                    .field("price", needed)
+                    .field("balance", balance)
+                    .record()?;
+                let text = format!(
+                    "Not enough funds: your balance is {}, the price is {}. The item is back on sale; top up with /wallet and try again.",
+                    cur.format(balance),
+                    cur.format(needed)
+                );
+                send(chat, &Outgoing::text(text))?;
+                return Ok(());
+            }
+            Err(LedgerError::Other(e)) => {
+                // Nothing was charged; the reservation stays so the user can retry.
+                BusinessEvent::new("purchase.failed").user(user).field("order", o.id).field("reason", &e).record()?;
+                send(
+                    chat,
+                    &Outgoing::text("The payment could not be made and nothing was charged. Please try again."),
+                )?;
+                return Ok(());
+            }
+        }
+    }
+    let mut item: Item = kv::get(&item_key(o.product, o.item))?
+        .ok_or_else(|| HandlerError::Other(format!("item {} of order {} is missing", o.item, o.id)))?;
+    item.state = ItemState::Sold { order: o.id };
+    kv::set(&item_key(o.product, o.item), &item)?;
+    o.status = OrderStatus::Paid;
+    o.paid_ms = Some(ctx.now_ms);
+    kv::set(&order_key(o.id), &o)?;
+    kv::delete(&res_key(user))?;
+    kv::set(&user_order_key(user, o.id), &o.id)?;
+    kv::set(&sold_key(ctx.now_ms, o.id), &o.id)?;
+    wharf_sdk::bindings::wharf::bot::scheduler::cancel(&format!("exp:{}", o.id))?;
+    let paid = match balance_after {
+        Some(b) => format!("Paid {}; your balance is {}.", cur.format(o.final_price), cur.format(b)),
+        None => "Free of charge.".to_owned(),
+    };
+    deliver(chat, &o, &item, &paid)?;
+    BusinessEvent::new("purchase.succeeded")
+        .user(user)
+        .field("order", o.id)
+        .field("product", o.product)
+        .field("item", o.item)
+        .field("price", o.price)
+        .field("discount", o.discount)
+        .field("final_price", o.final_price)
+        .secret("payload", &item.text)
+        .record()?;
+    if shop.fail_after_debit {
+        panic!("fail_after_debit is set: trapping after the debit of order {}", o.id);
+    }
+    Ok(())
+}
+
+/// Send the secret payload of a paid order.
+fn deliver(chat: i64, o: &Order, item: &Item, note: &str) -> Result<(), wharf_sdk::Error> {
+    let mut text = format!("✅ <b>Order #{}</b>: {}\n{}", o.id, html(&o.name), html(note));
+    if !item.text.is_empty() {
+        text.push_str(&format!("\n\nYour item:\n<code>{}</code>", html(&item.text)));
+    }
+    send(chat, &Outgoing::html(text))?;
+    if let Some(photo) = &item.photo {
+        let source = if photo.starts_with("https://") || photo.starts_with("http://") {
+            Photo::Url(photo.clone())
+        } else {
+            Photo::FileId(photo.clone())
+        };
+        wharf_sdk::bindings::wharf::bot::telegram::send_photo(
+            chat,
+            &source,
+            &Outgoing::text(format!("Order #{}", o.id)),
+        )?;
+    }
+    Ok(())
+}
+
+/// "Cancel": release the item.
+pub fn cancel(chat: i64, user: i64, id: i64) -> Result<(), wharf_sdk::Error> {
+    let Some(mut o) = own_reserved(user, id, chat)? else { return Ok(()) };
+    release(&mut o, OrderStatus::Cancelled)?;
+    BusinessEvent::new("purchase.cancelled").user(user).field("order", o.id).record()?;
+    send(chat, &Outgoing::text(format!("Reservation of {} cancelled; the item is back on sale.", o.name)))
+}
+
+/// The reservation timer: release the item if the order is still unpaid.
+pub fn expire(id: i64, now_ms: i64) -> Result<(), wharf_sdk::Error> {
+    let Some(mut o) = kv::get::<Order>(&order_key(id))? else { return Ok(()) };
+    if o.status != OrderStatus::Reserved || now_ms < o.expires_ms {
+        return Ok(());
+    }
+    release(&mut o, OrderStatus::Expired)?;
+    BusinessEvent::new("purchase.expired").user(o.user).field("order", o.id).record()?;
+    send(o.user, &Outgoing::text(format!("⌛ Your reservation of {} expired; the item is back on sale.", o.name)))
+}
+
+/// `/orders`: paid orders, newest first, each with a button to show its item again.
+pub fn orders(shop: &Shop, screen: Screen, user: i64, page: usize) -> Result<(), wharf_sdk::Error> {
+    let mut ids: Vec<String> = kv::keys(&format!("uo:{user}:"))?;
+    ids.reverse();
+    if ids.is_empty() {
+        return screen.show(&Outgoing::text("You have no orders yet. Browse with /shop."));
+    }
+    let per = shop.page_size;
+    let pages = ids.len().div_ceil(per);
+    let page = page.min(pages - 1);
+    let mut text = format!("📦 <b>Your orders</b> ({})", ids.len());
+    let mut kb = Keyboard::new();
+    for key in ids.iter().skip(page * per).take(per) {
+        let Some(id) = kv::get::<i64>(key)? else { continue };
+        let Some(o) = kv::get::<Order>(&order_key(id))? else { continue };
+        text.push_str(&format!(
+            "\n#{} · {} · {} · {}",
+            o.id,
+            time::date(o.paid_ms.unwrap_or(o.created_ms)),
+            html(&o.name),
+            html(&shop.currency.format(o.final_price))
+        ));
+        kb = kb.button(format!("Show item of #{}", o.id), format!("r:{}", o.id)).row();
+    }
+    if pages > 1 {
+        if page > 0 {
+            kb = kb.button("◀", format!("op:{}", page - 1));
+        }
+        if page + 1 < pages {
+            kb = kb.button("▶", format!("op:{}", page + 1));
+        }
+    }
+    screen.show(&Outgoing::html(text).keyboard(kb))
+}
+
+/// Show a paid order's payload again.
+pub fn reshow(chat: i64, user: i64, id: i64) -> Result<(), wharf_sdk::Error> {
+    let Some(o) = kv::get::<Order>(&order_key(id))?.filter(|o| o.user == user && o.status == OrderStatus::Paid) else {
+        return send(chat, &Outgoing::text("No such order."));
+    };
+    let item: Option<Item> = kv::get(&item_key(o.product, o.item))?;
+    match item {
+        Some(item) => deliver(chat, &o, &item, "Delivered again at your request."),
+        None => send(chat, &Outgoing::text("The item of this order is missing; please contact an admin.")),
+    }
+}

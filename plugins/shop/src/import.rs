@@ -1,0 +1,248 @@
+//! Bulk stock import: one item per line, from a message or an uploaded text file.
+//!
+//! ```text
+//! city | district | category | product | price | payload text [| photo]
+//! Warsaw | Mokotów | Gift cards | Steam 50 | 50.00 | STEAM-AAAA-1111
+//! ```
+//!
+//! Blank lines and lines starting with `#` are skipped. Line numbers count every line of
+//! the message (the `/import` line is line 1) or of the file. The import is all or
+//! nothing: if any line is bad, the admin gets every bad line's number and reason
+//! (up to 20) and nothing is imported.
+
+use std::collections::HashMap;
+
+use wharf_sdk::kv;
+use wharf_sdk::money::Currency;
+
+use crate::model::*;
+
+/// Most item lines in one import.
+pub const MAX_LINES: usize = 2_000;
+const MAX_NAME: usize = 64;
+const MAX_PAYLOAD: usize = 3_000;
+
+/// One parsed item line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    /// 1-based line number in the text.
+    pub number: usize,
+    /// City name.
+    pub city: String,
+    /// District name.
+    pub district: String,
+    /// Category name.
+    pub category: String,
+    /// Product name.
+    pub product: String,
+    /// Base price, minor units.
+    pub price: i64,
+    /// Secret payload text.
+    pub text: String,
+    /// Secret payload photo.
+    pub photo: Option<String>,
+}
+
+fn name(field: &str, what: &str) -> Result<String, String> {
+    let n = field.trim();
+    if n.is_empty() || n.chars().count() > MAX_NAME || n.contains(':') {
+        return Err(format!("{what} must be 1-{MAX_NAME} characters without ':'"));
+    }
+    Ok(n.to_owned())
+}
+
+fn parse_line(number: usize, raw: &str, cur: &Currency) -> Result<Line, String> {
+    let fields: Vec<&str> = raw.split('|').map(str::trim).collect();
+    if !(6..=7).contains(&fields.len()) {
+        return Err(format!("expected 6 or 7 fields separated by '|', found {}", fields.len()));
+    }
+    let price = cur.parse(fields[4]).map_err(|e| format!("price: {e}"))?;
+    if price < 1 {
+        return Err("price must be positive".into());
+    }
+    let text = fields[5].to_owned();
+    let photo = fields.get(6).filter(|p| !p.is_empty()).map(|p| (*p).to_owned());
+    if text.chars().count() > MAX_PAYLOAD {
+        return Err(format!("payload text is over {MAX_PAYLOAD} characters"));
+    }
+    if let Some(p) = &photo
+        && (p.len() > 512 || p.contains(char::is_whitespace))
+    {
+        return Err("photo must be a Telegram file id or an https:// URL without spaces".into());
+    }
+    if text.is_empty() && photo.is_none() {
+        return Err("the item has no payload (text or photo)".into());
+    }
+    Ok(Line {
+        number,
+        city: name(fields[0], "city")?,
+        district: name(fields[1], "district")?,
+        category: name(fields[2], "category")?,
+        product: name(fields[3], "product")?,
+        price,
+        text,
+        photo,
+    })
+}
+
+/// Parse `text` (its first `skip` lines are not items). Every bad line is reported.
+pub fn parse(text: &str, skip: usize, cur: &Currency) -> Result<Vec<Line>, Vec<String>> {
+    let mut lines = Vec::new();
+    let mut errors = Vec::new();
+    for (i, raw) in text.lines().enumerate().skip(skip) {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        match parse_line(i + 1, trimmed, cur) {
+            Ok(l) => lines.push(l),
+            Err(e) => errors.push(format!("line {}: {e}", i + 1)),
+        }
+    }
+    if lines.is_empty() && errors.is_empty() {
+        errors.push("no item lines found".into());
+    }
+    if lines.len() > MAX_LINES {
+        errors.push(format!("{} items; at most {MAX_LINES} per import", lines.len()));
+    }
+    if errors.is_empty() { Ok(lines) } else { Err(errors) }
+}
+
+/// What an import created.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// Stock items.
+    pub items: usize,
+    /// New products.
+    pub products: usize,
+    /// New cities, districts and categories.
+    pub places: usize,
+}
+
+fn next_id(counter: &str) -> Result<u32, wharf_sdk::Error> {
+    let n = kv::increment(&format!("next:{counter}"), 1)?;
+    u32::try_from(n).map_err(|_| wharf_sdk::Error::Other(format!("{counter} ids exhausted")))
+}
+
+fn lower(s: &str) -> String {
+    s.to_lowercase()
+}
+
+/// Look up or create by name; `make` builds and stores the record for a new id.
+fn resolve<F>(index: &str, counter: &str, created: &mut usize, make: F) -> Result<u32, wharf_sdk::Error>
+where
+    F: FnOnce(u32) -> Result<(), wharf_sdk::Error>,
+{
+    if let Some(id) = kv::get::<u32>(index)? {
+        return Ok(id);
+    }
+    let id = next_id(counter)?;
+    make(id)?;
+    kv::set(index, &id)?;
+    *created += 1;
+    Ok(id)
+}
+
+/// Check `lines` against the catalog: a product that exists (or appears twice) with
+/// another price is an error, reported with its line number.
+pub fn check_prices(lines: &[Line]) -> Result<Vec<String>, wharf_sdk::Error> {
+    let mut errors = Vec::new();
+    let mut seen: HashMap<(String, String, String, String), i64> = HashMap::new();
+    for l in lines {
+        let k = (lower(&l.city), lower(&l.district), lower(&l.category), lower(&l.product));
+        match seen.get(&k) {
+            Some(p) if *p != l.price => {
+                errors.push(format!("line {}: {} appears above with another price", l.number, l.product));
+                continue;
+            }
+            Some(_) => continue,
+            None => {
+                seen.insert(k, l.price);
+            }
+        }
+        let Some(city) = kv::get::<u32>(&format!("cityn:{}", lower(&l.city)))? else { continue };
+        let Some(dist) = kv::get::<u32>(&format!("distn:{city}:{}", lower(&l.district)))? else { continue };
+        let Some(cat) = kv::get::<u32>(&format!("catn:{}", lower(&l.category)))? else { continue };
+        let Some(pid) = kv::get::<u32>(&format!("prodn:{dist}:{cat}:{}", lower(&l.product)))? else { continue };
+        if let Some(p) = kv::get::<Product>(&prod_key(pid))?
+            && p.price != l.price
+        {
+            errors.push(format!(
+                "line {}: product #{pid} {} already costs {} minor units; change its price with /price",
+                l.number, p.name, p.price
+            ));
+        }
+    }
+    Ok(errors)
+}
+
+/// Write the lines (already checked) into the catalog.
+pub fn apply(lines: &[Line]) -> Result<Summary, wharf_sdk::Error> {
+    let mut sum = Summary::default();
+    for l in lines {
+        let city = resolve(&format!("cityn:{}", lower(&l.city)), "city", &mut sum.places, |id| {
+            kv::set(&city_key(id), &City { id, name: l.city.clone() })
+        })?;
+        let district = resolve(&format!("distn:{city}:{}", lower(&l.district)), "dist", &mut sum.places, |id| {
+            kv::set(&dist_key(city, id), &District { id, city, name: l.district.clone() })
+        })?;
+        let category = resolve(&format!("catn:{}", lower(&l.category)), "cat", &mut sum.places, |id| {
+            kv::set(&cat_key(id), &Category { id, name: l.category.clone() })
+        })?;
+        let pindex = format!("prodn:{district}:{category}:{}", lower(&l.product));
+        let product = resolve(&pindex, "prod", &mut sum.products, |id| {
+            let p = Product {
+                id,
+                name: l.product.clone(),
+                description: String::new(),
+                price: l.price,
+                discount: 0,
+                city,
+                district,
+                category,
+            };
+            kv::set(&prod_key(id), &p)?;
+            kv::set(&pidx_key(district, category, id), &id)
+        })?;
+        let item = next_id("item")?;
+        let it = Item { id: item, product, text: l.text.clone(), photo: l.photo.clone(), state: ItemState::Available };
+        kv::set(&item_key(product, item), &it)?;
+        kv::set(&avail_key(product, item), &item)?;
+        sum.items += 1;
+    }
+    Ok(sum)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pln() -> Currency {
+        Currency::new("PLN", 2)
+    }
+
+    #[test]
+    fn parses_items_and_skips_comments() {
+        let text = "/import\n# a comment\nWarsaw | Mokotów | Cards | Steam 50 | 50 | CODE-1\n\n\
+                    Kraków|Old Town|Cards|Psn 20|20.50|CODE-2|https://x.test/p.png\n";
+        let lines = parse(text, 1, &pln()).unwrap();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].number, 3);
+        assert_eq!(lines[0].price, 5_000);
+        assert_eq!(lines[1].number, 5);
+        assert_eq!(lines[1].photo.as_deref(), Some("https://x.test/p.png"));
+    }
+
+    #[test]
+    fn reports_every_bad_line_by_number() {
+        let text = "/import\nA|B|C|D|10|ok\nA|B|C|D|ten|x\nA|B|C\nA|B|C|D|1.234|x\nA|B|C|D|5|\nA|B|C|D:E|5|x";
+        let errors = parse(text, 1, &pln()).unwrap_err();
+        assert_eq!(errors.len(), 5, "{errors:?}");
+        assert!(errors[0].starts_with("line 3: price:"), "{errors:?}");
+        assert_eq!(errors[1], "line 4: expected 6 or 7 fields separated by '|', found 3");
+        assert!(errors[2].starts_with("line 5: price:"), "{errors:?}");
+        assert_eq!(errors[3], "line 6: the item has no payload (text or photo)");
+        assert_eq!(errors[4], "line 7: product must be 1-64 characters without ':'");
+        assert_eq!(parse("/import\n\n", 1, &pln()).unwrap_err(), ["no item lines found"]);
+    }
+}

@@ -1,0 +1,176 @@
+//! # shop: an auto-sales shop paid from the wallet
+//!
+//! Users browse a catalog (city → district → category → product), reserve one stock item
+//! for a few minutes, and confirm: one atomic turn debits the wallet's ledger (the
+//! idempotency key is the order id), marks the item sold, records the order and delivers
+//! the item's secret payload. Needs the grants `kv`, `telegram`, `scheduler` and
+//! `call:wallet`, and the wallet plugin enabled.
+//!
+//! | module | what it does |
+//! |---|---|
+//! | [`model`] | records, KV keys, price display |
+//! | [`browse`] | the catalog keyboards |
+//! | [`buy`] | reserve, confirm, cancel, expire, `/orders` |
+//! | [`import`] | bulk stock import (parsing is unit-tested natively) |
+//! | [`admin`] | admin commands |
+//! | [`ledger`] | the wallet's `ledger` interface |
+//!
+//! Users: `/shop`, `/orders`. Admins: `/import`, `/discount`, `/price`, `/describe`,
+//! `/inventory`, `/report`.
+
+// The local `generate!` for the imported ledger expands to unsafe ABI glue.
+#![allow(unsafe_code)]
+
+pub mod admin;
+pub mod browse;
+pub mod buy;
+pub mod import;
+pub mod ledger;
+pub mod model;
+
+use serde::Deserialize;
+use wharf_sdk::money::Currency;
+use wharf_sdk::prelude::*;
+
+use browse::Screen;
+
+/// `[plugins.shop.settings]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// How long a reservation holds an item, in minutes (1-1440).
+    pub reservation_minutes: u32,
+    /// Buttons per page when browsing (1-20).
+    pub page_size: usize,
+    /// Test only: trap right after a purchase's debit, to show the whole turn rolls back.
+    pub fail_after_debit: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self { reservation_minutes: 15, page_size: 6, fail_after_debit: false }
+    }
+}
+
+impl Settings {
+    fn load() -> Result<Self, String> {
+        let s: Self = wharf_sdk::settings::all().map_err(|e| e.to_string())?;
+        if !(1..=1440).contains(&s.reservation_minutes) {
+            return Err("reservation_minutes must be 1-1440".into());
+        }
+        if !(1..=20).contains(&s.page_size) {
+            return Err("page_size must be 1-20".into());
+        }
+        Ok(s)
+    }
+}
+
+/// What a turn needs to know: settings and the wallet's currency.
+#[derive(Debug)]
+pub struct Shop {
+    /// Reservation length.
+    pub reservation_minutes: u32,
+    /// Buttons per page.
+    pub page_size: usize,
+    /// Test-only trap.
+    pub fail_after_debit: bool,
+    /// The wallet's currency.
+    pub currency: Currency,
+}
+
+impl Shop {
+    fn load() -> Result<Self, HandlerError> {
+        let s = Settings::load().map_err(HandlerError::InvalidInput)?;
+        Ok(Self {
+            reservation_minutes: s.reservation_minutes,
+            page_size: s.page_size,
+            fail_after_debit: s.fail_after_debit,
+            currency: ledger::currency(),
+        })
+    }
+}
+
+/// The plugin.
+pub struct ShopPlugin;
+
+fn num<T: std::str::FromStr>(s: Option<&str>) -> Result<T, HandlerError> {
+    s.and_then(|s| s.parse().ok()).ok_or_else(|| HandlerError::InvalidInput("malformed button data".into()))
+}
+
+fn on_button(shop: &Shop, ctx: &Context, cb: &CallbackQuery) -> Result<Flow, HandlerError> {
+    let chat = cb.chat.as_ref().map_or(cb.sender.id, |c| c.id);
+    let user = cb.sender.id;
+    let screen = Screen { chat, edit: cb.message_id };
+    let parts: Vec<&str> = cb.data.split(':').collect();
+    let at = |i: usize| parts.get(i).copied();
+    match parts[0] {
+        "ci" => browse::cities(shop, screen, num(at(1))?)?,
+        "di" => browse::districts(shop, screen, num(at(1))?, num(at(2))?)?,
+        "ca" => browse::categories(shop, screen, num(at(1))?, num(at(2))?)?,
+        "pr" => browse::products(shop, screen, num(at(1))?, num(at(2))?, num(at(3))?)?,
+        "v" => browse::product(shop, screen, num(at(1))?)?,
+        "b" => buy::reserve(shop, ctx, chat, user, num(at(1))?)?,
+        "ok" => buy::confirm(shop, ctx, chat, user, num(at(1))?)?,
+        "x" => buy::cancel(chat, user, num(at(1))?)?,
+        "r" => buy::reshow(chat, user, num(at(1))?)?,
+        "op" => buy::orders(shop, screen, user, num(at(1))?)?,
+        _ => return Ok(Flow::Continue),
+    }
+    Ok(Flow::Stop)
+}
+
+fn on_message(shop: &Shop, ctx: &Context, msg: &Message) -> Result<Flow, HandlerError> {
+    let Some(user) = msg.sender.as_ref().map(|u| u.id) else { return Ok(Flow::Continue) };
+    let Some(cmd) = &msg.command else { return Ok(Flow::Continue) };
+    let screen = Screen { chat: msg.chat.id, edit: None };
+    match cmd.name.as_str() {
+        "shop" => browse::cities(shop, screen, 0)?,
+        "orders" => buy::orders(shop, screen, user, 0)?,
+        name if admin::COMMANDS.contains(&name) => {
+            if !ctx.is_admin {
+                wharf_sdk::telegram::send_text(msg.chat.id, "This command is for admins.")?;
+                return Ok(Flow::Stop);
+            }
+            admin::command(shop, ctx, msg.chat.id, name, &cmd.args, msg.text.as_deref().unwrap_or_default())?;
+        }
+        _ => return Ok(Flow::Continue),
+    }
+    Ok(Flow::Stop)
+}
+
+impl Plugin for ShopPlugin {
+    fn describe() -> Manifest {
+        if let Err(e) = Settings::load() {
+            panic!("invalid [plugins.shop.settings]: {e}");
+        }
+        Manifest::new("shop", env!("CARGO_PKG_VERSION"))
+            .command("shop", "Browse the shop")
+            .command("orders", "Your orders and purchased items")
+            .admin_command("import", "Add stock: one item per line (or a text file)")
+            .admin_command("discount", "Set a discount: /discount ID PCT or by city/district/category")
+            .admin_command("price", "Set a product's base price: /price ID AMOUNT")
+            .admin_command("describe", "Set a product's description: /describe ID TEXT")
+            .admin_command("inventory", "Stock counts per product")
+            .admin_command("report", "Sales report: /report FROM [TO]")
+            .callback_prefix("shop")
+            .setting("reservation_minutes", "How long Buy holds an item (default 15)", false)
+            .setting("page_size", "Buttons per page when browsing (default 6)", false)
+            .setting("fail_after_debit", "Test only: trap after a purchase's debit", false)
+    }
+
+    fn handle(event: Event, ctx: Context) -> Result<Flow, HandlerError> {
+        let shop = Shop::load()?;
+        match event {
+            Event::Message(msg) => on_message(&shop, &ctx, &msg),
+            Event::Callback(cb) => on_button(&shop, &ctx, &cb),
+            Event::Timer(t) if t.name.starts_with("exp:") => {
+                let id = num(std::str::from_utf8(&t.payload).ok())?;
+                buy::expire(id, ctx.now_ms)?;
+                Ok(Flow::Stop)
+            }
+            _ => Ok(Flow::Continue),
+        }
+    }
+}
+
+wharf_sdk::export_plugin!(ShopPlugin);

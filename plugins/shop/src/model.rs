@@ -1,0 +1,249 @@
+//! The shop's records and where they live in its KV namespace, plus price display.
+//!
+//! | key | value |
+//! |---|---|
+//! | `city:{id}` / `cityn:{name}` | [`City`] / its id by lower-case name |
+//! | `dist:{city}:{id}` / `distn:{city}:{name}` | [`District`] / its id |
+//! | `cat:{id}` / `catn:{name}` | [`Category`] / its id |
+//! | `prod:{id}` / `prodn:{district}:{category}:{name}` | [`Product`] / its id |
+//! | `pidx:{district}:{category}:{product}` | browse index |
+//! | `item:{product}:{item}` | [`Item`] with its secret payload |
+//! | `avail:{product}:{item}` | present while the item is for sale |
+//! | `order:{id}` | [`Order`] (the id is the turn that reserved it) |
+//! | `res:{user}` | the user's open reservation (order id) |
+//! | `uo:{user}:{order}` / `sold:{paid_ms}:{order}` | paid orders by user / by time |
+//!
+//! Ids are zero-padded in keys so that listings come out in numeric order.
+
+use serde::{Deserialize, Serialize};
+use wharf_sdk::escape::html;
+use wharf_sdk::money::{Currency, discounted};
+
+/// A city.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct City {
+    /// Id.
+    pub id: u32,
+    /// Name as first imported.
+    pub name: String,
+}
+
+/// A district of a city.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct District {
+    /// Id (unique across cities).
+    pub id: u32,
+    /// Its city.
+    pub city: u32,
+    /// Name.
+    pub name: String,
+}
+
+/// A product category.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Category {
+    /// Id.
+    pub id: u32,
+    /// Name.
+    pub name: String,
+}
+
+/// A product: what users browse and buy; each sale takes one of its stock items.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Product {
+    /// Id.
+    pub id: u32,
+    /// Name.
+    pub name: String,
+    /// Shown on the product card.
+    pub description: String,
+    /// Base price, minor units.
+    pub price: i64,
+    /// Discount percent, 0-100.
+    pub discount: u8,
+    /// City id.
+    pub city: u32,
+    /// District id.
+    pub district: u32,
+    /// Category id.
+    pub category: u32,
+}
+
+impl Product {
+    /// The price after the discount.
+    pub fn final_price(&self) -> i64 {
+        discounted(self.price, self.discount)
+    }
+}
+
+/// Where a stock item is in its life.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ItemState {
+    /// For sale.
+    Available,
+    /// Held for an order until it is paid, cancelled or expires.
+    Reserved {
+        /// The order.
+        order: i64,
+    },
+    /// Sold.
+    Sold {
+        /// The order.
+        order: i64,
+    },
+}
+
+/// One unit of stock with its secret delivery payload.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Item {
+    /// Id.
+    pub id: u32,
+    /// Its product.
+    pub product: u32,
+    /// Text delivered to the buyer (a code, a link…).
+    pub text: String,
+    /// A photo delivered to the buyer (Telegram file id or URL).
+    pub photo: Option<String>,
+    /// State.
+    #[serde(flatten)]
+    pub state: ItemState,
+}
+
+/// Where an order is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    /// The item is held; waiting for Confirm.
+    Reserved,
+    /// Paid and delivered.
+    Paid,
+    /// Cancelled by the user or refused for lack of funds.
+    Cancelled,
+    /// The reservation ran out.
+    Expired,
+}
+
+/// An order: one item for one user, with the prices at the time of the reservation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Order {
+    /// Id (the turn that reserved it).
+    pub id: i64,
+    /// Buyer.
+    pub user: i64,
+    /// Product id.
+    pub product: u32,
+    /// Product name at the time.
+    pub name: String,
+    /// Item id.
+    pub item: u32,
+    /// Base price.
+    pub price: i64,
+    /// Discount percent.
+    pub discount: u8,
+    /// What the buyer pays.
+    pub final_price: i64,
+    /// Status.
+    pub status: OrderStatus,
+    /// Reserved at.
+    pub created_ms: i64,
+    /// Reservation ends at.
+    pub expires_ms: i64,
+    /// Paid at.
+    pub paid_ms: Option<i64>,
+}
+
+/// `city:{id}`.
+pub fn city_key(id: u32) -> String {
+    format!("city:{id:06}")
+}
+
+/// `dist:{city}:{id}`.
+pub fn dist_key(city: u32, id: u32) -> String {
+    format!("dist:{city:06}:{id:06}")
+}
+
+/// `cat:{id}`.
+pub fn cat_key(id: u32) -> String {
+    format!("cat:{id:06}")
+}
+
+/// `prod:{id}`.
+pub fn prod_key(id: u32) -> String {
+    format!("prod:{id:06}")
+}
+
+/// `pidx:{district}:{category}:{product}`.
+pub fn pidx_key(district: u32, category: u32, product: u32) -> String {
+    format!("pidx:{district:06}:{category:06}:{product:06}")
+}
+
+/// `item:{product}:{item}`.
+pub fn item_key(product: u32, item: u32) -> String {
+    format!("item:{product:06}:{item:08}")
+}
+
+/// `avail:{product}:` — the prefix of a product's items for sale.
+pub fn avail_prefix(product: u32) -> String {
+    format!("avail:{product:06}:")
+}
+
+/// `avail:{product}:{item}`.
+pub fn avail_key(product: u32, item: u32) -> String {
+    format!("avail:{product:06}:{item:08}")
+}
+
+/// `order:{id}`.
+pub fn order_key(id: i64) -> String {
+    format!("order:{id}")
+}
+
+/// `res:{user}`.
+pub fn res_key(user: i64) -> String {
+    format!("res:{user}")
+}
+
+/// `uo:{user}:{order}`.
+pub fn user_order_key(user: i64, order: i64) -> String {
+    format!("uo:{user}:{order:020}")
+}
+
+/// `sold:{paid_ms}:{order}`.
+pub fn sold_key(paid_ms: i64, order: i64) -> String {
+    format!("sold:{paid_ms:013}:{order}")
+}
+
+/// A price for HTML messages: `100 PLN`, or `<s>100 PLN</s> 80 PLN −20%` when discounted.
+pub fn price_html(cur: &Currency, price: i64, discount: u8) -> String {
+    let base = html(&cur.format(price));
+    if discount == 0 {
+        return base;
+    }
+    format!("<s>{base}</s> {} −{discount}%", html(&cur.format(discounted(price, discount))))
+}
+
+/// The last id of the last component of a key (`item:000001:00000042` → 42).
+pub fn last_id(key: &str) -> Option<u32> {
+    key.rsplit(':').next()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discounted_prices_show_strike_through_and_percent() {
+        let pln = Currency::new("PLN", 2);
+        assert_eq!(price_html(&pln, 10_000, 20), "<s>100 PLN</s> 80 PLN −20%");
+        assert_eq!(price_html(&pln, 10_000, 0), "100 PLN");
+        assert_eq!(price_html(&pln, 1_999, 15), "<s>19.99 PLN</s> 16.99 PLN −15%");
+        assert_eq!(price_html(&Currency::new("<X>", 0), 5, 0), "5 &lt;X&gt;");
+    }
+
+    #[test]
+    fn keys_sort_numerically() {
+        assert!(item_key(1, 9) < item_key(1, 10));
+        assert!(sold_key(999, 1) < sold_key(1_000, 1));
+        assert_eq!(last_id(&avail_key(3, 42)), Some(42));
+    }
+}

@@ -1,0 +1,411 @@
+//! `/wallet`, the manual deposit dialog, and admins' decisions on deposit requests.
+//!
+//! A request is `dep:{id}` (the id is the turn that created it); pending ones are also
+//! indexed under `pend:{id:020}`; a dialog step waiting for the user's next message is
+//! `dlg:{user}`. Approval credits with the idempotency key `deposit:{id}` and flips the
+//! request's status in the same turn, so two admins pressing at once (or one pressing
+//! twice) credit once: the second turn conflicts, re-runs and finds it approved.
+
+use serde::{Deserialize, Serialize};
+use wharf_sdk::escape::html;
+use wharf_sdk::log::Event as BusinessEvent;
+use wharf_sdk::prelude::*;
+use wharf_sdk::{kv, settings, telegram, time};
+
+use crate::book::Posting;
+use crate::store::{self, Method, Settings};
+
+/// Where a user is in a multi-message dialog.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum Dialog {
+    /// Waiting for the amount of a deposit by `method`.
+    Amount {
+        /// Method id.
+        method: String,
+    },
+    /// Waiting for the payment reference.
+    Reference {
+        /// Method id.
+        method: String,
+        /// Minor units.
+        amount: i64,
+    },
+    /// An admin is asked why they reject a deposit.
+    RejectReason {
+        /// Deposit id.
+        deposit: i64,
+    },
+}
+
+/// What happened to a deposit request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Status {
+    /// Waiting for an admin.
+    Pending,
+    /// Credited.
+    Approved {
+        /// Admin.
+        by: i64,
+        /// When.
+        at_ms: i64,
+    },
+    /// Refused.
+    Rejected {
+        /// Admin.
+        by: i64,
+        /// When.
+        at_ms: i64,
+        /// Told to the user.
+        reason: String,
+    },
+}
+
+/// A manual deposit request.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Deposit {
+    /// Request id.
+    pub id: i64,
+    /// Who pays.
+    pub user: i64,
+    /// Minor units.
+    pub amount: i64,
+    /// Method id.
+    pub method: String,
+    /// The user's payment reference (secret in logs).
+    pub reference: String,
+    /// When it was made.
+    pub created_ms: i64,
+    /// Its state.
+    #[serde(flatten)]
+    pub status: Status,
+}
+
+fn dep_key(id: i64) -> String {
+    format!("dep:{id}")
+}
+
+fn pend_key(id: i64) -> String {
+    format!("pend:{id:020}")
+}
+
+fn dlg_key(user: i64) -> String {
+    format!("dlg:{user}")
+}
+
+fn method<'a>(s: &'a Settings, id: &str) -> Option<&'a Method> {
+    s.methods.iter().find(|m| m.id == id)
+}
+
+fn method_name(s: &Settings, id: &str) -> String {
+    method(s, id).map_or_else(|| id.to_owned(), |m| m.name.clone())
+}
+
+/// `/wallet`: balance, latest entries, a Deposit button.
+pub fn show(s: &Settings, chat: i64, user: i64) -> Result<(), HandlerError> {
+    let cur = s.currency();
+    let book = store::book();
+    let balance = book.balance(user).map_err(|e| HandlerError::Other(e.to_string()))?;
+    let mut text = format!("💰 <b>Your wallet</b>\nBalance: <b>{}</b>", html(&cur.format(balance)));
+    let latest = book.latest(user, s.entries_shown).map_err(|e| HandlerError::Other(e.to_string()))?;
+    if latest.is_empty() {
+        text.push_str("\n\nNo transactions yet.");
+    } else {
+        text.push_str("\n\nLatest:");
+        for e in latest {
+            let sign = if e.amount > 0 { "+" } else { "−" };
+            text.push_str(&format!(
+                "\n{sign}{} · {} · {}",
+                html(&cur.format(e.amount.abs())),
+                html(&e.reason),
+                time::date(e.at_ms)
+            ));
+        }
+    }
+    let mut out = Outgoing::html(text);
+    if !s.methods.is_empty() {
+        out = out.keyboard(Keyboard::new().button("➕ Deposit", "dep"));
+    }
+    telegram::send(chat, &out)?;
+    Ok(())
+}
+
+/// `/cancel`: leave the current dialog.
+pub fn cancel_dialog(chat: i64, user: i64) -> Result<Flow, HandlerError> {
+    if kv::get::<Dialog>(&dlg_key(user))?.is_none() {
+        return Ok(Flow::Continue);
+    }
+    kv::delete(&dlg_key(user))?;
+    telegram::send_text(chat, "Cancelled.")?;
+    Ok(Flow::Stop)
+}
+
+fn ask_amount(s: &Settings, chat: i64, user: i64, m: &Method) -> Result<(), HandlerError> {
+    let cur = s.currency();
+    kv::set(&dlg_key(user), &Dialog::Amount { method: m.id.clone() })?;
+    let text = format!(
+        "<b>{}</b>\n{}\n\nSend the amount in {} ({} to {}), or /cancel.",
+        html(&m.name),
+        html(&m.instructions),
+        html(&cur.code),
+        html(&cur.format_number(s.min_deposit)),
+        html(&cur.format_number(s.max_deposit)),
+    );
+    telegram::send(chat, &Outgoing::html(text))?;
+    Ok(())
+}
+
+/// A plain message: the next step of a dialog, if one is open.
+pub fn on_text(s: &Settings, ctx: &Context, chat: i64, user: i64, text: &str) -> Result<Flow, HandlerError> {
+    let Some(dialog) = kv::get::<Dialog>(&dlg_key(user))? else { return Ok(Flow::Continue) };
+    let cur = s.currency();
+    match dialog {
+        Dialog::Amount { method } => {
+            let amount = match cur.parse(text) {
+                Ok(a) if (s.min_deposit..=s.max_deposit).contains(&a) => a,
+                Ok(_) => {
+                    let range = format!("{} to {}", cur.format(s.min_deposit), cur.format(s.max_deposit));
+                    telegram::send_text(chat, &format!("Deposits must be {range}. Send another amount, or /cancel."))?;
+                    return Ok(Flow::Stop);
+                }
+                Err(e) => {
+                    telegram::send_text(chat, &format!("{e}. Send an amount like 50 or 12.50, or /cancel."))?;
+                    return Ok(Flow::Stop);
+                }
+            };
+            kv::set(&dlg_key(user), &Dialog::Reference { method, amount })?;
+            telegram::send_text(
+                chat,
+                "Now send the payment reference (the transfer title or the BLIK confirmation), or /cancel.",
+            )?;
+        }
+        Dialog::Reference { method, amount } => {
+            let reference = text.trim();
+            if reference.is_empty() || reference.chars().count() > 100 || reference.contains('\n') {
+                telegram::send_text(
+                    chat,
+                    "The reference must be one line of at most 100 characters. Try again, or /cancel.",
+                )?;
+                return Ok(Flow::Stop);
+            }
+            kv::delete(&dlg_key(user))?;
+            let dep = Deposit {
+                id: ctx.turn_id,
+                user,
+                amount,
+                method,
+                reference: reference.to_owned(),
+                created_ms: ctx.now_ms,
+                status: Status::Pending,
+            };
+            create(s, chat, &dep)?;
+        }
+        Dialog::RejectReason { deposit } => {
+            kv::delete(&dlg_key(user))?;
+            if !ctx.is_admin {
+                return Ok(Flow::Stop);
+            }
+            reject(s, ctx, chat, deposit, text.trim())?;
+        }
+    }
+    Ok(Flow::Stop)
+}
+
+fn create(s: &Settings, chat: i64, dep: &Deposit) -> Result<(), HandlerError> {
+    let cur = s.currency();
+    kv::set(&dep_key(dep.id), dep)?;
+    kv::set(&pend_key(dep.id), &dep.id)?;
+    telegram::send_text(
+        chat,
+        &format!(
+            "Deposit request #{} for {} sent for approval. You will be told when an admin has checked it.",
+            dep.id,
+            cur.format(dep.amount)
+        ),
+    )?;
+    for admin in settings::admins() {
+        telegram::send(admin, &request_message(s, dep))?;
+    }
+    BusinessEvent::new("deposit.pending")
+        .user(dep.user)
+        .field("deposit", dep.id)
+        .field("amount", dep.amount)
+        .field("method", &dep.method)
+        .secret("reference", &dep.reference)
+        .record()?;
+    Ok(())
+}
+
+fn request_message(s: &Settings, dep: &Deposit) -> Outgoing {
+    let text = format!(
+        "🧾 <b>Deposit request #{}</b>\nUser: <code>{}</code>\nAmount: <b>{}</b>\nMethod: {}\nReference: <code>{}</code>\nMade: {}",
+        dep.id,
+        dep.user,
+        html(&s.currency().format(dep.amount)),
+        html(&method_name(s, &dep.method)),
+        html(&dep.reference),
+        time::date_time(dep.created_ms),
+    );
+    Outgoing::html(text).keyboard(
+        Keyboard::new().button("✅ Approve", format!("ap:{}", dep.id)).button("❌ Reject", format!("rj:{}", dep.id)),
+    )
+}
+
+/// A button press.
+pub fn on_button(s: &Settings, ctx: &Context, cb: &CallbackQuery) -> Result<Flow, HandlerError> {
+    let chat = cb.chat.as_ref().map_or(cb.sender.id, |c| c.id);
+    let user = cb.sender.id;
+    let (verb, arg) = cb.data.split_once(':').unwrap_or((cb.data.as_str(), ""));
+    match verb {
+        "dep" => {
+            telegram::answer_callback(&cb.id, None)?;
+            match s.methods.as_slice() {
+                [] => telegram::send_text(chat, "Deposits are not available.")?,
+                [only] => ask_amount(s, chat, user, only)?,
+                many => {
+                    let kb = many.iter().fold(Keyboard::new(), |kb, m| kb.button(&m.name, format!("m:{}", m.id)).row());
+                    telegram::send(chat, &Outgoing::text("How do you want to pay?").keyboard(kb))?;
+                }
+            }
+        }
+        "m" => {
+            telegram::answer_callback(&cb.id, None)?;
+            match method(s, arg) {
+                Some(m) => ask_amount(s, chat, user, m)?,
+                None => telegram::send_text(chat, "That payment method is no longer offered.")?,
+            }
+        }
+        "ap" | "rj" => {
+            if !ctx.is_admin {
+                telegram::answer_callback(&cb.id, Some("Only admins can do that."))?;
+                return Ok(Flow::Stop);
+            }
+            let Ok(id) = arg.parse::<i64>() else {
+                return Err(HandlerError::InvalidInput(format!("bad data {arg:?}")));
+            };
+            if verb == "ap" {
+                let note = approve(s, ctx, chat, id)?;
+                telegram::answer_callback(&cb.id, Some(&note))?;
+            } else {
+                telegram::answer_callback(&cb.id, None)?;
+                if still_pending(chat, id)? {
+                    kv::set(&dlg_key(user), &Dialog::RejectReason { deposit: id })?;
+                    telegram::send_text(chat, &format!("Send the reason for rejecting deposit #{id}, or /cancel."))?;
+                }
+            }
+        }
+        _ => return Ok(Flow::Continue),
+    }
+    Ok(Flow::Stop)
+}
+
+/// Whether deposit `id` awaits a decision; tells the admin otherwise.
+fn still_pending(chat: i64, id: i64) -> Result<bool, HandlerError> {
+    let Some(dep) = kv::get::<Deposit>(&dep_key(id))? else {
+        telegram::send_text(chat, &format!("There is no deposit #{id}."))?;
+        return Ok(false);
+    };
+    let done = match dep.status {
+        Status::Pending => return Ok(true),
+        Status::Approved { by, .. } => format!("Deposit #{id} was already approved by {by}."),
+        Status::Rejected { by, .. } => format!("Deposit #{id} was already rejected by {by}."),
+    };
+    telegram::send_text(chat, &done)?;
+    Ok(false)
+}
+
+/// Approve deposit `id`; returns a short note for the admin's button.
+pub fn approve(s: &Settings, ctx: &Context, chat: i64, id: i64) -> Result<String, HandlerError> {
+    if !still_pending(chat, id)? {
+        return Ok("Already decided".into());
+    }
+    let mut dep: Deposit = kv::get(&dep_key(id))?.ok_or_else(|| HandlerError::Other("deposit vanished".into()))?;
+    let admin = ctx.user_id.unwrap_or(chat);
+    let reason = format!("Deposit #{id} ({})", method_name(s, &dep.method));
+    let key = format!("deposit:{id}");
+    let (entry, _) =
+        store::post(&Posting { user: dep.user, amount: dep.amount, reason: &reason, key: &key, actor: Some(admin) })
+            .map_err(|e| HandlerError::Other(e.to_string()))?;
+    dep.status = Status::Approved { by: admin, at_ms: ctx.now_ms };
+    kv::set(&dep_key(id), &dep)?;
+    kv::delete(&pend_key(id))?;
+    let cur = s.currency();
+    telegram::send_text(
+        dep.user,
+        &format!(
+            "✅ Your deposit #{id} of {} was approved. Balance: {}",
+            cur.format(dep.amount),
+            cur.format(entry.balance_after)
+        ),
+    )?;
+    telegram::send_text(
+        chat,
+        &format!("✅ Deposit #{id} approved: {} credited to {}.", cur.format(dep.amount), dep.user),
+    )?;
+    BusinessEvent::new("deposit.approved")
+        .user(dep.user)
+        .field("deposit", id)
+        .field("amount", dep.amount)
+        .field("admin", admin)
+        .secret("reference", &dep.reference)
+        .record()?;
+    Ok("Approved".into())
+}
+
+/// Reject deposit `id` with `reason` (told to the user).
+pub fn reject(s: &Settings, ctx: &Context, chat: i64, id: i64, reason: &str) -> Result<(), HandlerError> {
+    if reason.is_empty() || reason.chars().count() > 300 {
+        telegram::send_text(chat, "A rejection needs a reason of at most 300 characters.")?;
+        return Ok(());
+    }
+    if !still_pending(chat, id)? {
+        return Ok(());
+    }
+    let mut dep: Deposit = kv::get(&dep_key(id))?.ok_or_else(|| HandlerError::Other("deposit vanished".into()))?;
+    let admin = ctx.user_id.unwrap_or(chat);
+    dep.status = Status::Rejected { by: admin, at_ms: ctx.now_ms, reason: reason.to_owned() };
+    kv::set(&dep_key(id), &dep)?;
+    kv::delete(&pend_key(id))?;
+    let amount = s.currency().format(dep.amount);
+    telegram::send_text(dep.user, &format!("❌ Your deposit #{id} of {amount} was rejected: {reason}"))?;
+    telegram::send_text(chat, &format!("Deposit #{id} rejected."))?;
+    BusinessEvent::new("deposit.rejected")
+        .user(dep.user)
+        .field("deposit", id)
+        .field("amount", dep.amount)
+        .field("admin", admin)
+        .field("reason", reason)
+        .secret("reference", &dep.reference)
+        .record()?;
+    Ok(())
+}
+
+/// `/deposits`: pending requests, each with its buttons.
+pub fn list_pending(s: &Settings, chat: i64) -> Result<(), HandlerError> {
+    let ids = kv::keys("pend:")?;
+    if ids.is_empty() {
+        telegram::send_text(chat, "No pending deposits.")?;
+        return Ok(());
+    }
+    let cur = s.currency();
+    let mut text = format!("<b>{} pending deposit(s)</b>", ids.len());
+    let mut kb = Keyboard::new();
+    for key in ids.iter().take(40) {
+        let Some(id) = kv::get::<i64>(key)? else { continue };
+        let Some(dep) = kv::get::<Deposit>(&dep_key(id))? else { continue };
+        text.push_str(&format!(
+            "\n#{id} · user <code>{}</code> · {} · {} · ref <code>{}</code>",
+            dep.user,
+            html(&cur.format(dep.amount)),
+            html(&method_name(s, &dep.method)),
+            html(&dep.reference)
+        ));
+        kb = kb.button(format!("✅ #{id}"), format!("ap:{id}")).button(format!("❌ #{id}"), format!("rj:{id}")).row();
+    }
+    if ids.len() > 40 {
+        text.push_str(&format!("\n…and {} more", ids.len() - 40));
+    }
+    telegram::send(chat, &Outgoing::html(text).keyboard(kb))?;
+    Ok(())
+}

@@ -1,0 +1,151 @@
+//! The wallet's glue to the host: the KV-backed [`Store`], its settings, and posting
+//! ledger entries with their business events.
+
+use serde::Deserialize;
+use wharf_sdk::bindings::wharf::bot::kv as raw;
+use wharf_sdk::log::Event as BusinessEvent;
+use wharf_sdk::money::Currency;
+
+use crate::book::{Book, BookError, Entry, Posting, Store};
+
+/// The plugin's KV namespace as a [`Store`].
+#[derive(Debug, Default, Clone, Copy)]
+pub struct KvStore;
+
+impl Store for KvStore {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
+        raw::get(key).map_err(|e| wharf_sdk::Error::from(e).to_string())
+    }
+
+    fn set(&mut self, key: &str, value: Vec<u8>) -> Result<(), String> {
+        raw::set(key, &value).map_err(|e| wharf_sdk::Error::from(e).to_string())
+    }
+
+    fn list(&self, prefix: &str, after: Option<&str>, limit: u32) -> Result<Vec<String>, String> {
+        raw::list_keys(prefix, after, limit).map(|p| p.keys).map_err(|e| wharf_sdk::Error::from(e).to_string())
+    }
+}
+
+/// The ledger in this plugin's KV.
+pub fn book() -> Book<KvStore> {
+    Book::new(KvStore)
+}
+
+/// A manual deposit method shown to users.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Method {
+    /// Short id used in buttons (`blik`, `bank`): 1-16 of `a-z0-9_`.
+    pub id: String,
+    /// Button label.
+    pub name: String,
+    /// What the user must do (account number, BLIK phone…).
+    pub instructions: String,
+}
+
+/// `[plugins.wallet.settings]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Currency code, e.g. `PLN`.
+    pub currency: String,
+    /// Digits of the minor unit (2: amounts are in grosze).
+    pub decimals: u8,
+    /// Manual deposit methods.
+    pub methods: Vec<Method>,
+    /// Smallest deposit, in minor units.
+    pub min_deposit: i64,
+    /// Largest deposit, in minor units.
+    pub max_deposit: i64,
+    /// Entries shown by `/wallet`.
+    pub entries_shown: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            currency: "PLN".into(),
+            decimals: 2,
+            methods: vec![
+                Method {
+                    id: "blik".into(),
+                    name: "BLIK".into(),
+                    instructions: "Send the amount by BLIK to the shop's phone number.".into(),
+                },
+                Method {
+                    id: "bank".into(),
+                    name: "Bank transfer".into(),
+                    instructions: "Transfer the amount to the shop's account.".into(),
+                },
+            ],
+            min_deposit: 100,
+            max_deposit: 1_000_000,
+            entries_shown: 5,
+        }
+    }
+}
+
+impl Settings {
+    /// Read and check the settings.
+    pub fn load() -> Result<Self, String> {
+        let s: Self = wharf_sdk::settings::all().map_err(|e| e.to_string())?;
+        s.check()?;
+        Ok(s)
+    }
+
+    /// Whether the settings make sense.
+    pub fn check(&self) -> Result<(), String> {
+        if self.currency.trim().is_empty() || self.currency.len() > 8 {
+            return Err("currency must be 1-8 characters".into());
+        }
+        if self.decimals > 6 {
+            return Err("decimals must be 0-6".into());
+        }
+        if self.min_deposit < 1 || self.max_deposit < self.min_deposit || self.max_deposit > crate::book::MAX_AMOUNT {
+            return Err("need 1 <= min_deposit <= max_deposit <= 10^15 (minor units)".into());
+        }
+        for m in &self.methods {
+            let id_ok = (1..=16).contains(&m.id.len())
+                && m.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !id_ok || m.name.trim().is_empty() {
+                return Err(format!("deposit method {:?}: id must be 1-16 of a-z 0-9 _, and name non-empty", m.id));
+            }
+        }
+        if !(1..=50).contains(&self.entries_shown) {
+            return Err("entries_shown must be 1-50".into());
+        }
+        Ok(())
+    }
+
+    /// The currency.
+    pub fn currency(&self) -> Currency {
+        Currency::new(&self.currency, self.decimals)
+    }
+}
+
+/// Host time (the host's clock, through WASI), Unix milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Post an entry and, when it is new, record `wallet.credit` / `wallet.debit`.
+pub fn post(p: &Posting<'_>) -> Result<(Entry, bool), BookError> {
+    let (entry, new) = book().post(p, now_ms())?;
+    if new {
+        let kind = if entry.amount > 0 { "wallet.credit" } else { "wallet.debit" };
+        let mut ev = BusinessEvent::new(kind)
+            .user(entry.user)
+            .field("amount", entry.amount.unsigned_abs())
+            .field("balance", entry.balance_after)
+            .field("reason", &entry.reason)
+            .field("key", &entry.key)
+            .field("seq", entry.seq);
+        if let Some(actor) = entry.actor {
+            ev = ev.field("admin", actor);
+        }
+        ev.record().map_err(|e| BookError::Other(e.to_string()))?;
+    }
+    Ok((entry, new))
+}
