@@ -85,6 +85,8 @@ pub struct HostServices {
     pub quotas: Quotas,
     /// Live chat-member lookups (once Telegram is connected).
     pub members: Arc<crate::telegram::members::MemberLookup>,
+    /// Live file downloads (once Telegram is connected).
+    pub files: Arc<crate::telegram::files::FileDownloads>,
 }
 
 /// What the host knows about a loaded plugin that host calls need.

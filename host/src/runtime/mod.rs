@@ -79,6 +79,8 @@ pub struct Link {
     pub outbox_ready: Arc<Notify>,
     /// Where the front end plugs in live chat-member lookups.
     pub members: Arc<crate::telegram::members::MemberLookup>,
+    /// Where the front end plugs in live file downloads.
+    pub files: Arc<crate::telegram::files::FileDownloads>,
     /// The command menu: (command, description) of every non-admin command.
     pub commands: Vec<(String, String)>,
 }
@@ -164,6 +166,7 @@ impl Runtime {
             http_max_body: rt.http_max_body,
             quotas: opts.quotas.clone(),
             members: Arc::default(),
+            files: Arc::default(),
         });
         Ok(Shared {
             base_linker: caps::base_linker(&engine).map_err(anyhow::Error::from)?,
@@ -268,6 +271,7 @@ impl Runtime {
             inbox_ready: self.shared.wake.clone(),
             outbox_ready: self.shared.outbox_ready.clone(),
             members: self.shared.host.members.clone(),
+            files: self.shared.host.files.clone(),
             commands: self.commands(),
         }
     }
