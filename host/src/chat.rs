@@ -1,8 +1,9 @@
 //! `wharf chat`: the bot with the bundled emulator, driven from a terminal.
 //!
 //! Lines typed are sent as the current user; the bot's answers are printed with their
-//! buttons numbered; typing a number presses that button. `/as ID` switches user,
-//! `/admin` becomes the first configured admin, `/quit` (or end of input) leaves.
+//! buttons numbered; typing a number presses that button. `/upload PATH [caption]`
+//! sends a local file as a document, `/as ID` switches user, `/admin` becomes the first
+//! configured admin, `/quit` (or end of input) leaves.
 //! Each line is handled to completion before the next one is read, so a piped script
 //! gives the same output every time.
 
@@ -18,6 +19,8 @@ use crate::telegram::emulator::{Emulator, Sent};
 use crate::{Runtime, RuntimeOptions};
 
 const TOKEN: &str = "0:local-chat";
+/// The largest file `/upload` sends (Telegram's limit for bots downloading files).
+const MAX_UPLOAD: u64 = 20 << 20;
 
 /// Run a chat session reading `input` and writing to `out`.
 pub async fn run<R, W>(config: &Config, input: R, mut out: W) -> anyhow::Result<()>
@@ -36,7 +39,7 @@ where
     writeln!(
         out,
         "Wharf chat: you are user {user}. Type messages or /commands; a number presses a button; \
-         /as ID switches user{}; /quit leaves.",
+         /upload PATH [caption] sends a file; /as ID switches user{}; /quit leaves.",
         admin.map_or(String::new(), |a| format!(", /admin becomes admin {a}"))
     )?;
     let mut seen = 0usize;
@@ -72,7 +75,16 @@ where
             }
             continue;
         }
-        let update_id = if let Ok(n) = line.parse::<usize>() {
+        let upload_args = line.strip_prefix("/upload").filter(|r| r.is_empty() || r.starts_with(char::is_whitespace));
+        let update_id = if let Some(rest) = upload_args {
+            match upload(&emu, user, rest).await {
+                Ok(id) => id,
+                Err(e) => {
+                    writeln!(out, "-- {e}")?;
+                    continue;
+                }
+            }
+        } else if let Ok(n) = line.parse::<usize>() {
             match buttons(&emu.sent(user)).get(n.wrapping_sub(1)) {
                 Some((message_id, _, data)) => emu.press(user, *message_id, data),
                 None => {
@@ -109,6 +121,24 @@ where
     tg.stop().await;
     runtime.shutdown().await;
     Ok(())
+}
+
+/// `/upload PATH [caption]`: send the local file at PATH as a document from `user`.
+async fn upload(emu: &Emulator, user: i64, args: &str) -> Result<i64, String> {
+    let args = args.trim();
+    let (path, caption) = args.split_once(char::is_whitespace).unwrap_or((args, ""));
+    if path.is_empty() {
+        return Err("/upload takes a file path and an optional caption".into());
+    }
+    let path = std::path::Path::new(path);
+    let len = tokio::fs::metadata(path).await.map_err(|e| format!("cannot read {}: {e}", path.display()))?.len();
+    if len > MAX_UPLOAD {
+        return Err(format!("{} is {len} bytes; at most {MAX_UPLOAD}", path.display()));
+    }
+    let bytes = tokio::fs::read(path).await.map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let name = path.file_name().map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
+    let caption = Some(caption.trim()).filter(|c| !c.is_empty());
+    Ok(emu.send_document(user, &name, bytes, caption))
 }
 
 /// Buttons of the latest message with a keyboard: (message id, label, callback data).

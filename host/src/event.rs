@@ -2,8 +2,8 @@
 //! the common ones (used by tests and by the Telegram front end).
 
 pub use crate::caps::bindings::wharf::bot::types::{
-    CallbackQuery, Chat, ChatKind, Command, Context, CustomEvent, Event, Flow, Lifecycle, MemberStatus, MemberUpdate,
-    Message, TimerFired, User,
+    CallbackQuery, Chat, ChatKind, Command, Context, CustomEvent, Document, Event, Flow, Lifecycle, MemberStatus,
+    MemberUpdate, Message, TimerFired, User,
 };
 
 /// A user with just an id and a first name.
@@ -26,6 +26,27 @@ pub fn text(user_id: i64, text: &str) -> Event {
         command: parse_command(text),
         reply_to: None,
         date: 0,
+        document: None,
+    })
+}
+
+/// A document (file) `file_id` named `file_name` from `user_id` in their private chat,
+/// with an optional caption (parsed for a command like text).
+pub fn document(user_id: i64, file_id: &str, file_name: &str, caption: Option<&str>) -> Event {
+    Event::Message(Message {
+        id: 1,
+        chat: private_chat(user_id),
+        sender: Some(user(user_id)),
+        text: caption.map(str::to_owned),
+        command: caption.and_then(parse_command),
+        reply_to: None,
+        date: 0,
+        document: Some(Document {
+            file_id: file_id.to_owned(),
+            file_name: Some(file_name.to_owned()),
+            mime_type: None,
+            size: None,
+        }),
     })
 }
 

@@ -87,6 +87,8 @@ pub struct HostServices {
     pub members: Arc<crate::telegram::members::MemberLookup>,
     /// The bot's admins (`admins` in the config), for `config.admins`.
     pub admins: Vec<i64>,
+    /// Live file downloads (once Telegram is connected).
+    pub files: Arc<crate::telegram::files::FileDownloads>,
 }
 
 /// What the host knows about a loaded plugin that host calls need.

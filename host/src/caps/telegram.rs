@@ -1,5 +1,6 @@
 //! `wharf:bot/telegram`: calls are validated, rendered as Bot API JSON and buffered in
-//! the turn's outbox; they leave for Telegram only after the turn commits.
+//! the turn's outbox; they leave for Telegram only after the turn commits. Lookups
+//! (`get-chat-member`, `download-file`) are live calls within the call's time budget.
 
 use serde_json::{Map, Value, json};
 use wasmtime::Result;
@@ -127,5 +128,25 @@ impl Host for PluginState {
             Err(LookupError::Invalid(m)) => Err(Error::InvalidInput(m)),
             Err(LookupError::Other(m)) => Err(Error::Other(m)),
         })
+    }
+
+    async fn download_file(&mut self, file_id: String, max_bytes: u32) -> TgResult<Vec<u8>> {
+        use crate::telegram::files::DownloadError;
+        if self.describing {
+            return Ok(Err(Error::AccessDenied("describe() may not call Telegram".into())));
+        }
+        let budget = std::time::Duration::from_millis(self.remaining_ms().min(10_000));
+        let result = self.host.files.download(&file_id, max_bytes, budget).await;
+        let plugin = self.current().name();
+        match &result {
+            Ok(bytes) => tracing::debug!(target: "wharf.telegram", %plugin, bytes = bytes.len(), "file downloaded"),
+            // Download errors never carry the token (see `telegram::files`).
+            Err(e) => tracing::debug!(target: "wharf.telegram", %plugin, error = %e, "file download failed"),
+        }
+        Ok(result.map_err(|e| match e {
+            DownloadError::Unavailable(m) => Error::Unavailable(m),
+            DownloadError::Invalid(m) => Error::InvalidInput(m),
+            DownloadError::Other(m) => Error::Other(m),
+        }))
     }
 }

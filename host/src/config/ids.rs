@@ -56,6 +56,8 @@ pub enum Grant {
     TelegramSend,
     /// `telegram.members`: look up chat members.
     TelegramMembers,
+    /// `telegram.files`: download files users sent (documents).
+    TelegramFiles,
     /// `events`: emit custom events.
     Events,
     /// `scheduler`: timers and repeating jobs.
@@ -65,7 +67,7 @@ pub enum Grant {
 }
 
 impl Grant {
-    const KNOWN: &'static str = "kv, telegram, telegram.send, telegram.members, events, scheduler, call:PLUGIN \
+    const KNOWN: &'static str = "kv, telegram, telegram.send, telegram.members, telegram.files, events, scheduler, call:PLUGIN \
          (outbound HTTP is granted with `http = [\"host\"]`)";
 
     /// Parse one entry of `grants`.
@@ -75,6 +77,7 @@ impl Grant {
             "telegram" => Self::Telegram,
             "telegram.send" => Self::TelegramSend,
             "telegram.members" => Self::TelegramMembers,
+            "telegram.files" => Self::TelegramFiles,
             "events" => Self::Events,
             "scheduler" => Self::Scheduler,
             other => match other.strip_prefix("call:") {
@@ -92,6 +95,7 @@ impl fmt::Display for Grant {
             Self::Telegram => f.write_str("telegram"),
             Self::TelegramSend => f.write_str("telegram.send"),
             Self::TelegramMembers => f.write_str("telegram.members"),
+            Self::TelegramFiles => f.write_str("telegram.files"),
             Self::Events => f.write_str("events"),
             Self::Scheduler => f.write_str("scheduler"),
             Self::Call(p) => write!(f, "call:{p}"),
@@ -160,6 +164,7 @@ mod tests {
         assert!(PluginName::parse("").is_err());
         assert_eq!(Grant::parse("call:wallet").unwrap(), Grant::Call(PluginName::parse("wallet").unwrap()));
         assert!(Grant::parse("kvv").unwrap_err().contains("known grants"));
+        assert_eq!(Grant::parse("telegram.files").unwrap().to_string(), "telegram.files");
         assert!(HttpHost::parse("https://x.com").is_err());
         assert!(HttpHost::parse("127.0.0.1:8080").unwrap().allows("127.0.0.1", 8080));
         assert!(!HttpHost::parse("a.com").unwrap().allows("b.com", 443));

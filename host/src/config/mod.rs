@@ -231,7 +231,9 @@ impl PluginSpec {
     /// Whether `grant` (or a grant that covers it) is held.
     pub fn has(&self, grant: &Grant) -> bool {
         self.grants.iter().any(|g| {
-            g == grant || (*g == Grant::Telegram && matches!(grant, Grant::TelegramSend | Grant::TelegramMembers))
+            g == grant
+                || (*g == Grant::Telegram
+                    && matches!(grant, Grant::TelegramSend | Grant::TelegramMembers | Grant::TelegramFiles))
         })
     }
 }

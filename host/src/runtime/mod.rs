@@ -79,6 +79,8 @@ pub struct Link {
     pub outbox_ready: Arc<Notify>,
     /// Where the front end plugs in live chat-member lookups.
     pub members: Arc<crate::telegram::members::MemberLookup>,
+    /// Where the front end plugs in live file downloads.
+    pub files: Arc<crate::telegram::files::FileDownloads>,
     /// The command menu: (command, description) of every non-admin command.
     pub commands: Vec<(String, String)>,
 }
@@ -165,6 +167,7 @@ impl Runtime {
             quotas: opts.quotas.clone(),
             members: Arc::default(),
             admins: config.admins.clone(),
+            files: Arc::default(),
         });
         Ok(Shared {
             base_linker: caps::base_linker(&engine).map_err(anyhow::Error::from)?,
@@ -269,6 +272,7 @@ impl Runtime {
             inbox_ready: self.shared.wake.clone(),
             outbox_ready: self.shared.outbox_ready.clone(),
             members: self.shared.host.members.clone(),
+            files: self.shared.host.files.clone(),
             commands: self.commands(),
         }
     }

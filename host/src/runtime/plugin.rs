@@ -326,6 +326,7 @@ fn check_host_import(
             "events" => needs(Grant::Events, f)?,
             "scheduler" => needs(Grant::Scheduler, f)?,
             "telegram" if f == "get-chat-member" => needs(Grant::TelegramMembers, f)?,
+            "telegram" if f == "download-file" => needs(Grant::TelegramFiles, f)?,
             "telegram" => needs(Grant::TelegramSend, f)?,
             "http" if spec.http.is_empty() => bail!(
                 "plugin {p} imports {full} but no HTTP host is granted: add http = [\"api.example.com\"] under [plugins.{p}] (config line {line})",

@@ -1,13 +1,16 @@
 //! Telegram updates → Wharf events. Text messages and captions (with commands, including
-//! `/cmd@botname` and `/start PAYLOAD`), callback queries and `my_chat_member` changes
-//! (a user blocked or unblocked the bot) are supported; anything else is skipped.
+//! `/cmd@botname` and `/start PAYLOAD`), documents (files, with or without a caption),
+//! callback queries and `my_chat_member` changes (a user blocked or unblocked the bot)
+//! are supported; anything else is skipped.
 
 use teloxide_core::types::{
     Chat as TgChat, ChatKind as TgChatKind, MaybeInaccessibleMessage, Message as TgMessage, PublicChatKind, Update,
     UpdateKind, User as TgUser,
 };
 
-use crate::event::{CallbackQuery, Chat, ChatKind, Event, MemberStatus, MemberUpdate, Message, User, parse_command};
+use crate::event::{
+    CallbackQuery, Chat, ChatKind, Document, Event, MemberStatus, MemberUpdate, Message, User, parse_command,
+};
 
 /// What became of an update.
 #[derive(Debug)]
@@ -46,21 +49,37 @@ fn chat(c: &TgChat) -> Chat {
     Chat { id: c.id.0, kind, title }
 }
 
+fn document(d: &teloxide_core::types::Document) -> Document {
+    Document {
+        file_id: d.file.id.0.clone(),
+        file_name: d.file_name.clone(),
+        mime_type: d.mime_type.as_ref().map(ToString::to_string),
+        // teloxide reports a missing size as u32::MAX.
+        size: (d.file.size != u32::MAX).then_some(u64::from(d.file.size)),
+    }
+}
+
+/// A message with text, a caption or a document; `None` for anything else.
 fn message(m: &TgMessage, bot_username: &str) -> Option<Message> {
-    let text = m.text().or_else(|| m.caption())?;
+    let text = m.text().or_else(|| m.caption());
+    let document = m.document().map(document);
+    if text.is_none() && document.is_none() {
+        return None;
+    }
     // A command addressed to another bot (`/start@other_bot`) is not ours.
-    let command = parse_command(text).filter(|_| {
-        let head = text.split_whitespace().next().unwrap_or_default();
+    let command = text.and_then(parse_command).filter(|_| {
+        let head = text.and_then(|t| t.split_whitespace().next()).unwrap_or_default();
         head.split_once('@').is_none_or(|(_, to)| to.eq_ignore_ascii_case(bot_username))
     });
     Some(Message {
         id: m.id.0,
         chat: chat(&m.chat),
         sender: m.from.as_ref().map(user),
-        text: Some(text.to_owned()),
+        text: text.map(str::to_owned),
         command,
         reply_to: m.reply_to_message().map(|r| r.id.0),
         date: m.date.timestamp(),
+        document,
     })
 }
 
@@ -69,7 +88,7 @@ pub fn convert(update: &Update, bot_username: &str) -> Converted {
     match &update.kind {
         UpdateKind::Message(m) => match message(m, bot_username) {
             Some(msg) => Converted::Event { lane: m.chat.id.0, event: Box::new(Event::Message(msg)) },
-            None => Converted::Unsupported("message without text"),
+            None => Converted::Unsupported("message without text or document"),
         },
         UpdateKind::CallbackQuery(q) => {
             let Some(data) = q.data.clone() else { return Converted::Unsupported("callback without data") };
@@ -131,6 +150,45 @@ mod tests {
         };
         let Event::Message(m) = *event else { panic!("not a message") };
         assert!(m.command.is_none(), "a command for another bot is plain text to us");
+    }
+
+    fn document_update(caption: Option<&str>, size: Option<u32>) -> Update {
+        let mut doc = serde_json::json!({"file_id": "BQACAgIAAxk", "file_unique_id": "AgAD",
+            "file_name": "stock.txt", "mime_type": "text/plain"});
+        if let Some(size) = size {
+            doc["file_size"] = serde_json::json!(size);
+        }
+        let mut message = serde_json::json!({"message_id": 6, "date": 1_700_000_000,
+            "chat": {"id": 42, "type": "private", "first_name": "A"},
+            "from": {"id": 42, "is_bot": false, "first_name": "A"}, "document": doc});
+        if let Some(c) = caption {
+            message["caption"] = serde_json::json!(c);
+        }
+        update(serde_json::json!({"update_id": 4, "message": message}))
+    }
+
+    fn converted_message(u: &Update) -> Message {
+        let Converted::Event { lane, event } = convert(u, "wharf_test_bot") else { panic!("not an event") };
+        assert_eq!(lane, 42);
+        let Event::Message(m) = *event else { panic!("not a message") };
+        m
+    }
+
+    #[test]
+    fn documents_carry_their_file_and_caption() {
+        let m = converted_message(&document_update(Some("/import now"), Some(120)));
+        let d = m.document.unwrap();
+        assert_eq!(d.file_id, "BQACAgIAAxk");
+        assert_eq!(d.file_name.as_deref(), Some("stock.txt"));
+        assert_eq!(d.mime_type.as_deref(), Some("text/plain"));
+        assert_eq!(d.size, Some(120));
+        assert_eq!(m.text.as_deref(), Some("/import now"));
+        assert_eq!(m.command.unwrap().name, "import", "a caption's command is parsed like text");
+
+        let m = converted_message(&document_update(None, None));
+        assert!(m.text.is_none() && m.command.is_none());
+        assert_eq!(m.document.unwrap().size, None, "an unknown size stays unknown");
+        assert!(converted_message(&text_update("hi")).document.is_none());
     }
 
     #[test]

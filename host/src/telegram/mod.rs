@@ -5,6 +5,8 @@
 //! | module | role |
 //! |---|---|
 //! | [`convert`] | updates → events |
+//! | [`members`] | live chat-member lookups for plugins |
+//! | [`files`] | live file downloads for plugins |
 //! | `poller` | `getUpdates` → inbox, offset committed with the updates |
 //! | `sender` | outbox → Telegram, paced, with retries and dead letters |
 //! | [`limits`] | Telegram's rate limits as token buckets |
@@ -13,6 +15,7 @@
 mod backoff;
 pub mod convert;
 pub mod emulator;
+pub mod files;
 pub mod limits;
 pub mod members;
 mod poller;
@@ -98,6 +101,7 @@ impl Telegram {
             .map_err(|e| anyhow::anyhow!("getMe failed: {}", redact(&e.to_string(), token)))?;
         let username = me.username.clone().unwrap_or_default();
         link.members.connect(bot.clone(), token);
+        link.files.connect(bot.clone(), token);
         set_commands(&bot, &link.commands, token).await;
         tracing::info!(target: "wharf.telegram", bot = %username, "connected to the Bot API");
         let inbox = link.inbox_ready.clone();

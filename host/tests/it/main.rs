@@ -10,6 +10,7 @@ mod config_golden;
 mod crash;
 mod cross_plugin;
 mod events_timers;
+mod files;
 mod hostile;
 mod http_cap;
 mod market;

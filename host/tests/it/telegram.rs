@@ -10,12 +10,13 @@ use wharf::telegram::limits::RateLimits;
 
 use crate::common::*;
 
-const TOKEN: &str = "123456:TEST-TOKEN-secret";
-const WAIT: Duration = Duration::from_secs(30);
+pub(crate) const TOKEN: &str = "123456:TEST-TOKEN-secret";
+pub(crate) const WAIT: Duration = Duration::from_secs(30);
 
-struct Bot {
-    h: Harness,
-    emu: Emulator,
+/// A runtime connected to a fresh emulator through the Telegram front end.
+pub(crate) struct Bot {
+    pub h: Harness,
+    pub emu: Emulator,
     _tg: Telegram,
 }
 
@@ -43,7 +44,7 @@ async fn bot_in_mode(plugins: &str, limits: RateLimits, webhook: bool) -> Bot {
     Bot { h, emu, _tg: tg }
 }
 
-async fn bot(plugins: &str) -> Bot {
+pub(crate) async fn bot(plugins: &str) -> Bot {
     bot_with(plugins, RateLimits::default()).await
 }
 

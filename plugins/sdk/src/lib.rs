@@ -6,7 +6,7 @@
 //! | module | what it gives you |
 //! |---|---|
 //! | [`kv`] | typed (serde/JSON) reads and writes in the plugin's own namespace |
-//! | [`telegram`] | sending messages, a builder for [`Outgoing`], the [`Keyboard`] builder |
+//! | [`telegram`] | sending messages, a builder for [`Outgoing`], the [`Keyboard`] builder, downloading a [`Document`] |
 //! | [`command`] | splitting command arguments, quotes included |
 //! | [`escape`] | HTML and MarkdownV2 escaping |
 //! | [`callback`] | packing and unpacking callback data within Telegram's 64 bytes |
@@ -76,15 +76,15 @@ pub use bindings::exports::wharf::bot::handler::{
 };
 pub use bindings::wharf::bot::telegram::Outgoing;
 pub use bindings::wharf::bot::types::{
-    CallbackQuery, Chat, ChatKind, Command, Context, CustomEvent, Event, Flow, Lifecycle, MemberStatus, MemberUpdate,
-    Message, TimerFired, User,
+    CallbackQuery, Chat, ChatKind, Command, Context, CustomEvent, Document, Event, Flow, Lifecycle, MemberStatus,
+    MemberUpdate, Message, TimerFired, User,
 };
 
 /// Everything a typical plugin needs, in one `use`.
 pub mod prelude {
     pub use crate::{
-        CallbackQuery, Command, Context, CustomEvent, Event, Flow, HandlerError, Keyboard, Lifecycle, Manifest,
-        ManifestExt, MemberUpdate, Message, Outgoing, OutgoingExt, Plugin, TimerFired,
+        CallbackQuery, Command, Context, CustomEvent, Document, Event, Flow, HandlerError, Keyboard, Lifecycle,
+        Manifest, ManifestExt, MemberUpdate, Message, Outgoing, OutgoingExt, Plugin, TimerFired,
     };
 }
 

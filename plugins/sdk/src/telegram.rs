@@ -1,6 +1,9 @@
-//! Sending messages: a builder for [`Outgoing`] and one for inline keyboards.
+//! Sending messages: a builder for [`Outgoing`] and one for inline keyboards; and
+//! downloading files users sent ([`download`]).
 //!
-//! Sends are buffered by the host and leave only after the turn commits.
+//! Sends are buffered by the host and leave only after the turn commits (grant
+//! `telegram.send`). Downloads are live calls made during the turn (grant
+//! `telegram.files`); `telegram` grants both.
 
 use crate::Error;
 use crate::bindings::wharf::bot::telegram as raw;
@@ -101,6 +104,22 @@ pub fn send(chat_id: i64, message: &Outgoing) -> Result<(), Error> {
 /// Replace the text and keyboard of a message the bot sent.
 pub fn edit(chat_id: i64, message_id: i32, message: &Outgoing) -> Result<(), Error> {
     Ok(raw::edit_message(chat_id, message_id, message)?)
+}
+
+/// Download the contents of a file users sent, e.g. a message's
+/// [`Document::file_id`](crate::Document), accepting at most `max_bytes` (the host
+/// also caps it at 1 MiB). A larger file is an [`Error::InvalidInput`] naming its size
+/// and the limit. Needs the grant `telegram.files` (or `telegram`).
+///
+/// ```ignore
+/// if let Some(doc) = &msg.document {
+///     let bytes = telegram::download(&doc.file_id, 64 * 1024)?;
+///     let text = String::from_utf8_lossy(&bytes);
+///     for line in text.lines() { /* one item per line */ }
+/// }
+/// ```
+pub fn download(file_id: &str, max_bytes: u32) -> Result<Vec<u8>, Error> {
+    Ok(raw::download_file(file_id, max_bytes)?)
 }
 
 /// Stop a callback button's spinner, optionally showing a short notice.

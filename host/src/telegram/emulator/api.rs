@@ -36,7 +36,7 @@ impl IntoResponse for Reply {
     }
 }
 
-fn bad(desc: &str) -> Reply {
+pub(super) fn bad(desc: &str) -> Reply {
     Reply::Err(400, format!("Bad Request: {desc}"), None)
 }
 
@@ -187,6 +187,7 @@ pub(super) async fn handle(
             shared.sent_changed.notify_waiters();
             Reply::Ok(json!(true))
         }
+        "getFile" => super::files::get_file(&shared, &p),
         "getChatMember" => {
             let (chat, user) = (int(&p, "chat_id").unwrap_or(0), int(&p, "user_id").unwrap_or(0));
             let w = shared.world();
@@ -219,7 +220,7 @@ pub(super) async fn handle(
 
 /// The Bot API's spelling of a method name given in any case.
 fn canonical(method: &str) -> String {
-    const METHODS: [&str; 13] = [
+    const METHODS: [&str; 14] = [
         "getMe",
         "getUpdates",
         "sendMessage",
@@ -229,6 +230,7 @@ fn canonical(method: &str) -> String {
         "deleteMessage",
         "answerCallbackQuery",
         "getChatMember",
+        "getFile",
         "setMyCommands",
         "setWebhook",
         "deleteWebhook",

@@ -2,11 +2,25 @@
 //!
 //! The bot talks to it through the real Bot API client over HTTP. The control side
 //! (this module's [`Emulator`] methods, or `/control/…` over HTTP) acts as users: send
-//! text and commands, press buttons, block the bot; reads what the bot sent to each
-//! chat; and injects faults (429 with `retry_after`, 403, 409, 5xx, delays) or enforces
-//! Telegram's rate limits.
+//! text and commands, upload documents, press buttons, block the bot; reads what the
+//! bot sent to each chat; and injects faults (429 with `retry_after`, 403, 409, 5xx,
+//! delays) or enforces Telegram's rate limits.
+//!
+//! Control routes (JSON bodies; each answers with the new `update_id`):
+//!
+//! | route | body |
+//! |---|---|
+//! | `POST /control/message` | `{"user_id", "chat_id"?, "text"}` |
+//! | `POST /control/document` | `{"user_id", "chat_id"?, "file_name", "content", "caption"?}`; `content` is the file as a UTF-8 string; also answers `file_id` |
+//! | `POST /control/press` | `{"user_id", "message_id", "data"}` |
+//! | `GET /control/sent/{chat}` | — (what the bot sent to `chat`) |
+//! | `POST /control/fault` | a [`Fault`] |
+//!
+//! Uploaded files are served as Telegram does: `getFile` gives a `file_path`, and
+//! `GET /file/bot<token>/<file_path>` the bytes.
 
 mod api;
+mod files;
 mod state;
 
 use std::net::SocketAddr;
@@ -105,7 +119,9 @@ impl Emulator {
         });
         let app = Router::new()
             .route("/{bot}/{method}", get(api::handle).post(api::handle))
+            .route("/file/{bot}/{*path}", get(files::download))
             .route("/control/message", post(control_message))
+            .route("/control/document", post(control_document))
             .route("/control/press", post(control_press))
             .route("/control/sent/{chat}", get(control_sent))
             .route("/control/fault", post(control_fault))
@@ -141,6 +157,12 @@ impl Emulator {
     /// `user` sends `text` in chat `chat`.
     pub fn send_text_in(&self, user: i64, chat: i64, text: &str) -> i64 {
         self.shared.send_text_in(user, chat, text)
+    }
+
+    /// `user` uploads `bytes` as the document `file_name` in their private chat, with an
+    /// optional caption. The bot can fetch the file with `getFile` and download it.
+    pub fn send_document(&self, user: i64, file_name: &str, bytes: Vec<u8>, caption: Option<&str>) -> i64 {
+        self.shared.send_document(user, user, file_name, bytes, caption).0
     }
 
     /// `user` presses a button carrying `data` under message `message_id` of their chat.
@@ -235,7 +257,7 @@ impl Emulator {
         self.shared.world().limiter = limits.map(Limiter::new);
     }
 
-    /// Requests received for `method`.
+    /// Requests received for `method` (`"file"` counts file downloads).
     pub fn requests(&self, method: &str) -> u64 {
         self.shared.world().requests.get(method).copied().unwrap_or(0)
     }
@@ -265,6 +287,23 @@ struct MessageReq {
 
 async fn control_message(State(s): State<Arc<Shared>>, axum::Json(m): axum::Json<MessageReq>) -> axum::Json<Value> {
     axum::Json(json!({ "update_id": s.send_text_in(m.user_id, m.chat_id.unwrap_or(m.user_id), &m.text) }))
+}
+
+#[derive(serde::Deserialize)]
+struct DocumentReq {
+    user_id: i64,
+    chat_id: Option<i64>,
+    file_name: String,
+    /// The file's contents as UTF-8 text.
+    content: String,
+    caption: Option<String>,
+}
+
+async fn control_document(State(s): State<Arc<Shared>>, axum::Json(d): axum::Json<DocumentReq>) -> axum::Json<Value> {
+    let chat = d.chat_id.unwrap_or(d.user_id);
+    let (update_id, file_id) =
+        s.send_document(d.user_id, chat, &d.file_name, d.content.into_bytes(), d.caption.as_deref());
+    axum::Json(json!({ "update_id": update_id, "file_id": file_id }))
 }
 
 #[derive(serde::Deserialize)]

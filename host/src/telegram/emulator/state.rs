@@ -1,8 +1,10 @@
-//! The emulator's world: users, chats, queued updates, what the bot sent, injected
-//! faults and Telegram's rate limits.
+//! The emulator's world: users, chats, queued updates, what the bot sent, files users
+//! uploaded, injected faults and Telegram's rate limits.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Instant;
+
+use axum::body::Bytes;
 
 use crate::telegram::limits::Limiter;
 
@@ -56,6 +58,13 @@ pub struct Sent {
     pub at: Option<Instant>,
 }
 
+/// A file a user uploaded, served by `getFile` and `/file/bot<token>/<path>`.
+pub(super) struct StoredFile {
+    pub unique_id: String,
+    pub path: String,
+    pub bytes: Bytes,
+}
+
 #[derive(Default)]
 pub(super) struct World {
     pub token: String,
@@ -72,6 +81,7 @@ pub(super) struct World {
     pub answered: Vec<(String, Option<String>)>,
     pub commands: Value,
     pub next_callback: u64,
+    pub files: HashMap<String, StoredFile>,
 }
 
 impl World {
@@ -102,6 +112,17 @@ impl World {
         body["update_id"] = json!(id);
         self.updates.push_back(body);
         id
+    }
+
+    /// Keep an uploaded file; returns its `file_id`.
+    pub fn store_file(&mut self, file_name: &str, bytes: Vec<u8>) -> String {
+        let n = self.files.len() + 1;
+        let ext = file_name.rsplit_once('.').map(|(_, e)| e).filter(|e| e.chars().all(|c| c.is_ascii_alphanumeric()));
+        let path = ext.map_or_else(|| format!("documents/file_{n}"), |e| format!("documents/file_{n}.{e}"));
+        let file_id = format!("BQACAgIAAxkBAAI{n:06}");
+        let file = StoredFile { unique_id: format!("AgADdoc{n}"), path, bytes: Bytes::from(bytes) };
+        self.files.insert(file_id.clone(), file);
+        file_id
     }
 
     /// Take the first fault matching `method`.
