@@ -57,8 +57,7 @@ async fn seed(rt: &Runtime, products: u32, items: u32, money: u32) {
 
 async fn kv_i64(rt: &Runtime, ns: &str, key: &str) -> Option<i64> {
     let (bytes, _) = rt.storage().kv_get(ns, key).await.unwrap();
-    bytes.map(|b| serde_json::from_slice::<serde_json::Value>(&b).unwrap()["balance"].as_i64().unwrap_or(0))
-        .or(None)
+    bytes.map(|b| serde_json::from_slice::<serde_json::Value>(&b).unwrap()["balance"].as_i64().unwrap_or(0)).or(None)
 }
 
 /// One round: every user taps Buy on `product_of(user)`, then Confirm on what they got.
@@ -121,7 +120,10 @@ async fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    println!("== Wharf shop benchmark ({} cores, SQLite, {USERS} users at once)", std::thread::available_parallelism().map_or(0, |n| n.get()));
+    println!(
+        "== Wharf shop benchmark ({} cores, SQLite, {USERS} users at once)",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
     scenario("large stock (10 products x 200 items, 5 rounds)", 10, 200, 5, false).await;
     scenario("hot items (1 product x 20 items, all users at once)", 1, 20, 1, true).await;
     scenario("hot items (1 product x 300 items, 3 rounds)", 1, 300, 3, true).await;

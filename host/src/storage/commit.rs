@@ -35,6 +35,17 @@ pub struct RangeRead {
     pub seen: Vec<String>,
 }
 
+impl RangeRead {
+    /// Whether writing `key` could change what this listing returns: the key is in the
+    /// listed range and, when the listing stopped at its limit, not beyond the last key
+    /// it saw (a full page is not changed by keys after its end).
+    pub fn covers(&self, key: &str) -> bool {
+        let in_range = key.starts_with(&self.prefix) && self.after.as_deref().is_none_or(|a| key > a);
+        let full = i64::try_from(self.seen.len()).is_ok_and(|n| n >= self.limit);
+        in_range && (!full || self.seen.last().is_none_or(|last| key <= last.as_str()))
+    }
+}
+
 /// A queued Telegram call.
 #[derive(Clone, Debug)]
 pub struct NewOutbox {
@@ -269,9 +280,7 @@ async fn ranges_changed(
     written: &HashSet<(&str, &str)>,
 ) -> Result<bool, sqlx::Error> {
     for range in &turn.ranges {
-        let touched = written.iter().any(|(ns, key)| {
-            *ns == range.ns && key.starts_with(&range.prefix) && range.after.as_deref().is_none_or(|a| *key > a)
-        });
+        let touched = written.iter().any(|(ns, key)| *ns == range.ns && range.covers(key));
         if touched {
             return Ok(true);
         }
@@ -348,4 +357,21 @@ async fn apply_timers_and_versions(conn: &mut AnyConnection, turn: &TurnCommit) 
         .await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod range_tests {
+    use super::RangeRead;
+
+    #[test]
+    fn a_full_page_is_not_touched_by_keys_after_it() {
+        let seen = vec!["a:2".to_owned(), "a:5".to_owned()];
+        let full = RangeRead { ns: "n".into(), prefix: "a:".into(), after: Some("a:1".into()), limit: 2, seen };
+        assert!(full.covers("a:3") && full.covers("a:5"));
+        assert!(!full.covers("a:6") && !full.covers("a:1") && !full.covers("a:0") && !full.covers("b:3"));
+        let short = RangeRead { limit: 3, ..full.clone() };
+        assert!(short.covers("a:6"), "a listing that reached the end sees any new key after the cursor");
+        let empty = RangeRead { seen: Vec::new(), limit: 1, after: None, ..full };
+        assert!(empty.covers("a:9"));
+    }
 }

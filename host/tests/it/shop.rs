@@ -267,6 +267,27 @@ async fn a_bulk_import_with_a_bad_line_names_it_and_imports_nothing() {
     assert!(answer.text.contains("line 2: product #1 Steam 50 already costs 5000"), "{}", answer.text);
     let inventory = m.say(ADMIN, "/inventory", "Inventory").await;
     assert!(inventory.text.contains("#1 Steam 50: 2 available, 0 reserved, 0 sold"), "{}", inventory.text);
+
+    // The same from an uploaded text file: line numbers are the file's own.
+    let file = "Warsaw | Mokotów | Gift cards | Steam 50 | 50 | F1\nbad line\n";
+    let answer = m
+        .after(ADMIN, "bad line(s)", || {
+            m.emu.send_document(ADMIN, "stock.txt", file.as_bytes().to_vec(), Some("/import"));
+        })
+        .await;
+    assert!(answer.text.contains("line 2: expected 6 or 7 fields"), "{}", answer.text);
+    let file: String =
+        (1..=300).map(|i| format!("Kraków | Old Town | Games | Key {} | 9.99 | K-{i}\n", i % 3)).collect();
+    let answer = m
+        .after(ADMIN, "Imported", || {
+            m.emu.send_document(ADMIN, "stock.txt", file.into_bytes(), Some("/import"));
+        })
+        .await;
+    assert!(answer.text.contains("Imported 300 item(s): 3 new product(s)"), "{}", answer.text);
+    m.emu.send_document(ADMIN, "photo.bin", vec![0xff, 0xfe, 0x00], Some("/import"));
+    m.say(ADMIN, "/inventory", "Inventory").await;
+    assert!(m.emu.texts(ADMIN).iter().any(|t| t.contains("photo.bin is not UTF-8 text")), "{:?}", m.emu.texts(ADMIN));
+    assert_eq!(m.keys("shop", "avail:").await.len(), 302);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

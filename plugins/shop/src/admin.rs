@@ -82,6 +82,22 @@ pub fn import_text(shop: &Shop, ctx: &Context, chat: i64, text: &str, skip: usiz
     )
 }
 
+/// Largest import file.
+pub const MAX_IMPORT_BYTES: u32 = 512 * 1024;
+
+/// Import from an uploaded text file (sent with the caption `/import`).
+pub fn import_file(shop: &Shop, ctx: &Context, chat: i64, doc: &Document) -> Result<(), wharf_sdk::Error> {
+    let name = doc.file_name.clone().unwrap_or_else(|| "the file".into());
+    let bytes = match telegram::download(&doc.file_id, MAX_IMPORT_BYTES) {
+        Ok(b) => b,
+        Err(e) => return say(chat, &format!("❌ Cannot read {name}: {e}. Nothing was imported.")),
+    };
+    let Ok(text) = String::from_utf8(bytes) else {
+        return say(chat, &format!("❌ {name} is not UTF-8 text. Nothing was imported."));
+    };
+    import_text(shop, ctx, chat, &text, 0)
+}
+
 fn rejected(errors: &[String]) -> String {
     let mut text = format!("❌ Nothing was imported: {} bad line(s).\n", errors.len());
     for e in errors.iter().take(20) {

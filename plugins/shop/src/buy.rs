@@ -33,13 +33,17 @@ fn reservation_message(shop: &Shop, o: &Order) -> Outgoing {
     )
 }
 
-/// A stock item of `product` for sale, starting the search at a spot that depends on
-/// `seed`, so that buyers of a large stock rarely reach for the same item.
-fn pick_item(product: u32, seed: u64) -> Result<Option<u32>, wharf_sdk::Error> {
+/// A stock item of `p` for sale. The search starts at a spot between the product's lowest
+/// and highest item id chosen from `seed`, so that concurrent buyers of a large stock
+/// reach for different items (and their turns do not conflict); it wraps around once.
+fn pick_item(p: &Product, seed: u64) -> Result<Option<u32>, wharf_sdk::Error> {
     use wharf_sdk::bindings::wharf::bot::kv as raw;
-    let prefix = avail_prefix(product);
-    let start = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
-    let cursor = format!("{prefix}{:08}", start % 100_000_000);
+    let prefix = avail_prefix(p.id);
+    let (lo, hi) = p.items;
+    let span = u64::from(hi.saturating_sub(lo)) + 1;
+    let start = u64::from(lo) + (seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) % span;
+    // The cursor is exclusive: start just before the chosen id.
+    let cursor = format!("{prefix}{:08}", start.saturating_sub(1));
     for after in [Some(cursor.as_str()), None] {
         let page = raw::list_keys(&prefix, after, 1)?;
         if let Some(id) = page.keys.first().and_then(|k| last_id(k)) {
@@ -109,7 +113,7 @@ pub fn reserve(shop: &Shop, ctx: &Context, chat: i64, user: i64, product: u32) -
         return send(chat, &Outgoing::text(text));
     }
     let seed = u64::try_from(ctx.turn_id).unwrap_or_default() ^ user.unsigned_abs().rotate_left(32);
-    let Some(item_id) = pick_item(product, seed)? else {
+    let Some(item_id) = pick_item(&p, seed)? else {
         BusinessEvent::new("stock.unavailable").user(user).field("product", p.id).record()?;
         return send(chat, &Outgoing::text(format!("Sorry, {} was just sold out.", p.name)));
     };

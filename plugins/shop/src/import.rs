@@ -200,11 +200,16 @@ pub fn apply(lines: &[Line]) -> Result<Summary, wharf_sdk::Error> {
                 city,
                 district,
                 category,
+                items: (0, 0),
             };
             kv::set(&prod_key(id), &p)?;
             kv::set(&pidx_key(district, category, id), &id)
         })?;
         let item = next_id("item")?;
+        let mut p: Product = kv::get(&prod_key(product))?
+            .ok_or_else(|| wharf_sdk::Error::Other(format!("product {product} vanished during the import")))?;
+        p.items = if p.items.1 == 0 { (item, item) } else { (p.items.0.min(item), p.items.1.max(item)) };
+        kv::set(&prod_key(product), &p)?;
         let it = Item { id: item, product, text: l.text.clone(), photo: l.photo.clone(), state: ItemState::Available };
         kv::set(&item_key(product, item), &it)?;
         kv::set(&avail_key(product, item), &item)?;

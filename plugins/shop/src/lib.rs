@@ -3,8 +3,8 @@
 //! Users browse a catalog (city → district → category → product), reserve one stock item
 //! for a few minutes, and confirm: one atomic turn debits the wallet's ledger (the
 //! idempotency key is the order id), marks the item sold, records the order and delivers
-//! the item's secret payload. Needs the grants `kv`, `telegram`, `scheduler` and
-//! `call:wallet`, and the wallet plugin enabled.
+//! the item's secret payload. Needs the grants `kv`, `telegram` (sending, and `telegram.files`
+//! for imports from a file), `scheduler` and `call:wallet`, and the wallet plugin enabled.
 //!
 //! | module | what it does |
 //! |---|---|
@@ -131,7 +131,10 @@ fn on_message(shop: &Shop, ctx: &Context, msg: &Message) -> Result<Flow, Handler
                 wharf_sdk::telegram::send_text(msg.chat.id, "This command is for admins.")?;
                 return Ok(Flow::Stop);
             }
-            admin::command(shop, ctx, msg.chat.id, name, &cmd.args, msg.text.as_deref().unwrap_or_default())?;
+            match (&msg.document, name) {
+                (Some(doc), "import") => admin::import_file(shop, ctx, msg.chat.id, doc)?,
+                _ => admin::command(shop, ctx, msg.chat.id, name, &cmd.args, msg.text.as_deref().unwrap_or_default())?,
+            }
         }
         _ => return Ok(Flow::Continue),
     }

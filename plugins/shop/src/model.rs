@@ -67,6 +67,9 @@ pub struct Product {
     pub district: u32,
     /// Category id.
     pub category: u32,
+    /// Lowest and highest item id ever stocked (where buyers start looking for an item).
+    #[serde(default)]
+    pub items: (u32, u32),
 }
 
 impl Product {
