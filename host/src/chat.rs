@@ -1,8 +1,8 @@
 //! `wharf chat`: the bot with the bundled emulator, driven from a terminal.
 //!
 //! Lines typed are sent as the current user; the bot's answers are printed with their
-//! buttons numbered; typing a number presses that button. `/upload PATH [caption]`
-//! sends a local file as a document, `/as ID` switches user, `/admin` becomes the first
+//! buttons numbered; typing a number presses that button of the newest message (other
+//! numbers are sent as text). `/upload PATH [caption]` sends a local file as a document, `/as ID` switches user, `/admin` becomes the first
 //! configured admin, `/quit` (or end of input) leaves.
 //! Each line is handled to completion before the next one is read, so a piped script
 //! gives the same output every time.
@@ -30,6 +30,10 @@ where
 {
     let emu = Emulator::start(([127, 0, 0, 1], 0).into(), TOKEN).await.context("starting the emulator")?;
     let runtime = Runtime::start(config, RuntimeOptions::default()).await?;
+    // The database remembers the last update id of earlier sessions: continue after it,
+    // as Telegram would, or the new emulator's updates would be taken for old ones.
+    let offset = runtime.storage().telegram_state("offset").await?.unwrap_or(0);
+    emu.continue_after(offset);
     let mut tg_config = crate::config::TelegramConfig::polling(&emu.api_url());
     tg_config.limits = config.telegram.as_ref().map(|t| t.limits).unwrap_or_default();
     let tg = Telegram::start(runtime.link(), &tg_config, TOKEN).await?;
@@ -38,7 +42,7 @@ where
     let mut user: i64 = 1;
     writeln!(
         out,
-        "Wharf chat: you are user {user}. Type messages or /commands; a number presses a button; \
+        "Wharf chat: you are user {user}. Type messages or /commands; a number presses a button of the last message; \
          /upload PATH [caption] sends a file; /as ID switches user{}; /quit leaves.",
         admin.map_or(String::new(), |a| format!(", /admin becomes admin {a}"))
     )?;
@@ -84,14 +88,10 @@ where
                     continue;
                 }
             }
-        } else if let Ok(n) = line.parse::<usize>() {
-            match buttons(&emu.sent(user)).get(n.wrapping_sub(1)) {
-                Some((message_id, _, data)) => emu.press(user, *message_id, data),
-                None => {
-                    writeln!(out, "-- no button {n}")?;
-                    continue;
-                }
-            }
+        } else if let Some((message_id, _, data)) =
+            line.parse::<usize>().ok().and_then(|n| buttons(&emu.sent(user)).get(n.wrapping_sub(1)).cloned())
+        {
+            emu.press(user, message_id, &data)
         } else {
             emu.send_text(user, line)
         };
@@ -143,7 +143,8 @@ async fn upload(emu: &Emulator, user: i64, args: &str) -> Result<i64, String> {
 
 /// Buttons of the latest message with a keyboard: (message id, label, callback data).
 fn buttons(sent: &[Sent]) -> Vec<(i32, String, String)> {
-    let Some(m) = sent.iter().rev().find(|m| m.reply_markup.is_some() && !m.deleted) else { return Vec::new() };
+    // Only the newest message's keyboard: after a question without buttons, numbers are text.
+    let Some(m) = sent.iter().rev().find(|m| !m.deleted) else { return Vec::new() };
     let Some(rows) = m.reply_markup.as_ref().and_then(|r| r["inline_keyboard"].as_array()) else { return Vec::new() };
     rows.iter()
         .flat_map(|row| row.as_array().cloned().unwrap_or_default())

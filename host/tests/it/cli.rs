@@ -38,7 +38,7 @@ fn check_config_rejects_a_bad_file_with_its_line_and_a_nonzero_exit() {
 }
 
 #[test]
-fn a_scripted_chat_session_runs_start_and_presses_a_button() {
+fn scripted_chat_sessions_run_start_and_press_a_button_again_and_again() {
     use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.toml");
@@ -53,28 +53,32 @@ fn a_scripted_chat_session_runs_start_and_presses_a_button() {
         ),
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wharf"))
-        .args(["chat", "--config", config.to_str().unwrap()])
-        .env("WHARF_LOG", "error")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(b"/start\n1\n/echo scripted\n/admin\n/quit\n").unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let lines: Vec<&str> = stdout.lines().skip(1).collect();
-    assert_eq!(
-        lines,
-        [
-            "bot: Hello! I repeat what you say.",
-            "     [1] Ping",
-            "bot (popup): pong",
-            "bot: scripted",
-            "-- you are admin 1000",
-        ],
-        "{stdout}"
-    );
+    // Twice over the same database: the second session must not lose its updates to
+    // the offset the first one left behind.
+    for session in 1..=2 {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_wharf"))
+            .args(["chat", "--config", config.to_str().unwrap()])
+            .env("WHARF_LOG", "error")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(b"/start\n1\n/echo scripted\n/admin\n/quit\n").unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let lines: Vec<&str> = stdout.lines().skip(1).collect();
+        assert_eq!(
+            lines,
+            [
+                "bot: Hello! I repeat what you say.",
+                "     [1] Ping",
+                "bot (popup): pong",
+                "bot: scripted",
+                "-- you are admin 1000",
+            ],
+            "session {session}: {stdout}"
+        );
+    }
     assert!(dir.path().join("data/chat.db").exists(), "SQLite lives next to the config");
 }

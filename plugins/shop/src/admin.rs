@@ -61,6 +61,9 @@ fn usage(name: &str) -> &'static str {
 pub fn import_text(shop: &Shop, ctx: &Context, chat: i64, text: &str, skip: usize) -> Result<(), wharf_sdk::Error> {
     let lines = match import::parse(text, skip, &shop.currency) {
         Ok(lines) => lines,
+        Err(errors) if errors == [import::NO_LINES] => {
+            return Err(wharf_sdk::Error::InvalidInput(import::NO_LINES.into()));
+        }
         Err(errors) => return say(chat, &rejected(&errors)),
     };
     let errors = import::check_prices(&lines)?;

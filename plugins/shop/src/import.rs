@@ -17,6 +17,9 @@ use wharf_sdk::money::Currency;
 
 use crate::model::*;
 
+/// The error when a text holds no item at all.
+pub const NO_LINES: &str = "no item lines found";
+
 /// Most item lines in one import.
 pub const MAX_LINES: usize = 2_000;
 const MAX_NAME: usize = 64;
@@ -100,7 +103,7 @@ pub fn parse(text: &str, skip: usize, cur: &Currency) -> Result<Vec<Line>, Vec<S
         }
     }
     if lines.is_empty() && errors.is_empty() {
-        errors.push("no item lines found".into());
+        errors.push(NO_LINES.into());
     }
     if lines.len() > MAX_LINES {
         errors.push(format!("{} items; at most {MAX_LINES} per import", lines.len()));

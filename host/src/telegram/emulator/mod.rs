@@ -149,6 +149,13 @@ impl Emulator {
         self.shared.push(update)
     }
 
+    /// Number the next updates after `update_id` (a bot that already saw updates up to
+    /// it from an earlier emulator would skip lower ids, as it would with Telegram).
+    pub fn continue_after(&self, update_id: i64) {
+        let mut w = self.shared.world();
+        w.next_update_id = w.next_update_id.max(update_id + 1);
+    }
+
     /// `user` sends `text` in their private chat (commands get their entity).
     pub fn send_text(&self, user: i64, text: &str) -> i64 {
         self.shared.send_text_in(user, user, text)
