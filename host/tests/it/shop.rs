@@ -331,3 +331,23 @@ async fn browsing_paginates_and_the_sales_report_adds_up() {
     assert!(report.text.contains("Orders: 0"), "{}", report.text);
     m.say(ADMIN, "/report yesterday", "not a date").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_payload_is_delivered_as_a_photo_and_plain_messages_pass_through() {
+    let m = market("").await;
+    m.import("Warsaw | Mokotów | Gift cards | Steam 50 | 10 | PIN 1234 | https://cdn.example.com/card.png\n").await;
+    m.credit(71, "10").await;
+    m.open_product(71, PATH).await;
+    m.tap(71, "Buy", "reserved for you").await;
+    m.tap(71, "Confirm", "PIN 1234").await;
+    let photo = m
+        .emu
+        .wait_sent(WAIT, |e| e.sent(71).iter().any(|s| s.photo.as_deref() == Some("https://cdn.example.com/card.png")));
+    assert!(photo.await, "{:#?}", m.emu.sent(71));
+    assert_eq!(m.balance(71).await, 0, "a balance may reach zero, never below");
+    // Messages that are not for the shop or the wallet are left to other plugins.
+    m.emu.send_text(71, "hello there");
+    m.h.idle().await;
+    assert!(!m.emu.texts(71).iter().any(|t| t.contains("hello there")));
+    assert_eq!(m.h.rt.metrics().get("plugin.failures.shop") + m.h.rt.metrics().get("plugin.refused.shop"), 0);
+}

@@ -59,7 +59,7 @@ fn usage(name: &str) -> &'static str {
 
 /// Import items from `text`, whose first `skip` lines are not items.
 pub fn import_text(shop: &Shop, ctx: &Context, chat: i64, text: &str, skip: usize) -> Result<(), wharf_sdk::Error> {
-    let lines = match import::parse(text, skip, &shop.currency) {
+    let lines = match import::parse(text, skip, shop.currency()) {
         Ok(lines) => lines,
         Err(errors) if errors == [import::NO_LINES] => {
             return Err(wharf_sdk::Error::InvalidInput(import::NO_LINES.into()));
@@ -184,12 +184,12 @@ fn discount(ctx: &Context, chat: i64, args: &[String]) -> Result<(), wharf_sdk::
 
 fn price(shop: &Shop, chat: i64, args: &[String]) -> Result<(), wharf_sdk::Error> {
     let id: u32 = arg(args, 0, "product id")?;
-    let amount = shop.currency.parse(args.get(1).map_or("", String::as_str))?;
+    let amount = shop.currency().parse(args.get(1).map_or("", String::as_str))?;
     let mut p = kv::get::<Product>(&prod_key(id))?
         .ok_or_else(|| wharf_sdk::Error::InvalidInput(format!("no product #{id}")))?;
     p.price = amount;
     kv::set(&prod_key(id), &p)?;
-    say(chat, &format!("#{id} {} now costs {} before discounts.", p.name, shop.currency.format(amount)))
+    say(chat, &format!("#{id} {} now costs {} before discounts.", p.name, shop.currency().format(amount)))
 }
 
 fn describe(chat: i64, args: &str) -> Result<(), wharf_sdk::Error> {
@@ -267,7 +267,7 @@ fn report(shop: &Shop, chat: i64, args: &[String]) -> Result<(), wharf_sdk::Erro
             None => break,
         }
     }
-    let cur = &shop.currency;
+    let cur = shop.currency();
     say(
         chat,
         &format!(

@@ -129,7 +129,7 @@ pub fn products(shop: &Shop, screen: Screen, dist: u32, cat: u32, page: usize) -
     for id in ids {
         let Some(p) = kv::get::<Product>(&prod_key(id))? else { continue };
         let stock = in_stock(id)?;
-        let price = shop.currency.format(p.final_price());
+        let price = shop.currency().format(p.final_price());
         let label = match (stock, p.discount) {
             (0, _) => format!("{} · sold out", p.name),
             (_, 0) => format!("{} · {price}", p.name),
@@ -153,7 +153,7 @@ pub fn product(shop: &Shop, screen: Screen, id: u32) -> Result<(), wharf_sdk::Er
     if !p.description.is_empty() {
         text.push_str(&format!("\n{}", html(&p.description)));
     }
-    text.push_str(&format!("\n\nPrice: {}", price_html(&shop.currency, p.price, p.discount)));
+    text.push_str(&format!("\n\nPrice: {}", price_html(shop.currency(), p.price, p.discount)));
     text.push_str(&if stock == 0 { "\nSold out".to_owned() } else { format!("\nIn stock: {stock}") });
     let mut kb = Keyboard::new();
     if stock > 0 {

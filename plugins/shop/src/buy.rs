@@ -26,7 +26,7 @@ fn reservation_message(shop: &Shop, o: &Order) -> Outgoing {
         "🛒 <b>{}</b> is reserved for you until {}.\nPrice: {}\n\nConfirm to pay from your wallet.",
         html(&o.name),
         time::date_time(o.expires_ms),
-        price_html(&shop.currency, o.price, o.discount),
+        price_html(shop.currency(), o.price, o.discount),
     );
     Outgoing::html(text).keyboard(
         Keyboard::new().button("✅ Confirm and pay", format!("ok:{}", o.id)).button("✖ Cancel", format!("x:{}", o.id)),
@@ -107,8 +107,8 @@ pub fn reserve(shop: &Shop, ctx: &Context, chat: i64, user: i64, product: u32) -
         let text = format!(
             "Not enough funds for {}: your balance is {}, the price is {}. Top up with /wallet.",
             p.name,
-            shop.currency.format(balance),
-            shop.currency.format(price)
+            shop.currency().format(balance),
+            shop.currency().format(price)
         );
         return send(chat, &Outgoing::text(text));
     }
@@ -176,7 +176,7 @@ pub fn confirm(shop: &Shop, ctx: &Context, chat: i64, user: i64, id: i64) -> Res
         send(chat, &Outgoing::text("This reservation has expired; the item went back on sale."))?;
         return Ok(());
     }
-    let cur = &shop.currency;
+    let cur = shop.currency();
     let mut balance_after = None;
     if o.final_price > 0 {
         let reason = format!("Order #{}: {}", o.id, o.name);
@@ -303,7 +303,7 @@ pub fn orders(shop: &Shop, screen: Screen, user: i64, page: usize) -> Result<(),
             o.id,
             time::date(o.paid_ms.unwrap_or(o.created_ms)),
             html(&o.name),
-            html(&shop.currency.format(o.final_price))
+            html(&shop.currency().format(o.final_price))
         ));
         kb = kb.button(format!("Show item of #{}", o.id), format!("r:{}", o.id)).row();
     }

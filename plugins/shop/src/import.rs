@@ -65,8 +65,9 @@ fn parse_line(number: usize, raw: &str, cur: &Currency) -> Result<Line, String> 
     }
     let text = fields[5].to_owned();
     let photo = fields.get(6).filter(|p| !p.is_empty()).map(|p| (*p).to_owned());
-    if text.chars().count() > MAX_PAYLOAD {
-        return Err(format!("payload text is over {MAX_PAYLOAD} characters"));
+    // Measured as delivered: HTML-escaped, in UTF-16 units as Telegram counts.
+    if wharf_sdk::escape::html(&text).encode_utf16().count() > MAX_PAYLOAD {
+        return Err(format!("payload text is over {MAX_PAYLOAD} characters (after HTML escaping)"));
     }
     if let Some(p) = &photo
         && (p.len() > 512 || p.contains(char::is_whitespace))
@@ -252,5 +253,7 @@ mod tests {
         assert_eq!(errors[3], "line 6: the item has no payload (text or photo)");
         assert_eq!(errors[4], "line 7: product must be 1-64 characters without ':'");
         assert_eq!(parse("/import\n\n", 1, &pln()).unwrap_err(), ["no item lines found"]);
+        let huge = format!("A|B|C|D|5|{}", "&".repeat(MAX_PAYLOAD / 5 + 1));
+        assert!(parse(&huge, 0, &pln()).unwrap_err()[0].contains("after HTML escaping"));
     }
 }

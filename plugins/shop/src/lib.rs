@@ -74,8 +74,9 @@ pub struct Shop {
     pub page_size: usize,
     /// Test-only trap.
     pub fail_after_debit: bool,
-    /// The wallet's currency.
-    pub currency: Currency,
+    /// The wallet's currency, asked for the first time it is needed (most events never
+    /// need it, and asking is a call into the wallet).
+    currency: std::cell::OnceCell<Currency>,
 }
 
 impl Shop {
@@ -85,8 +86,13 @@ impl Shop {
             reservation_minutes: s.reservation_minutes,
             page_size: s.page_size,
             fail_after_debit: s.fail_after_debit,
-            currency: ledger::currency(),
+            currency: std::cell::OnceCell::new(),
         })
+    }
+
+    /// The wallet's currency.
+    pub fn currency(&self) -> &Currency {
+        self.currency.get_or_init(ledger::currency)
     }
 }
 
