@@ -88,6 +88,7 @@ async fn run_inner(shared: &Shared, row: &InboxRow) {
         let mut turn = TurnState::new(Some(row.id), row.lane, now_ms);
         let mut results: Vec<(Arc<LoadedPlugin>, Option<String>)> = Vec::new();
         let mut fault = None;
+        let mut owner_failed = false;
         for (plugin, ev) in route(&set, &event, row.target.as_deref()) {
             if shared.breaker.is_open(plugin.name()) {
                 continue;
@@ -102,11 +103,13 @@ async fn run_inner(shared: &Shared, row: &InboxRow) {
                     }
                 }
                 Outcome::Refused(reason) => {
+                    owner_failed |= owns(&plugin, &event);
                     let reason = clip(&reason, 500);
                     tracing::info!(target: "wharf.turn", plugin = %plugin.name(), %reason, "plugin refused the event");
                     shared.metrics.incr(&format!("plugin.refused.{}", plugin.name()));
                 }
                 Outcome::Failed(reason) => {
+                    owner_failed |= owns(&plugin, &event);
                     let reason = clip(&reason, 500);
                     tracing::warn!(target: "wharf.turn", plugin = %plugin.name(), %reason, "plugin failed; its effects are discarded");
                     shared.metrics.incr(&format!("plugin.failures.{}", plugin.name()));
@@ -123,6 +126,9 @@ async fn run_inner(shared: &Shared, row: &InboxRow) {
             shared.metrics.incr("turns.host_faults");
             backoff(attempt).await;
             continue;
+        }
+        if owner_failed {
+            apologize(&event, &mut turn);
         }
         answer_unanswered(&event, &mut turn);
         let emitted = !turn.applied.inbox.is_empty();
@@ -218,15 +224,50 @@ fn clip(s: &str, max: usize) -> String {
     out
 }
 
+/// What a user is told when the plugin that owns their command or button failed or
+/// refused it (its effects are gone, so this is the only answer they would get).
+pub(crate) const APOLOGY: &str = "⚠️ Sorry, that did not work and nothing was changed. Please try again later.";
+
+/// Whether `plugin` is the one the user addressed: it owns the button (callbacks are
+/// routed by prefix) or declares the command.
+fn owns(plugin: &LoadedPlugin, event: &Event) -> bool {
+    match event {
+        Event::Callback(_) => true,
+        Event::Message(m) => {
+            m.command.as_ref().is_some_and(|c| plugin.manifest.commands.iter().any(|s| s.name == c.name))
+        }
+        _ => false,
+    }
+}
+
+fn answered(turn: &TurnState, callback_id: &str) -> bool {
+    turn.applied.outbox.iter().any(|o| {
+        serde_json::from_str::<serde_json::Value>(&o.payload)
+            .is_ok_and(|v| v["method"] == "answerCallbackQuery" && v["params"]["callback_query_id"] == callback_id)
+    })
+}
+
+/// Tell the user their command or button failed, unless the turn answers them anyway.
+fn apologize(event: &Event, turn: &mut TurnState) {
+    let payload = match event {
+        Event::Callback(cb) if !answered(turn, &cb.id) => serde_json::json!({
+            "method": "answerCallbackQuery",
+            "params": {"callback_query_id": cb.id, "text": APOLOGY, "show_alert": true},
+        }),
+        Event::Message(m) if !turn.applied.outbox.iter().any(|o| o.chat_id == m.chat.id) => serde_json::json!({
+            "method": "sendMessage",
+            "params": {"chat_id": m.chat.id, "text": APOLOGY, "reply_parameters": {"message_id": m.id}},
+        }),
+        _ => return,
+    };
+    turn.applied.outbox.push(NewOutbox { chat_id: turn.lane, plugin: "wharf".into(), payload: payload.to_string() });
+}
+
 /// Telegram shows a spinner on a pressed button until the callback is answered: if no
 /// plugin answered it in this turn, the host does (with no text).
 fn answer_unanswered(event: &Event, turn: &mut TurnState) {
     let Event::Callback(cb) = event else { return };
-    let answered = turn.applied.outbox.iter().any(|o| {
-        serde_json::from_str::<serde_json::Value>(&o.payload)
-            .is_ok_and(|v| v["method"] == "answerCallbackQuery" && v["params"]["callback_query_id"] == cb.id.as_str())
-    });
-    if !answered {
+    if !answered(turn, &cb.id) {
         let payload = serde_json::json!({"method": "answerCallbackQuery", "params": {"callback_query_id": cb.id}});
         turn.applied.outbox.push(NewOutbox {
             chat_id: turn.lane,

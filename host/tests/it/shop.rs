@@ -185,6 +185,10 @@ async fn a_trap_after_the_debit_leaves_no_charge_no_sale_no_order() {
     let kinds: Vec<String> = m.events().await.into_iter().map(|(k, ..)| k).collect();
     assert!(!kinds.iter().any(|k| k == "purchase.succeeded" || k == "wallet.debit"), "{kinds:?}");
     assert!(!m.emu.texts(31).iter().any(|t| t.contains("Your item:")), "nothing was delivered");
+    let told = m.emu.wait_sent(WAIT, |e| {
+        e.answered().iter().any(|(_, t)| t.as_deref().is_some_and(|t| t.contains("nothing was changed")))
+    });
+    assert!(told.await, "the buyer is told it did not work: {:?}", m.emu.answered());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

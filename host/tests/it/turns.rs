@@ -134,3 +134,21 @@ async fn a_malformed_inbox_entry_is_skipped_and_counted_and_the_chat_goes_on() {
     assert_eq!(h.rt.storage().inbox_len().await.unwrap(), 0);
     h.rt.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_whose_command_failed_is_told_once_and_others_are_not_bothered() {
+    let bad = plugin("bad", "probe", &format!("{ALL}\nsettings = {{ mode = \"trap\" }}"));
+    let h = start(&bad).await;
+    h.say(7, "/rmw").await; // declared by the plugin: the user addressed it
+    h.say(8, "/set k v").await; // not declared: the plugin was only offered the message
+    h.idle().await;
+    assert_eq!(h.rt.metrics().get("plugin.failures.bad"), 3, "installed + both messages trapped");
+    let told = h.sent(7).await;
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(told[0].starts_with("⚠️ Sorry, that did not work and nothing was changed"), "{told:?}");
+    assert_eq!(h.sent(8).await, Vec::<String>::new());
+    let row = &h.rt.storage().outbox(Some(7)).await.unwrap()[0];
+    let payload: serde_json::Value = serde_json::from_str(&row.payload).unwrap();
+    assert_eq!(payload["params"]["reply_parameters"]["message_id"], 1, "the apology answers the failed message");
+    h.rt.shutdown().await;
+}
