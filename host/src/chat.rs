@@ -46,7 +46,8 @@ where
          /upload PATH [caption] sends a file; /as ID switches user{}; /quit leaves.",
         admin.map_or(String::new(), |a| format!(", /admin becomes admin {a}"))
     )?;
-    let mut seen = 0usize;
+    // (message id, edits) of what was printed for the current user.
+    let mut seen: Vec<(i32, u32)> = Vec::new();
     let mut answered = emu.answered().len();
     let mut lines = input.lines();
     while let Some(line) = lines.next_line().await? {
@@ -61,7 +62,7 @@ where
             match id.trim().parse() {
                 Ok(id) => {
                     user = id;
-                    seen = emu.sent(user).len();
+                    seen = versions(&emu.sent(user));
                     writeln!(out, "-- you are user {user}")?;
                 }
                 Err(_) => writeln!(out, "-- /as takes a numeric user id")?,
@@ -72,7 +73,7 @@ where
             match admin {
                 Some(a) => {
                     user = a;
-                    seen = emu.sent(user).len();
+                    seen = versions(&emu.sent(user));
                     writeln!(out, "-- you are admin {user}")?;
                 }
                 None => writeln!(out, "-- no admins are configured")?,
@@ -97,12 +98,19 @@ where
         };
         settle(&runtime, Some(update_id)).await?;
         let sent = emu.sent(user);
-        let fresh = &sent[seen.min(sent.len())..];
-        for m in fresh {
-            writeln!(out, "bot: {}", m.text)?;
+        // New messages, and messages the bot edited (menus change in place).
+        let fresh: Vec<&Sent> =
+            sent.iter().filter(|m| !m.deleted && !seen.contains(&(m.message_id, m.edits))).collect();
+        for m in &fresh {
+            let text = if m.parse_mode.as_deref() == Some("HTML") { plain(&m.text) } else { m.text.clone() };
+            let edited = if seen.iter().any(|(id, _)| *id == m.message_id) { " (edited)" } else { "" };
+            match &m.photo {
+                Some(photo) => writeln!(out, "bot{edited}: [photo {photo}] {text}")?,
+                None => writeln!(out, "bot{edited}: {text}")?,
+            }
         }
         let new_keyboard = fresh.iter().any(|m| m.reply_markup.is_some());
-        seen = sent.len();
+        seen = versions(&sent);
         let answers = emu.answered();
         for (_, text) in answers.iter().skip(answered) {
             if let Some(t) = text {
@@ -141,6 +149,32 @@ async fn upload(emu: &Emulator, user: i64, args: &str) -> Result<i64, String> {
     Ok(emu.send_document(user, &name, bytes, caption))
 }
 
+fn versions(sent: &[Sent]) -> Vec<(i32, u32)> {
+    sent.iter().map(|m| (m.message_id, m.edits)).collect()
+}
+
+/// Telegram HTML as a terminal shows it: strike-through as `~text~`, other tags
+/// dropped, entities decoded.
+fn plain(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(start) = rest.find('<') {
+        out.push_str(&rest[..start]);
+        let Some(end) = rest[start..].find('>') else {
+            out.push_str(&rest[start..]);
+            rest = "";
+            break;
+        };
+        let tag = &rest[start + 1..start + end];
+        if matches!(tag, "s" | "/s" | "del" | "/del" | "strike" | "/strike") {
+            out.push('~');
+        }
+        rest = &rest[start + end + 1..];
+    }
+    out.push_str(rest);
+    out.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&")
+}
+
 /// Buttons of the latest message with a keyboard: (message id, label, callback data).
 fn buttons(sent: &[Sent]) -> Vec<(i32, String, String)> {
     // Only the newest message's keyboard: after a question without buttons, numbers are text.
@@ -173,5 +207,17 @@ async fn settle(runtime: &Runtime, update_id: Option<i64>) -> anyhow::Result<()>
         }
         anyhow::ensure!(std::time::Instant::now() < deadline, "the bot did not settle within 60 s");
         tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn html_reads_as_plain_text() {
+        assert_eq!(
+            super::plain("<b>Price</b>: <s>100 PLN</s> 80 PLN −20% &lt;3 &amp; co"),
+            "Price: ~100 PLN~ 80 PLN −20% <3 & co"
+        );
+        assert_eq!(super::plain("a < b"), "a < b");
     }
 }

@@ -82,3 +82,51 @@ fn scripted_chat_sessions_run_start_and_press_a_button_again_and_again() {
     }
     assert!(dir.path().join("data/chat.db").exists(), "SQLite lives next to the config");
 }
+
+#[test]
+fn a_chat_session_buys_from_the_seed_catalog() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    let wasm = |n: &str| Path::new(env!("WHARF_PLUGIN_DIR")).join(format!("{n}.wasm")).display().to_string();
+    std::fs::write(
+        &config,
+        format!(
+            "admins = [1000]\n[storage]\nurl = \"sqlite:data/chat.db\"\n[runtime]\ncache_dir = \"{}\"\n\
+             [plugins.wallet]\npath = \"{}\"\ngrants = [\"kv\", \"telegram.send\"]\n\
+             [plugins.shop]\npath = \"{}\"\ngrants = [\"kv\", \"telegram\", \"scheduler\", \"call:wallet\"]\n",
+            Path::new(env!("WHARF_PLUGIN_DIR")).join("../../../wharf-test-cache").display(),
+            wasm("wallet"),
+            wasm("shop"),
+        ),
+    )
+    .unwrap();
+    let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/shop/seed.txt");
+    let script = format!(
+        "/admin\n/upload {} /import\n/discount city=Warsaw category=\"gift cards\" 20\n/credit 1 200 welcome\n\
+         /as 1\n/shop\n1\n1\n1\n1\n1\n1\n/wallet\n",
+        seed.display()
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wharf"))
+        .args(["chat", "--config", config.to_str().unwrap()])
+        .env("WHARF_LOG", "error")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for expected in [
+        "bot: ✅ Imported 11 item(s): 7 new product(s)",
+        "bot (edited): 📍 Warsaw: choose a district",
+        "[1] Steam 50 PLN · 40 PLN (−20%)",
+        "Price: ~50 PLN~ 40 PLN −20%",
+        "Paid 40 PLN; your balance is 160 PLN.",
+        "Your item:\nSTEAM-",
+        "Balance: 160 PLN",
+    ] {
+        assert!(stdout.contains(expected), "missing {expected:?} in:\n{stdout}");
+    }
+}

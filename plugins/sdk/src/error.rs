@@ -7,11 +7,15 @@ use crate::bindings::wharf::bot::{events, http, kv, scheduler, telegram};
 
 /// An error from an SDK helper or a host capability.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Error {
     /// The host refused: the plugin lacks a grant.
     AccessDenied(String),
     /// Something passed to the host or read back was invalid.
     InvalidInput(String),
+    /// A service the host reaches for the plugin (Telegram for member lookups and file
+    /// downloads) cannot be reached now; trying again later may work.
+    Unavailable(String),
     /// Anything else.
     Other(String),
 }
@@ -20,6 +24,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::AccessDenied(m) => write!(f, "access denied: {m}"),
+            Self::Unavailable(m) => write!(f, "unavailable: {m}"),
             Self::InvalidInput(m) => write!(f, "invalid input: {m}"),
             Self::Other(m) => f.write_str(m),
         }
@@ -33,6 +38,7 @@ impl From<Error> for HandlerError {
         match e {
             Error::AccessDenied(m) => Self::AccessDenied(m),
             Error::InvalidInput(m) => Self::InvalidInput(m),
+            Error::Unavailable(m) => Self::Other(format!("unavailable: {m}")),
             Error::Other(m) => Self::Other(m),
         }
     }
@@ -69,7 +75,8 @@ impl From<telegram::Error> for Error {
         match e {
             telegram::Error::AccessDenied(m) => Self::AccessDenied(m),
             telegram::Error::InvalidInput(m) => Self::InvalidInput(m),
-            telegram::Error::Unavailable(m) | telegram::Error::Other(m) => Self::Other(m),
+            telegram::Error::Unavailable(m) => Self::Unavailable(m),
+            telegram::Error::Other(m) => Self::Other(m),
         }
     }
 }
