@@ -17,6 +17,22 @@ fn wharf(args: &[&str]) -> (bool, String, String) {
     )
 }
 
+/// Run `wharf chat --config CONFIG` with `script` on stdin; its stdout.
+fn chat(config: &Path, script: &[u8]) -> String {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wharf"))
+        .args(["chat", "--config", config.to_str().unwrap()])
+        .env("WHARF_LOG", "error")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(script).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 #[test]
 fn check_config_accepts_the_shipped_config() {
     let (ok, stdout, stderr) = wharf(&["check-config"]);
@@ -39,7 +55,6 @@ fn check_config_rejects_a_bad_file_with_its_line_and_a_nonzero_exit() {
 
 #[test]
 fn scripted_chat_sessions_run_start_and_press_a_button_again_and_again() {
-    use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.toml");
     let echo = Path::new(env!("WHARF_PLUGIN_DIR")).join("echo.wasm");
@@ -56,17 +71,7 @@ fn scripted_chat_sessions_run_start_and_press_a_button_again_and_again() {
     // Twice over the same database: the second session must not lose its updates to
     // the offset the first one left behind.
     for session in 1..=2 {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_wharf"))
-            .args(["chat", "--config", config.to_str().unwrap()])
-            .env("WHARF_LOG", "error")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(b"/start\n1\n/echo scripted\n/admin\n/quit\n").unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(out.status.success());
-        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stdout = chat(&config, b"/start\n1\n/echo scripted\n/admin\n/quit\n");
         let lines: Vec<&str> = stdout.lines().skip(1).collect();
         assert_eq!(
             lines,
@@ -85,7 +90,6 @@ fn scripted_chat_sessions_run_start_and_press_a_button_again_and_again() {
 
 #[test]
 fn a_chat_session_buys_from_the_seed_catalog() {
-    use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.toml");
     let wasm = |n: &str| Path::new(env!("WHARF_PLUGIN_DIR")).join(format!("{n}.wasm")).display().to_string();
@@ -107,17 +111,7 @@ fn a_chat_session_buys_from_the_seed_catalog() {
          /as 1\n/shop\n1\n1\n1\n1\n1\n1\n/wallet\n",
         seed.display()
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wharf"))
-        .args(["chat", "--config", config.to_str().unwrap()])
-        .env("WHARF_LOG", "error")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = chat(&config, script.as_bytes());
     for expected in [
         "bot: ✅ Imported 11 item(s): 7 new product(s)",
         "bot (edited): 📍 Warsaw: choose a district",
