@@ -86,7 +86,9 @@ async fn a_rejection_carries_its_reason_and_credits_nothing() {
     m.say(8, "/deposits", "for admins").await;
     let (id, data) = m.button(ADMIN, "Approve").unwrap();
     m.emu.press(8, id, &data); // a user replaying an admin's button
-    m.h.idle().await;
+    let refused =
+        m.emu.wait_sent(WAIT, |e| e.answered().iter().any(|(_, t)| t.as_deref() == Some("Only admins can do that.")));
+    assert!(refused.await, "{:?}", m.emu.answered());
     assert_eq!(m.balance(8).await, 0);
     let kinds: Vec<String> = m.events().await.into_iter().map(|(k, ..)| k).collect();
     assert_eq!(kinds.iter().filter(|k| *k == "deposit.rejected").count(), 2);
@@ -112,4 +114,28 @@ async fn admins_credit_and_debit_with_a_reason_and_balances_never_go_negative() 
     m.say(9, "/credit 9 100 free money", "for admins").await;
     assert_eq!(m.balance(9).await, 1_000);
     m.say(ADMIN, "/reconcile 9", "Ledger reconciles: 1 user(s)").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deposit_dialog_can_be_cancelled_and_goes_stale() {
+    let m = market("").await;
+    m.say(3, "/wallet", "Your wallet").await;
+    m.tap(3, "Deposit", "How do you want to pay?").await;
+    m.tap(3, "Bank transfer", "Send the amount").await;
+    m.say(3, "/cancel", "Cancelled.").await;
+    // Turns of one chat run in order: once /wallet is answered, "50" was handled.
+    let before = m.emu.texts(3).len();
+    m.emu.send_text(3, "50");
+    m.say(3, "/wallet", "Your wallet").await;
+    assert_eq!(m.emu.texts(3).len(), before + 1, "after /cancel a number is just a message");
+
+    m.tap(3, "Deposit", "How do you want to pay?").await;
+    m.tap(3, "Bank transfer", "Send the amount").await;
+    m.h.rt.clock().advance(std::time::Duration::from_secs(31 * 60));
+    let before = m.emu.texts(3).len();
+    m.emu.send_text(3, "50");
+    m.say(3, "/wallet", "Your wallet").await;
+    assert_eq!(m.emu.texts(3).len(), before + 1, "a dialog left for 31 minutes is forgotten");
+    assert!(m.keys("wallet", "dlg:").await.is_empty());
+    assert!(m.keys("wallet", "pend:").await.is_empty());
 }

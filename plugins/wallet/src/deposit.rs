@@ -94,6 +94,32 @@ fn dlg_key(user: i64) -> String {
     format!("dlg:{user}")
 }
 
+/// A dialog step left unanswered this long is forgotten, so a stray message much later
+/// is not taken for an amount or a reference.
+pub const DIALOG_TTL_MS: i64 = 30 * 60_000;
+
+/// A dialog step with the time it was asked.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Pending {
+    #[serde(flatten)]
+    dialog: Dialog,
+    at_ms: i64,
+}
+
+fn set_dialog(user: i64, dialog: Dialog) -> Result<(), wharf_sdk::Error> {
+    kv::set(&dlg_key(user), &Pending { dialog, at_ms: store::now_ms() })
+}
+
+/// The user's open dialog step, unless it is stale.
+fn dialog(user: i64, now_ms: i64) -> Result<Option<Dialog>, wharf_sdk::Error> {
+    let Some(p) = kv::get::<Pending>(&dlg_key(user))? else { return Ok(None) };
+    if now_ms - p.at_ms > DIALOG_TTL_MS {
+        kv::delete(&dlg_key(user))?;
+        return Ok(None);
+    }
+    Ok(Some(p.dialog))
+}
+
 fn method<'a>(s: &'a Settings, id: &str) -> Option<&'a Method> {
     s.methods.iter().find(|m| m.id == id)
 }
@@ -133,7 +159,7 @@ pub fn show(s: &Settings, chat: i64, user: i64) -> Result<(), HandlerError> {
 
 /// `/cancel`: leave the current dialog.
 pub fn cancel_dialog(chat: i64, user: i64) -> Result<Flow, HandlerError> {
-    if kv::get::<Dialog>(&dlg_key(user))?.is_none() {
+    if kv::get::<Pending>(&dlg_key(user))?.is_none() {
         return Ok(Flow::Continue);
     }
     kv::delete(&dlg_key(user))?;
@@ -143,7 +169,7 @@ pub fn cancel_dialog(chat: i64, user: i64) -> Result<Flow, HandlerError> {
 
 fn ask_amount(s: &Settings, chat: i64, user: i64, m: &Method) -> Result<(), HandlerError> {
     let cur = s.currency();
-    kv::set(&dlg_key(user), &Dialog::Amount { method: m.id.clone() })?;
+    set_dialog(user, Dialog::Amount { method: m.id.clone() })?;
     let text = format!(
         "<b>{}</b>\n{}\n\nSend the amount in {} ({} to {}), or /cancel.",
         html(&m.name),
@@ -158,7 +184,7 @@ fn ask_amount(s: &Settings, chat: i64, user: i64, m: &Method) -> Result<(), Hand
 
 /// A plain message: the next step of a dialog, if one is open.
 pub fn on_text(s: &Settings, ctx: &Context, chat: i64, user: i64, text: &str) -> Result<Flow, HandlerError> {
-    let Some(dialog) = kv::get::<Dialog>(&dlg_key(user))? else { return Ok(Flow::Continue) };
+    let Some(dialog) = dialog(user, ctx.now_ms)? else { return Ok(Flow::Continue) };
     let cur = s.currency();
     match dialog {
         Dialog::Amount { method } => {
@@ -174,7 +200,7 @@ pub fn on_text(s: &Settings, ctx: &Context, chat: i64, user: i64, text: &str) ->
                     return Ok(Flow::Stop);
                 }
             };
-            kv::set(&dlg_key(user), &Dialog::Reference { method, amount })?;
+            set_dialog(user, Dialog::Reference { method, amount })?;
             telegram::send_text(
                 chat,
                 "Now send the payment reference (the transfer title or the BLIK confirmation), or /cancel.",
@@ -290,7 +316,7 @@ pub fn on_button(s: &Settings, ctx: &Context, cb: &CallbackQuery) -> Result<Flow
             } else {
                 telegram::answer_callback(&cb.id, None)?;
                 if still_pending(chat, id)? {
-                    kv::set(&dlg_key(user), &Dialog::RejectReason { deposit: id })?;
+                    set_dialog(user, Dialog::RejectReason { deposit: id })?;
                     telegram::send_text(chat, &format!("Send the reason for rejecting deposit #{id}, or /cancel."))?;
                 }
             }
