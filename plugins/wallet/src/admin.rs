@@ -70,7 +70,7 @@ fn balance(s: &Settings, chat: i64, args: &[String]) -> Result<(), wharf_sdk::Er
             if e.amount > 0 { "+" } else { "−" },
             html(&cur.format(e.amount.abs())),
             html(&cur.format(e.balance_after)),
-            html(&e.reason),
+            html(&store::short(&e.reason, 80)),
             time::date_time(e.at_ms)
         ));
     }
@@ -143,7 +143,8 @@ fn reconcile(s: &Settings, chat: i64, args: &[String]) -> Result<(), wharf_sdk::
             s.currency().format(total)
         )
     } else {
-        format!("❌ {} of {} user(s) do not reconcile:\n{}", bad.len(), users.len(), bad.join("\n"))
+        let shown: Vec<String> = bad.iter().take(10).map(|b| store::short(b, 300)).collect();
+        format!("❌ {} of {} user(s) do not reconcile:\n{}", bad.len(), users.len(), shown.join("\n"))
     };
     telegram::send_text(chat, &text)
 }

@@ -144,7 +144,7 @@ pub fn show(s: &Settings, chat: i64, user: i64) -> Result<(), HandlerError> {
             text.push_str(&format!(
                 "\n{sign}{} · {} · {}",
                 html(&cur.format(e.amount.abs())),
-                html(&e.reason),
+                html(&store::short(&e.reason, 80)),
                 time::date(e.at_ms)
             ));
         }
@@ -417,7 +417,8 @@ pub fn list_pending(s: &Settings, chat: i64) -> Result<(), HandlerError> {
     let cur = s.currency();
     let mut text = format!("<b>{} pending deposit(s)</b>", ids.len());
     let mut kb = Keyboard::new();
-    for key in ids.iter().take(40) {
+    // 15 requests keep the message well under Telegram's 4096 characters.
+    for key in ids.iter().take(15) {
         let Some(id) = kv::get::<i64>(key)? else { continue };
         let Some(dep) = kv::get::<Deposit>(&dep_key(id))? else { continue };
         text.push_str(&format!(
@@ -429,8 +430,8 @@ pub fn list_pending(s: &Settings, chat: i64) -> Result<(), HandlerError> {
         ));
         kb = kb.button(format!("✅ #{id}"), format!("ap:{id}")).button(format!("❌ #{id}"), format!("rj:{id}")).row();
     }
-    if ids.len() > 40 {
-        text.push_str(&format!("\n…and {} more", ids.len() - 40));
+    if ids.len() > 15 {
+        text.push_str(&format!("\n…and {} more: decide on these, then /deposits again", ids.len() - 15));
     }
     telegram::send(chat, &Outgoing::html(text).keyboard(kb))?;
     Ok(())

@@ -64,7 +64,7 @@ impl Plugin for Wallet {
             .setting("methods", "Deposit methods: [{ id, name, instructions }]", false)
             .setting("min_deposit", "Smallest deposit in minor units (default 100)", false)
             .setting("max_deposit", "Largest deposit in minor units (default 1000000)", false)
-            .setting("entries_shown", "Entries shown by /wallet (default 5)", false)
+            .setting("entries_shown", "Entries shown by /wallet, 1-20 (default 5)", false)
     }
 
     fn handle(event: Event, ctx: Context) -> Result<Flow, HandlerError> {

@@ -111,8 +111,8 @@ impl Settings {
                 return Err(format!("deposit method {:?}: id must be 1-16 of a-z 0-9 _, and name non-empty", m.id));
             }
         }
-        if !(1..=50).contains(&self.entries_shown) {
-            return Err("entries_shown must be 1-50".into());
+        if !(1..=20).contains(&self.entries_shown) {
+            return Err("entries_shown must be 1-20".into());
         }
         Ok(())
     }
@@ -121,6 +121,16 @@ impl Settings {
     pub fn currency(&self) -> Currency {
         Currency::new(&self.currency, self.decimals)
     }
+}
+
+/// `text` cut to `max` characters (with `…`), for lists that must fit one message.
+pub fn short(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
 }
 
 /// Host time (the host's clock, through WASI), Unix milliseconds.
@@ -148,4 +158,22 @@ pub fn post(p: &Posting<'_>) -> Result<(Entry, bool), BookError> {
         ev.record().map_err(|e| BookError::Other(e.to_string()))?;
     }
     Ok((entry, new))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_cuts_by_characters() {
+        assert_eq!(short("żółw", 4), "żółw");
+        assert_eq!(short("żółwie", 4), "żół…");
+    }
+
+    #[test]
+    fn default_settings_are_valid_and_bad_ones_say_why() {
+        Settings::default().check().unwrap();
+        let bad = Settings { entries_shown: 21, ..Settings::default() };
+        assert_eq!(bad.check().unwrap_err(), "entries_shown must be 1-20");
+    }
 }
