@@ -44,6 +44,8 @@ async fn same_key_same_request_applies_once_and_another_request_is_refused() {
         assert!(ask(&h, "/l debit 7 0 probe:4").await.starts_with("invalid-input"));
         assert!(ask(&h, "/l credit 7 -5 probe:4").await.starts_with("invalid-input"));
         assert!(ask(&h, "/l credit 7 5 ").await.starts_with("invalid-input"), "a key is required");
+        let own = ask(&h, "/l credit 7 5 wallet:deposit:1").await;
+        assert!(own.starts_with("invalid-input") && own.contains("the wallet's own"), "{own}");
         assert_eq!(ask(&h, "/l balance 7").await, "Ok(0)");
         assert_eq!(ask(&h, "/l entries 7").await, "entries -700,-300,1000");
     }

@@ -292,6 +292,14 @@ async fn a_bulk_import_with_a_bad_line_names_it_and_imports_nothing() {
     m.say(ADMIN, "/inventory", "Inventory").await;
     assert!(m.emu.texts(ADMIN).iter().any(|t| t.contains("photo.bin is not UTF-8 text")), "{:?}", m.emu.texts(ADMIN));
     assert_eq!(m.keys("shop", "avail:").await.len(), 302);
+
+    // The same secrets again (a file sent twice): refused, so no code is sold twice.
+    let again = m.import("Warsaw | Mokotów | Gift cards | Steam 50 | 50 | STEAM-CODE-0001\nWarsaw | Mokotów | Gift cards | Steam 50 | 50 | Z9\nWarsaw | Mokotów | Gift cards | Steam 50 | 50 | Z9\n").await;
+    assert!(again.text.contains("line 2: this payload is already in stock (item #1)"), "{}", again.text);
+    assert!(again.text.contains("line 4: the same payload as line 3"), "{}", again.text);
+    let photo = m.import("Warsaw | Mokotów | Gift cards | Steam 50 | 50 | P1 | www.example.com/a.png\n").await;
+    assert!(photo.text.contains("line 2: photo must be an https:// URL"), "{}", photo.text);
+    assert_eq!(m.keys("shop", "avail:").await.len(), 302);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -356,4 +364,30 @@ async fn a_photo_payload_is_delivered_as_a_photo_and_plain_messages_pass_through
     m.say(71, "/orders", "Your orders").await;
     assert_eq!(m.emu.texts(71).len(), before + 1, "{:?}", m.emu.texts(71));
     assert_eq!(m.h.rt.metrics().get("plugin.failures.shop") + m.h.rt.metrics().get("plugin.refused.shop"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn buying_in_a_group_is_refused_because_items_are_secret() {
+    use wharf::event::{CallbackQuery, Chat, ChatKind, Event, user};
+    let m = market("").await;
+    m.import(&items(1, "10")).await;
+    m.credit(81, "10").await;
+    let group = Chat { id: -500, kind: ChatKind::Group, title: Some("friends".into()) };
+    for data in ["shop:b:1", "shop:ok:1", "shop:r:1"] {
+        let cb = CallbackQuery {
+            id: format!("group-{data}"),
+            sender: user(81),
+            chat: Some(group.clone()),
+            message_id: Some(1),
+            data: data.into(),
+        };
+        m.h.rt.enqueue(-500, &Event::Callback(cb)).await.unwrap();
+    }
+    let refused = |e: &wharf::telegram::emulator::Emulator| {
+        e.answered().iter().filter(|(_, t)| t.as_deref().is_some_and(|t| t.contains("private chat"))).count() == 3
+    };
+    assert!(m.emu.wait_sent(WAIT, refused).await, "{:?}", m.emu.answered());
+    assert_eq!(m.keys("shop", "avail:").await.len(), 1, "nothing was reserved");
+    assert!(m.emu.texts(-500).is_empty(), "nothing was posted in the group");
+    assert_eq!(m.balance(81).await, 1_000);
 }

@@ -55,7 +55,7 @@ async fn two_admins_approving_at_once_credit_once() {
     assert_eq!(admin_texts.iter().filter(|t| t.contains("was already approved by")).count(), 2);
 
     let entry: Value = m.kv("wallet", "ent:7:0000000001").await.unwrap();
-    assert_eq!(entry["key"], format!("deposit:{id}"));
+    assert_eq!(entry["key"], format!("wallet:deposit:{id}"));
     assert!(entry["actor"] == ADMIN || entry["actor"] == ADMIN2, "the approving admin is recorded: {entry}");
     let events = m.events().await;
     let kinds: Vec<&str> = events.iter().map(|(k, ..)| k.as_str()).collect();

@@ -46,10 +46,14 @@ impl Currency {
         format!("{sign}{whole}.{frac:0width$}", width = usize::from(self.decimals))
     }
 
-    /// Parse a positive amount typed by a person (`12`, `12.5`, `12,50`, optional code).
+    /// Parse an amount typed by a person (`12`, `12.5`, `12,50`, optional code). Zero
+    /// parses; callers check their own bounds.
     pub fn parse(&self, text: &str) -> Result<i64, Error> {
         let t = text.trim();
         let t = t.strip_suffix(self.code.as_str()).unwrap_or(t).trim();
+        // Echo at most a short piece of what was typed (it may be a pasted novel).
+        let shown: String = text.trim().chars().take(24).collect();
+        let text = if shown.len() < text.trim().len() { format!("{shown}…") } else { shown };
         let bad = || Error::InvalidInput(format!("{text:?} is not an amount like 12 or 12.50"));
         let (whole, frac) = match t.split_once(['.', ',']) {
             Some((w, f)) => (w, f),
@@ -106,6 +110,8 @@ mod tests {
         for bad in ["", "-3", "1.234", "abc", "1e3", ".5", "1.2.3", "99999999999999999999"] {
             assert!(pln.parse(bad).is_err(), "{bad:?} parsed");
         }
+        let long = "x".repeat(5_000);
+        assert!(pln.parse(&long).unwrap_err().to_string().len() < 100, "the error does not echo everything");
     }
 
     #[test]

@@ -70,7 +70,8 @@ pub fn import_text(shop: &Shop, ctx: &Context, chat: i64, text: &str, skip: usiz
     if !errors.is_empty() {
         return say(chat, &rejected(&errors));
     }
-    let sum = import::apply(&lines)?;
+    // Past this point every error discards the whole turn (nothing half-imported).
+    let sum = import::apply(&lines).map_err(|e| wharf_sdk::Error::Other(format!("import failed: {e}")))?;
     BusinessEvent::new("stock.imported")
         .user(ctx.user_id.unwrap_or(chat))
         .field("items", sum.items)
@@ -185,6 +186,9 @@ fn discount(ctx: &Context, chat: i64, args: &[String]) -> Result<(), wharf_sdk::
 fn price(shop: &Shop, chat: i64, args: &[String]) -> Result<(), wharf_sdk::Error> {
     let id: u32 = arg(args, 0, "product id")?;
     let amount = shop.currency().parse(args.get(1).map_or("", String::as_str))?;
+    if !(1..=import::MAX_PRICE).contains(&amount) {
+        return Err(wharf_sdk::Error::InvalidInput("a price must be positive".into()));
+    }
     let mut p = kv::get::<Product>(&prod_key(id))?
         .ok_or_else(|| wharf_sdk::Error::InvalidInput(format!("no product #{id}")))?;
     p.price = amount;
@@ -195,8 +199,10 @@ fn price(shop: &Shop, chat: i64, args: &[String]) -> Result<(), wharf_sdk::Error
 fn describe(chat: i64, args: &str) -> Result<(), wharf_sdk::Error> {
     let (id, text) = args.trim().split_once(char::is_whitespace).unwrap_or((args.trim(), ""));
     let id: u32 = id.parse().map_err(|_| wharf_sdk::Error::InvalidInput(format!("{id:?} is not a product id")))?;
-    if text.trim().is_empty() || text.chars().count() > 1000 {
-        return Err(wharf_sdk::Error::InvalidInput("the description must be 1-1000 characters".into()));
+    if text.trim().is_empty() || html(text.trim()).encode_utf16().count() > 1000 {
+        return Err(wharf_sdk::Error::InvalidInput(
+            "the description must be 1-1000 characters (after HTML escaping)".into(),
+        ));
     }
     let mut p = kv::get::<Product>(&prod_key(id))?
         .ok_or_else(|| wharf_sdk::Error::InvalidInput(format!("no product #{id}")))?;

@@ -46,6 +46,24 @@ pub fn in_stock(product: u32) -> Result<usize, wharf_sdk::Error> {
     Ok(kv::keys(&avail_prefix(product))?.len())
 }
 
+/// A button label: `name` shortened (with `…`) so that `name + suffix` fits Telegram's
+/// 64 characters.
+pub fn label(name: &str, suffix: &str) -> String {
+    const MAX: usize = 64;
+    let room = MAX.saturating_sub(suffix.encode_utf16().count());
+    if name.encode_utf16().count() <= room {
+        return format!("{name}{suffix}");
+    }
+    let mut out = String::new();
+    for c in name.chars() {
+        if out.encode_utf16().count() + c.len_utf16() + 1 > room {
+            break;
+        }
+        out.push(c);
+    }
+    format!("{out}…{suffix}")
+}
+
 /// A page of `(label, data)` buttons, one per row, with ◀ ▶ and a back button.
 fn paged(
     entries: &[(String, String)],
@@ -130,11 +148,12 @@ pub fn products(shop: &Shop, screen: Screen, dist: u32, cat: u32, page: usize) -
         let Some(p) = kv::get::<Product>(&prod_key(id))? else { continue };
         let stock = in_stock(id)?;
         let price = shop.currency().format(p.final_price());
-        let label = match (stock, p.discount) {
-            (0, _) => format!("{} · sold out", p.name),
-            (_, 0) => format!("{} · {price}", p.name),
-            (_, d) => format!("{} · {price} (−{d}%)", p.name),
+        let suffix = match (stock, p.discount) {
+            (0, _) => " · sold out".to_owned(),
+            (_, 0) => format!(" · {price}"),
+            (_, d) => format!(" · {price} (−{d}%)"),
         };
+        let label = label(&p.name, &suffix);
         entries.push((label, format!("v:{id}")));
     }
     let title = kv::get::<Category>(&cat_key(cat))?.map_or_else(|| "Products".to_owned(), |c| c.name);
@@ -161,4 +180,15 @@ pub fn product(shop: &Shop, screen: Screen, id: u32) -> Result<(), wharf_sdk::Er
     }
     kb = kb.button("⬅ Back", format!("pr:{}:{}:0", p.district, p.category));
     screen.show(&Outgoing::html(text).keyboard(kb))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn labels_fit_a_button() {
+        assert_eq!(super::label("Steam", " · 5 PLN"), "Steam · 5 PLN");
+        let long = super::label(&"x".repeat(64), " · 12.50 PLN (−20%)");
+        assert_eq!(long.encode_utf16().count(), 64);
+        assert!(long.ends_with("x… · 12.50 PLN (−20%)"), "{long}");
+    }
 }

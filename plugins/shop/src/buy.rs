@@ -64,6 +64,7 @@ fn release(o: &mut Order, status: OrderStatus) -> Result<(), wharf_sdk::Error> {
     }
     o.status = status;
     kv::set(&order_key(o.id), o)?;
+    kv::delete(&rexp_key(o.expires_ms, o.id))?;
     if kv::get::<i64>(&res_key(o.user))? == Some(o.id) {
         kv::delete(&res_key(o.user))?;
     }
@@ -138,6 +139,7 @@ pub fn reserve(shop: &Shop, ctx: &Context, chat: i64, user: i64, product: u32) -
     kv::delete(&avail_key(product, item_id))?;
     kv::set(&order_key(order.id), &order)?;
     kv::set(&res_key(user), &order.id)?;
+    kv::set(&rexp_key(order.expires_ms, order.id), &order.id)?;
     wharf_sdk::bindings::wharf::bot::scheduler::schedule_at(
         &format!("exp:{}", order.id),
         order.expires_ms,
@@ -200,13 +202,10 @@ pub fn confirm(shop: &Shop, ctx: &Context, chat: i64, user: i64, id: i64) -> Res
                 return Ok(());
             }
             Err(LedgerError::Other(e)) => {
-                // Nothing was charged; the reservation stays so the user can retry.
-                BusinessEvent::new("purchase.failed").user(user).field("order", o.id).field("reason", &e).record()?;
-                send(
-                    chat,
-                    &Outgoing::text("The payment could not be made and nothing was charged. Please try again."),
-                )?;
-                return Ok(());
+                // Discard the whole turn, so whatever the wallet may have written before
+                // failing goes too; the host tells the user nothing was changed. The
+                // reservation stays, so they can try again.
+                return Err(HandlerError::Other(format!("payment of order {} failed: {e}", o.id)));
             }
         }
     }
@@ -218,6 +217,7 @@ pub fn confirm(shop: &Shop, ctx: &Context, chat: i64, user: i64, id: i64) -> Res
     o.paid_ms = Some(ctx.now_ms);
     kv::set(&order_key(o.id), &o)?;
     kv::delete(&res_key(user))?;
+    kv::delete(&rexp_key(o.expires_ms, o.id))?;
     kv::set(&user_order_key(user, o.id), &o.id)?;
     kv::set(&sold_key(ctx.now_ms, o.id), &o.id)?;
     wharf_sdk::bindings::wharf::bot::scheduler::cancel(&format!("exp:{}", o.id))?;
@@ -225,7 +225,11 @@ pub fn confirm(shop: &Shop, ctx: &Context, chat: i64, user: i64, id: i64) -> Res
         Some(b) => format!("Paid {}; your balance is {}.", cur.format(o.final_price), cur.format(b)),
         None => "Free of charge.".to_owned(),
     };
-    deliver(chat, &o, &item, &paid)?;
+    // The payload is secret: it goes to the buyer's private chat, wherever they pressed.
+    deliver(user, &o, &item, &paid)?;
+    if chat != user {
+        send(chat, &Outgoing::text(format!("Order #{} paid; the item was sent to you privately.", o.id)))?;
+    }
     BusinessEvent::new("purchase.succeeded")
         .user(user)
         .field("order", o.id)
@@ -272,15 +276,41 @@ pub fn cancel(chat: i64, user: i64, id: i64) -> Result<(), wharf_sdk::Error> {
     send(chat, &Outgoing::text(format!("Reservation of {} cancelled; the item is back on sale.", o.name)))
 }
 
-/// The reservation timer: release the item if the order is still unpaid.
+/// The reservation timer: release the item if the order is still unpaid (a timer that
+/// fires early, e.g. after the clock stepped back, is set again).
 pub fn expire(id: i64, now_ms: i64) -> Result<(), wharf_sdk::Error> {
     let Some(mut o) = kv::get::<Order>(&order_key(id))? else { return Ok(()) };
-    if o.status != OrderStatus::Reserved || now_ms < o.expires_ms {
+    if o.status != OrderStatus::Reserved {
+        return Ok(());
+    }
+    if now_ms < o.expires_ms {
+        let name = format!("exp:{}", o.id);
+        wharf_sdk::bindings::wharf::bot::scheduler::schedule_at(&name, o.expires_ms, o.id.to_string().as_bytes())?;
         return Ok(());
     }
     release(&mut o, OrderStatus::Expired)?;
     BusinessEvent::new("purchase.expired").user(o.user).field("order", o.id).record()?;
     send(o.user, &Outgoing::text(format!("⌛ Your reservation of {} expired; the item is back on sale.", o.name)))
+}
+
+/// Most reservations one sweep releases (each sends a message).
+const SWEEP_BATCH: u32 = 50;
+
+/// The periodic sweep: release reservations whose time is up but whose own timer did not
+/// release them (e.g. it fired while the shop was disabled by the circuit breaker).
+pub fn sweep(now_ms: i64) -> Result<(), wharf_sdk::Error> {
+    let page = wharf_sdk::bindings::wharf::bot::kv::list_keys("rexp:", None, SWEEP_BATCH)?;
+    for key in page.keys {
+        let due: i64 = key.split(':').nth(1).and_then(|t| t.parse().ok()).unwrap_or(i64::MAX);
+        if due > now_ms {
+            break;
+        }
+        match kv::get::<i64>(&key)? {
+            Some(id) => expire(id, now_ms)?,
+            None => kv::delete(&key)?,
+        }
+    }
+    Ok(())
 }
 
 /// `/orders`: paid orders, newest first, each with a button to show its item again.
@@ -318,14 +348,14 @@ pub fn orders(shop: &Shop, screen: Screen, user: i64, page: usize) -> Result<(),
     screen.show(&Outgoing::html(text).keyboard(kb))
 }
 
-/// Show a paid order's payload again.
+/// Show a paid order's payload again (in the buyer's private chat).
 pub fn reshow(chat: i64, user: i64, id: i64) -> Result<(), wharf_sdk::Error> {
     let Some(o) = kv::get::<Order>(&order_key(id))?.filter(|o| o.user == user && o.status == OrderStatus::Paid) else {
         return send(chat, &Outgoing::text("No such order."));
     };
     let item: Option<Item> = kv::get(&item_key(o.product, o.item))?;
     match item {
-        Some(item) => deliver(chat, &o, &item, "Delivered again at your request."),
+        Some(item) => deliver(user, &o, &item, "Delivered again at your request."),
         None => send(chat, &Outgoing::text("The item of this order is missing; please contact an admin.")),
     }
 }

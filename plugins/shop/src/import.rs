@@ -20,8 +20,12 @@ use crate::model::*;
 /// The error when a text holds no item at all.
 pub const NO_LINES: &str = "no item lines found";
 
-/// Most item lines in one import.
-pub const MAX_LINES: usize = 2_000;
+/// Most item lines in one import: a line writes at most 12 distinct keys (item, its
+/// sale marker, its payload fingerprint, and for new names their records and indexes),
+/// and a turn may write 10,000.
+pub const MAX_LINES: usize = 700;
+/// Highest price, minor units (the ledger's largest amount).
+pub const MAX_PRICE: i64 = 1_000_000_000_000_000;
 const MAX_NAME: usize = 64;
 const MAX_PAYLOAD: usize = 3_000;
 
@@ -54,14 +58,33 @@ fn name(field: &str, what: &str) -> Result<String, String> {
     Ok(n.to_owned())
 }
 
+/// A photo reference Telegram can send: an `https://` URL without spaces, or a file id.
+pub fn photo_ok(p: &str) -> bool {
+    match p.strip_prefix("https://") {
+        Some(rest) => !rest.is_empty() && p.len() <= 512 && !p.contains(char::is_whitespace),
+        None => (1..=256).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+    }
+}
+
+/// A stable fingerprint of a payload (FNV-1a, 64 bits), so that the same secret is not
+/// stocked twice (e.g. when a file is imported again).
+pub fn fingerprint(text: &str, photo: Option<&str>) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes().chain([0xff]).chain(photo.unwrap_or_default().bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("pay:{h:016x}")
+}
+
 fn parse_line(number: usize, raw: &str, cur: &Currency) -> Result<Line, String> {
     let fields: Vec<&str> = raw.split('|').map(str::trim).collect();
     if !(6..=7).contains(&fields.len()) {
         return Err(format!("expected 6 or 7 fields separated by '|', found {}", fields.len()));
     }
     let price = cur.parse(fields[4]).map_err(|e| format!("price: {e}"))?;
-    if price < 1 {
-        return Err("price must be positive".into());
+    if !(1..=MAX_PRICE).contains(&price) {
+        return Err(format!("price must be 1 to {MAX_PRICE} minor units"));
     }
     let text = fields[5].to_owned();
     let photo = fields.get(6).filter(|p| !p.is_empty()).map(|p| (*p).to_owned());
@@ -70,9 +93,9 @@ fn parse_line(number: usize, raw: &str, cur: &Currency) -> Result<Line, String> 
         return Err(format!("payload text is over {MAX_PAYLOAD} characters (after HTML escaping)"));
     }
     if let Some(p) = &photo
-        && (p.len() > 512 || p.contains(char::is_whitespace))
+        && !photo_ok(p)
     {
-        return Err("photo must be a Telegram file id or an https:// URL without spaces".into());
+        return Err("photo must be an https:// URL or a Telegram file id (letters, digits, - and _)".into());
     }
     if text.is_empty() && photo.is_none() {
         return Err("the item has no payload (text or photo)".into());
@@ -148,9 +171,21 @@ where
 }
 
 /// Check `lines` against the catalog: a product that exists (or appears twice) with
-/// another price is an error, reported with its line number.
+/// another price, or a payload already in stock (or twice in the import), is an error
+/// reported with its line number.
 pub fn check_prices(lines: &[Line]) -> Result<Vec<String>, wharf_sdk::Error> {
     let mut errors = Vec::new();
+    let mut payloads: HashMap<String, usize> = HashMap::new();
+    for l in lines {
+        let fp = fingerprint(&l.text, l.photo.as_deref());
+        if let Some(first) = payloads.get(&fp) {
+            errors.push(format!("line {}: the same payload as line {first}", l.number));
+        } else if let Some(item) = kv::get::<u32>(&fp)? {
+            errors.push(format!("line {}: this payload is already in stock (item #{item})", l.number));
+        } else {
+            payloads.insert(fp, l.number);
+        }
+    }
     let mut seen: HashMap<(String, String, String, String), i64> = HashMap::new();
     for l in lines {
         let k = (lower(&l.city), lower(&l.district), lower(&l.category), lower(&l.product));
@@ -217,6 +252,7 @@ pub fn apply(lines: &[Line]) -> Result<Summary, wharf_sdk::Error> {
         let it = Item { id: item, product, text: l.text.clone(), photo: l.photo.clone(), state: ItemState::Available };
         kv::set(&item_key(product, item), &it)?;
         kv::set(&avail_key(product, item), &item)?;
+        kv::set(&fingerprint(&l.text, l.photo.as_deref()), &item)?;
         sum.items += 1;
     }
     Ok(sum)
@@ -253,6 +289,12 @@ mod tests {
         assert_eq!(errors[3], "line 6: the item has no payload (text or photo)");
         assert_eq!(errors[4], "line 7: product must be 1-64 characters without ':'");
         assert_eq!(parse("/import\n\n", 1, &pln()).unwrap_err(), ["no item lines found"]);
+        assert!(photo_ok("https://x.test/a.png") && photo_ok("AgACAgIAAxkBAAIB_-x"));
+        for bad in ["www.x.com/a.png", "http://x.test/a.png", "https://", "a b", &"x".repeat(257)] {
+            assert!(!photo_ok(bad), "{bad}");
+        }
+        assert_eq!(fingerprint("a", None), fingerprint("a", Some("")));
+        assert_ne!(fingerprint("ab", None), fingerprint("a", Some("b")));
         let huge = format!("A|B|C|D|5|{}", "&".repeat(MAX_PAYLOAD / 5 + 1));
         assert!(parse(&huge, 0, &pln()).unwrap_err()[0].contains("after HTML escaping"));
     }

@@ -99,6 +99,11 @@ impl Shop {
 /// The plugin.
 pub struct ShopPlugin;
 
+/// Name of the repeating job that releases lapsed reservations.
+const SWEEP: &str = "sweep";
+/// How often it runs.
+const SWEEP_EVERY_MS: u64 = 60_000;
+
 fn num<T: std::str::FromStr>(s: Option<&str>) -> Result<T, HandlerError> {
     s.and_then(|s| s.parse().ok()).ok_or_else(|| HandlerError::InvalidInput("malformed button data".into()))
 }
@@ -109,6 +114,13 @@ fn on_button(shop: &Shop, ctx: &Context, cb: &CallbackQuery) -> Result<Flow, Han
     let screen = Screen { chat, edit: cb.message_id };
     let parts: Vec<&str> = cb.data.split(':').collect();
     let at = |i: usize| parts.get(i).copied();
+    let private = cb.chat.as_ref().is_none_or(|c| c.kind == wharf_sdk::ChatKind::Private);
+    if !private && matches!(parts[0], "b" | "ok" | "r") {
+        // Items are secret: they are bought and delivered in a private chat only.
+        let text = "Purchases happen in a private chat with the bot: open it and send /shop.";
+        wharf_sdk::telegram::answer_callback(&cb.id, Some(text))?;
+        return Ok(Flow::Stop);
+    }
     match parts[0] {
         "ci" => browse::cities(shop, screen, num(at(1))?)?,
         "di" => browse::districts(shop, screen, num(at(1))?, num(at(2))?)?,
@@ -176,6 +188,15 @@ impl Plugin for ShopPlugin {
                 let id = num(std::str::from_utf8(&t.payload).ok())?;
                 buy::expire(id, ctx.now_ms)?;
                 Ok(Flow::Stop)
+            }
+            Event::Timer(t) if t.name == SWEEP => {
+                buy::sweep(ctx.now_ms)?;
+                Ok(Flow::Stop)
+            }
+            Event::Lifecycle(_) => {
+                // Installed or upgraded: (re)start the sweep of lapsed reservations.
+                wharf_sdk::bindings::wharf::bot::scheduler::repeat_every(SWEEP, SWEEP_EVERY_MS, &[])?;
+                Ok(Flow::Continue)
             }
             _ => Ok(Flow::Continue),
         }

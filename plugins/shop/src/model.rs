@@ -11,6 +11,7 @@
 //! | `avail:{product}:{item}` | present while the item is for sale |
 //! | `order:{id}` | [`Order`] (the id is the turn that reserved it) |
 //! | `res:{user}` | the user's open reservation (order id) |
+//! | `rexp:{expires_ms}:{order}` | open reservations by expiry (the sweep's index) |
 //! | `uo:{user}:{order}` / `sold:{paid_ms}:{order}` | paid orders by user / by time |
 //!
 //! Ids are zero-padded in keys so that listings come out in numeric order.
@@ -204,6 +205,11 @@ pub fn order_key(id: i64) -> String {
 /// `res:{user}`.
 pub fn res_key(user: i64) -> String {
     format!("res:{user}")
+}
+
+/// `rexp:{expires_ms}:{order}`: open reservations by expiry, for the sweep.
+pub fn rexp_key(expires_ms: i64, order: i64) -> String {
+    format!("rexp:{expires_ms:013}:{order}")
 }
 
 /// `uo:{user}:{order}`.

@@ -30,9 +30,14 @@ pub fn command(s: &Settings, ctx: &Context, chat: i64, name: &str, args: &str) -
         "reject" => reject(s, ctx, chat, &args),
         _ => reconcile(s, chat, &args),
     };
-    if let Err(e) = result {
-        // A typo gets an answer, not a silent refusal.
-        telegram::send_text(chat, &format!("⚠️ {e}\n\n{}", usage(name)))?;
+    match result {
+        // Bad arguments are found before anything is written: answer with the usage.
+        Err(wharf_sdk::Error::InvalidInput(m)) => {
+            telegram::send_text(chat, &format!("⚠️ {m}\n\n{}", usage(name)))?;
+        }
+        // Anything else discards the turn (the host tells the admin nothing changed).
+        Err(e) => return Err(e.into()),
+        Ok(()) => {}
     }
     Ok(Flow::Stop)
 }
@@ -79,6 +84,9 @@ fn balance(s: &Settings, chat: i64, args: &[String]) -> Result<(), wharf_sdk::Er
 
 fn manual(s: &Settings, ctx: &Context, chat: i64, args: &[String], sign: i64) -> Result<(), wharf_sdk::Error> {
     let user: i64 = arg(args, 0, "user id")?;
+    if user <= 0 {
+        return Err(wharf_sdk::Error::InvalidInput(format!("{user} is not a user id")));
+    }
     let cur = s.currency();
     let amount = cur.parse(args.get(1).map_or("", String::as_str))?;
     let reason = args.get(2..).unwrap_or_default().join(" ");
@@ -87,7 +95,7 @@ fn manual(s: &Settings, ctx: &Context, chat: i64, args: &[String], sign: i64) ->
     }
     let admin = ctx.user_id.unwrap_or(chat);
     // The turn id is stable when the turn re-runs, so a retry cannot post twice.
-    let key = format!("admin:{}", ctx.turn_id);
+    let key = format!("{}admin:{}", crate::OWN_KEYS, ctx.turn_id);
     let posting = Posting { user, amount: sign * amount, reason: &reason, key: &key, actor: Some(admin) };
     let entry = match store::post(&posting) {
         Ok((entry, _)) => entry,
@@ -95,13 +103,17 @@ fn manual(s: &Settings, ctx: &Context, chat: i64, args: &[String], sign: i64) ->
             let msg = format!("Cannot debit {}: user {user} has {}.", cur.format(amount), cur.format(balance));
             return telegram::send_text(chat, &msg);
         }
+        Err(BookError::InvalidInput(m)) => return Err(wharf_sdk::Error::InvalidInput(m)),
         Err(e) => return Err(other(e)),
     };
     let verb = if sign > 0 { "credited" } else { "debited" };
+    // From here on an error must discard the turn (the entry with it), not become a usage hint.
+    let discard = |e: wharf_sdk::Error| wharf_sdk::Error::Other(e.to_string());
     telegram::send_text(
         chat,
         &format!("Done: {} {verb} to user {user}. Balance: {}.", cur.format(amount), cur.format(entry.balance_after)),
-    )?;
+    )
+    .map_err(discard)?;
     telegram::send_text(
         user,
         &format!(
@@ -110,6 +122,7 @@ fn manual(s: &Settings, ctx: &Context, chat: i64, args: &[String], sign: i64) ->
             cur.format(entry.balance_after)
         ),
     )
+    .map_err(discard)
 }
 
 fn reject(s: &Settings, ctx: &Context, chat: i64, args: &[String]) -> Result<(), wharf_sdk::Error> {

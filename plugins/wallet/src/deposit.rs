@@ -90,6 +90,13 @@ fn pend_key(id: i64) -> String {
     format!("pend:{id:020}")
 }
 
+fn user_pend_key(user: i64, id: i64) -> String {
+    format!("upend:{user}:{id:020}")
+}
+
+/// Requests one user may have waiting at once (each one messages every admin).
+pub const MAX_PENDING_PER_USER: usize = 3;
+
 fn dlg_key(user: i64) -> String {
     format!("dlg:{user}")
 }
@@ -104,15 +111,20 @@ struct Pending {
     #[serde(flatten)]
     dialog: Dialog,
     at_ms: i64,
+    /// The chat it was asked in: the answer must come from there.
+    chat: i64,
 }
 
-fn set_dialog(user: i64, dialog: Dialog) -> Result<(), wharf_sdk::Error> {
-    kv::set(&dlg_key(user), &Pending { dialog, at_ms: store::now_ms() })
+fn set_dialog(chat: i64, user: i64, dialog: Dialog) -> Result<(), wharf_sdk::Error> {
+    kv::set(&dlg_key(user), &Pending { dialog, at_ms: store::now_ms(), chat })
 }
 
-/// The user's open dialog step, unless it is stale.
-fn dialog(user: i64, now_ms: i64) -> Result<Option<Dialog>, wharf_sdk::Error> {
+/// The user's open dialog step in `chat`, unless it is stale.
+fn dialog(chat: i64, user: i64, now_ms: i64) -> Result<Option<Dialog>, wharf_sdk::Error> {
     let Some(p) = kv::get::<Pending>(&dlg_key(user))? else { return Ok(None) };
+    if p.chat != chat {
+        return Ok(None);
+    }
     if now_ms - p.at_ms > DIALOG_TTL_MS {
         kv::delete(&dlg_key(user))?;
         return Ok(None);
@@ -169,7 +181,7 @@ pub fn cancel_dialog(chat: i64, user: i64) -> Result<Flow, HandlerError> {
 
 fn ask_amount(s: &Settings, chat: i64, user: i64, m: &Method) -> Result<(), HandlerError> {
     let cur = s.currency();
-    set_dialog(user, Dialog::Amount { method: m.id.clone() })?;
+    set_dialog(chat, user, Dialog::Amount { method: m.id.clone() })?;
     let text = format!(
         "<b>{}</b>\n{}\n\nSend the amount in {} ({} to {}), or /cancel.",
         html(&m.name),
@@ -184,7 +196,7 @@ fn ask_amount(s: &Settings, chat: i64, user: i64, m: &Method) -> Result<(), Hand
 
 /// A plain message: the next step of a dialog, if one is open.
 pub fn on_text(s: &Settings, ctx: &Context, chat: i64, user: i64, text: &str) -> Result<Flow, HandlerError> {
-    let Some(dialog) = dialog(user, ctx.now_ms)? else { return Ok(Flow::Continue) };
+    let Some(dialog) = dialog(chat, user, ctx.now_ms)? else { return Ok(Flow::Continue) };
     let cur = s.currency();
     match dialog {
         Dialog::Amount { method } => {
@@ -200,7 +212,7 @@ pub fn on_text(s: &Settings, ctx: &Context, chat: i64, user: i64, text: &str) ->
                     return Ok(Flow::Stop);
                 }
             };
-            set_dialog(user, Dialog::Reference { method, amount })?;
+            set_dialog(chat, user, Dialog::Reference { method, amount })?;
             telegram::send_text(
                 chat,
                 "Now send the payment reference (the transfer title or the BLIK confirmation), or /cancel.",
@@ -240,8 +252,15 @@ pub fn on_text(s: &Settings, ctx: &Context, chat: i64, user: i64, text: &str) ->
 
 fn create(s: &Settings, chat: i64, dep: &Deposit) -> Result<(), HandlerError> {
     let cur = s.currency();
+    if kv::keys(&format!("upend:{}:", dep.user))?.len() >= MAX_PENDING_PER_USER {
+        let text =
+            format!("You already have {MAX_PENDING_PER_USER} deposits waiting for approval; please wait for them.");
+        telegram::send_text(chat, &text)?;
+        return Ok(());
+    }
     kv::set(&dep_key(dep.id), dep)?;
     kv::set(&pend_key(dep.id), &dep.id)?;
+    kv::set(&user_pend_key(dep.user, dep.id), &dep.id)?;
     telegram::send_text(
         chat,
         &format!(
@@ -316,7 +335,7 @@ pub fn on_button(s: &Settings, ctx: &Context, cb: &CallbackQuery) -> Result<Flow
             } else {
                 telegram::answer_callback(&cb.id, None)?;
                 if still_pending(chat, id)? {
-                    set_dialog(user, Dialog::RejectReason { deposit: id })?;
+                    set_dialog(chat, user, Dialog::RejectReason { deposit: id })?;
                     telegram::send_text(chat, &format!("Send the reason for rejecting deposit #{id}, or /cancel."))?;
                 }
             }
@@ -349,13 +368,14 @@ pub fn approve(s: &Settings, ctx: &Context, chat: i64, id: i64) -> Result<String
     let mut dep: Deposit = kv::get(&dep_key(id))?.ok_or_else(|| HandlerError::Other("deposit vanished".into()))?;
     let admin = ctx.user_id.unwrap_or(chat);
     let reason = format!("Deposit #{id} ({})", method_name(s, &dep.method));
-    let key = format!("deposit:{id}");
+    let key = format!("{}deposit:{id}", crate::OWN_KEYS);
     let (entry, _) =
         store::post(&Posting { user: dep.user, amount: dep.amount, reason: &reason, key: &key, actor: Some(admin) })
             .map_err(|e| HandlerError::Other(e.to_string()))?;
     dep.status = Status::Approved { by: admin, at_ms: ctx.now_ms };
     kv::set(&dep_key(id), &dep)?;
     kv::delete(&pend_key(id))?;
+    kv::delete(&user_pend_key(dep.user, id))?;
     let cur = s.currency();
     telegram::send_text(
         dep.user,
@@ -393,6 +413,7 @@ pub fn reject(s: &Settings, ctx: &Context, chat: i64, id: i64, reason: &str) -> 
     dep.status = Status::Rejected { by: admin, at_ms: ctx.now_ms, reason: reason.to_owned() };
     kv::set(&dep_key(id), &dep)?;
     kv::delete(&pend_key(id))?;
+    kv::delete(&user_pend_key(dep.user, id))?;
     let amount = s.currency().format(dep.amount);
     telegram::send_text(dep.user, &format!("❌ Your deposit #{id} of {amount} was rejected: {reason}"))?;
     telegram::send_text(chat, &format!("Deposit #{id} rejected."))?;
@@ -417,21 +438,27 @@ pub fn list_pending(s: &Settings, chat: i64) -> Result<(), HandlerError> {
     let cur = s.currency();
     let mut text = format!("<b>{} pending deposit(s)</b>", ids.len());
     let mut kb = Keyboard::new();
-    // 15 requests keep the message well under Telegram's 4096 characters.
-    for key in ids.iter().take(15) {
+    let mut shown = 0;
+    // Stay well under Telegram's 4096 characters and 100 buttons.
+    for key in &ids {
         let Some(id) = kv::get::<i64>(key)? else { continue };
         let Some(dep) = kv::get::<Deposit>(&dep_key(id))? else { continue };
-        text.push_str(&format!(
+        let line = format!(
             "\n#{id} · user <code>{}</code> · {} · {} · ref <code>{}</code>",
             dep.user,
             html(&cur.format(dep.amount)),
-            html(&method_name(s, &dep.method)),
-            html(&dep.reference)
-        ));
+            html(&store::short(&method_name(s, &dep.method), 30)),
+            html(&store::short(&dep.reference, 30))
+        );
+        if shown == 30 || (text.clone() + &line).encode_utf16().count() > 3_500 {
+            break;
+        }
+        text.push_str(&line);
         kb = kb.button(format!("✅ #{id}"), format!("ap:{id}")).button(format!("❌ #{id}"), format!("rj:{id}")).row();
+        shown += 1;
     }
-    if ids.len() > 15 {
-        text.push_str(&format!("\n…and {} more: decide on these, then /deposits again", ids.len() - 15));
+    if ids.len() > shown {
+        text.push_str(&format!("\n…and {} more: decide on these, then /deposits again", ids.len() - shown));
     }
     telegram::send(chat, &Outgoing::html(text).keyboard(kb))?;
     Ok(())

@@ -41,6 +41,10 @@ use wit::exports::wharf::wallet::ledger as api;
 /// The plugin.
 pub struct Wallet;
 
+/// Prefix of the idempotency keys the wallet itself uses (deposits, admin entries);
+/// callers of the ledger may not use it.
+pub const OWN_KEYS: &str = "wallet:";
+
 /// The callback namespace.
 pub const PREFIX: &str = "wallet";
 
@@ -113,6 +117,11 @@ fn api_error(e: BookError) -> api::Error {
 }
 
 fn post_api(user_id: i64, amount: i64, reason: &str, key: &str) -> Result<api::Entry, api::Error> {
+    if key.starts_with(OWN_KEYS) {
+        return Err(api::Error::InvalidInput(format!(
+            "idempotency keys starting with {OWN_KEYS:?} are the wallet's own"
+        )));
+    }
     let (entry, _) = store::post(&Posting { user: user_id, amount, reason, key, actor: None }).map_err(api_error)?;
     Ok(api_entry(entry))
 }
