@@ -31,17 +31,29 @@ pub async fn market(shop_settings: &str) -> Arc<Market> {
 }
 
 pub async fn market_on(db: &Db, shop_settings: &str) -> Arc<Market> {
+    market_from(db, &plugins(&wasm("shop"), shop_settings)).await
+}
+
+/// The config tables of the wallet and of the shop at `shop_wasm`.
+pub fn plugins(shop_wasm: &std::path::Path, shop_settings: &str) -> String {
+    plugin("wallet", "wallet", r#"grants = ["kv", "telegram.send"]"#)
+        + "[plugins.wallet.settings]\nmin_deposit = 100\n"
+        + &format!(
+            "[plugins.shop]\npath = \"{}\"\ngrants = [\"kv\", \"telegram\", \"scheduler\", \"call:wallet\"]\n",
+            shop_wasm.display()
+        )
+        + "[plugins.shop.settings]\n"
+        + shop_settings
+        + "\n"
+}
+
+/// A market with these plugin tables.
+pub async fn market_from(db: &Db, plugins: &str) -> Arc<Market> {
     let emu = Emulator::start(([127, 0, 0, 1], 0).into(), TOKEN).await.unwrap();
     // Telegram's limits, scaled up: these tests are about money, not pacing.
     let limits = RateLimits::default().scaled(10_000.0);
     emu.enforce_limits(Some(limits));
-    let plugins = plugin("wallet", "wallet", r#"grants = ["kv", "telegram.send"]"#)
-        + "[plugins.wallet.settings]\nmin_deposit = 100\n"
-        + &plugin("shop", "shop", r#"grants = ["kv", "telegram", "scheduler", "call:wallet"]"#)
-        + "[plugins.shop.settings]\n"
-        + shop_settings
-        + "\n";
-    let h = try_start_with(db, &[ADMIN, ADMIN2], &plugins, "").await.expect("market starts");
+    let h = try_start_with(db, &[ADMIN, ADMIN2], plugins, "").await.expect("market starts");
     let mut cfg = TelegramConfig::polling(&emu.api_url());
     cfg.limits = limits;
     let tg = Telegram::start(h.rt.link(), &cfg, TOKEN).await.unwrap();

@@ -391,3 +391,67 @@ async fn buying_in_a_group_is_refused_because_items_are_secret() {
     assert!(m.emu.texts(-500).is_empty(), "nothing was posted in the group");
     assert_eq!(m.balance(81).await, 1_000);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reservations_whose_timer_fired_while_the_shop_was_disabled_are_swept_later() {
+    // The shop runs from a copy of its module, so a rebuilt copy can be swapped in.
+    let dir = tempfile::tempdir().unwrap();
+    let module = dir.path().join("shop.wasm");
+    std::fs::copy(wasm("shop"), &module).unwrap();
+    let m = market_from(&Db::Sqlite, &plugins(&module, "fail_after_debit = true")).await;
+    m.import(&items(5, "10")).await;
+    let users: Vec<i64> = (91..=95).collect();
+    for &u in &users {
+        m.credit(u, "10").await;
+        m.open_product(u, PATH).await;
+        m.tap(u, "Buy", "reserved for you").await;
+    }
+    for (i, &u) in users.iter().enumerate() {
+        // Every Confirm traps (the buyer gets the host's popup): after five in a row the
+        // circuit breaker disables the shop.
+        let (id, data) = m.button(u, "Confirm").unwrap();
+        m.emu.press(u, id, &data);
+        let sorry = |e: &wharf::telegram::emulator::Emulator| {
+            e.answered().iter().filter(|(_, t)| t.as_deref().is_some_and(|t| t.contains("nothing was changed"))).count()
+                > i
+        };
+        assert!(m.emu.wait_sent(WAIT, sorry).await, "{:?}", m.emu.answered());
+    }
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !m.h.rt.is_disabled("shop") {
+        assert!(tokio::time::Instant::now() < deadline, "the breaker never opened");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The reservations' timers fire while the shop is disabled: nobody releases the items.
+    let mut orders = Vec::new();
+    for &u in &users {
+        orders.push(m.kv::<i64>("shop", &format!("res:{u}")).await.unwrap());
+    }
+    m.h.rt.clock().advance(Duration::from_secs(16 * 60));
+    for id in orders {
+        let timer = format!("exp:{id}");
+        while m.h.rt.storage().timer_exists("shop", &timer).await.unwrap() {
+            assert!(tokio::time::Instant::now() < deadline, "timer {timer} never fired");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    m.h.idle().await;
+    assert!(m.keys("shop", "avail:").await.is_empty(), "the timers fired while the shop was disabled");
+
+    // A fixed build goes in (the same code with an extra custom section); the breaker
+    // resets and the next sweep releases every lapsed reservation.
+    let mut bytes = std::fs::read(&module).unwrap();
+    bytes.extend_from_slice(&[0x00, 0x06, 0x04, b'f', b'i', b'x', b'd', 0x01]);
+    std::fs::write(&module, bytes).unwrap();
+    let report = m.h.rt.reload().await.unwrap();
+    assert_eq!(report.swapped, ["shop"], "{report:?}");
+    assert!(!m.h.rt.is_disabled("shop"));
+    let swept = m.after(95, "expired", || m.h.rt.clock().advance(Duration::from_secs(61))).await;
+    assert!(swept.text.contains("Steam 50 expired; the item is back on sale"), "{}", swept.text);
+    m.h.idle().await;
+    assert_eq!(m.keys("shop", "avail:").await.len(), 5, "every item is back on sale");
+    assert!(m.keys("shop", "rexp:").await.is_empty());
+    for &u in &users {
+        assert_eq!(m.balance(u).await, 1_000, "user {u} was never charged");
+    }
+}
