@@ -83,12 +83,10 @@ pub struct HostServices {
     pub http_max_body: u64,
     /// Per-turn quotas.
     pub quotas: Quotas,
-    /// Live chat-member lookups (once Telegram is connected).
-    pub members: Arc<crate::telegram::members::MemberLookup>,
+    /// The bot for live calls: member lookups, file downloads (once Telegram is connected).
+    pub live: Arc<crate::telegram::live::LiveBot>,
     /// The bot's admins (`admins` in the config), for `config.admins`.
     pub admins: Vec<i64>,
-    /// Live file downloads (once Telegram is connected).
-    pub files: Arc<crate::telegram::files::FileDownloads>,
 }
 
 /// What the host knows about a loaded plugin that host calls need.

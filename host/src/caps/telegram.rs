@@ -115,7 +115,7 @@ impl Host for PluginState {
             return Ok(Err(Error::AccessDenied("describe() may not call Telegram".into())));
         }
         let budget = std::time::Duration::from_millis(self.remaining_ms().min(10_000));
-        Ok(match self.host.members.status(chat_id, user_id, budget).await {
+        Ok(match self.host.live.member_status(chat_id, user_id, budget).await {
             Ok(status) => Ok(match status {
                 Status::Creator => MemberStatus::Creator,
                 Status::Administrator => MemberStatus::Administrator,
@@ -136,7 +136,7 @@ impl Host for PluginState {
             return Ok(Err(Error::AccessDenied("describe() may not call Telegram".into())));
         }
         let budget = std::time::Duration::from_millis(self.remaining_ms().min(10_000));
-        let result = self.host.files.download(&file_id, max_bytes, budget).await;
+        let result = self.host.live.download(&file_id, max_bytes, budget).await;
         let plugin = self.current().name();
         match &result {
             Ok(bytes) => tracing::debug!(target: "wharf.telegram", %plugin, bytes = bytes.len(), "file downloaded"),

@@ -77,10 +77,8 @@ pub struct Link {
     pub inbox_ready: Arc<Notify>,
     /// Notified when turns queued outbox rows.
     pub outbox_ready: Arc<Notify>,
-    /// Where the front end plugs in live chat-member lookups.
-    pub members: Arc<crate::telegram::members::MemberLookup>,
-    /// Where the front end plugs in live file downloads.
-    pub files: Arc<crate::telegram::files::FileDownloads>,
+    /// Where the front end plugs in the bot for live calls (members, files).
+    pub live: Arc<crate::telegram::live::LiveBot>,
     /// The command menu: (command, description) of every non-admin command.
     pub commands: Vec<(String, String)>,
 }
@@ -165,9 +163,8 @@ impl Runtime {
             http,
             http_max_body: rt.http_max_body,
             quotas: opts.quotas.clone(),
-            members: Arc::default(),
+            live: Arc::default(),
             admins: config.admins.clone(),
-            files: Arc::default(),
         });
         Ok(Shared {
             base_linker: caps::base_linker(&engine).map_err(anyhow::Error::from)?,
@@ -271,8 +268,7 @@ impl Runtime {
             metrics: self.shared.metrics.clone(),
             inbox_ready: self.shared.wake.clone(),
             outbox_ready: self.shared.outbox_ready.clone(),
-            members: self.shared.host.members.clone(),
-            files: self.shared.host.files.clone(),
+            live: self.shared.host.live.clone(),
             commands: self.commands(),
         }
     }

@@ -5,7 +5,6 @@
 //! The bot token is part of the download URL, so no error built here carries a URL,
 //! and every message is passed through [`redact`] as well.
 
-use std::sync::RwLock;
 use std::time::Duration;
 
 use teloxide_core::Bot;
@@ -13,23 +12,12 @@ use teloxide_core::errors::{ApiError, RequestError};
 use teloxide_core::requests::{Request, Requester};
 use teloxide_core::types::FileId;
 
+use super::live::{LiveBot, NOT_CONNECTED};
 use crate::secret::redact;
 
 /// The largest file plugins may download, in bytes (the host's limit; a plugin's
 /// `max-bytes` is clamped to it).
 pub const MAX_DOWNLOAD_BYTES: u32 = 1 << 20;
-
-/// The connected bot, if any.
-#[derive(Default)]
-pub struct FileDownloads {
-    bot: RwLock<Option<(Bot, String)>>,
-}
-
-impl std::fmt::Debug for FileDownloads {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("FileDownloads")
-    }
-}
 
 /// Why a download failed. Messages never contain the bot token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -45,21 +33,15 @@ pub enum DownloadError {
     Other(String),
 }
 
-impl FileDownloads {
-    pub(crate) fn connect(&self, bot: Bot, token: &str) {
-        if let Ok(mut b) = self.bot.write() {
-            *b = Some((bot, token.to_owned()));
-        }
-    }
-
+impl LiveBot {
     /// Download the file `file_id`, accepting at most `max_bytes` (clamped to
     /// [`MAX_DOWNLOAD_BYTES`]), within `timeout` for both requests together.
     pub async fn download(&self, file_id: &str, max_bytes: u32, timeout: Duration) -> Result<Vec<u8>, DownloadError> {
         if file_id.is_empty() || file_id.len() > 256 {
             return Err(DownloadError::Invalid(format!("file id must be 1-256 bytes, got {}", file_id.len())));
         }
-        let Some((bot, token)) = self.bot.read().ok().and_then(|b| b.clone()) else {
-            return Err(DownloadError::Unavailable("this host is not connected to Telegram".into()));
+        let Some((bot, token)) = self.get() else {
+            return Err(DownloadError::Unavailable(NOT_CONNECTED.into()));
         };
         let limit = Limit::new(max_bytes);
         match tokio::time::timeout(timeout, fetch(&bot, &token, file_id, limit)).await {
@@ -168,7 +150,7 @@ mod tests {
 
     #[tokio::test]
     async fn unconnected_and_bad_ids() {
-        let d = FileDownloads::default();
+        let d = LiveBot::default();
         let r = d.download("abc", 10, Duration::from_secs(1)).await;
         assert!(matches!(r, Err(DownloadError::Unavailable(_))), "{r:?}");
         let r = d.download("", 10, Duration::from_secs(1)).await;
@@ -221,7 +203,7 @@ mod tests {
     async fn the_bytes_read_are_capped_when_the_size_is_unknown() {
         let (url, seen) = chunked_server().await;
         let token = "123456:SECRET-token";
-        let d = FileDownloads::default();
+        let d = LiveBot::default();
         d.connect(Bot::new(token).set_api_url(url), token);
         let err = d.download("abc", 64, Duration::from_secs(10)).await.unwrap_err();
         assert_eq!(err.to_string(), "the file is more than 64 bytes, over the limit of 64 bytes (max-bytes)");
@@ -236,7 +218,7 @@ mod tests {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let token = "123456:SECRET-token";
         let url = reqwest::Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
-        let d = FileDownloads::default();
+        let d = LiveBot::default();
         d.connect(Bot::new(token).set_api_url(url), token);
         let err = d.download("abc", 10, Duration::from_secs(10)).await.unwrap_err();
         assert!(matches!(err, DownloadError::Other(_)), "{err:?}");

@@ -1,13 +1,12 @@
 //! Live chat-member lookups for plugins (`telegram.get-chat-member`), available once
 //! the Telegram front end is connected.
 
-use std::sync::RwLock;
 use std::time::Duration;
 
-use teloxide_core::Bot;
 use teloxide_core::requests::{Request, Requester};
 use teloxide_core::types::{ChatId, ChatMemberKind, UserId};
 
+use super::live::{LiveBot, NOT_CONNECTED};
 use crate::secret::redact;
 
 /// A member's status, as plugins see it.
@@ -27,29 +26,11 @@ pub enum Status {
     Kicked,
 }
 
-/// The connected bot, if any.
-#[derive(Default)]
-pub struct MemberLookup {
-    bot: RwLock<Option<(Bot, String)>>,
-}
-
-impl std::fmt::Debug for MemberLookup {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("MemberLookup")
-    }
-}
-
-impl MemberLookup {
-    pub(crate) fn connect(&self, bot: Bot, token: &str) {
-        if let Ok(mut b) = self.bot.write() {
-            *b = Some((bot, token.to_owned()));
-        }
-    }
-
+impl LiveBot {
     /// Ask Telegram for `user`'s status in `chat`, within `timeout`.
-    pub async fn status(&self, chat: i64, user: i64, timeout: Duration) -> Result<Status, LookupError> {
-        let Some((bot, token)) = self.bot.read().ok().and_then(|b| b.clone()) else {
-            return Err(LookupError::Unavailable("this host is not connected to Telegram".into()));
+    pub async fn member_status(&self, chat: i64, user: i64, timeout: Duration) -> Result<Status, LookupError> {
+        let Some((bot, token)) = self.get() else {
+            return Err(LookupError::Unavailable(NOT_CONNECTED.into()));
         };
         let user = UserId(u64::try_from(user).map_err(|_| LookupError::Invalid(format!("user id {user}")))?);
         let call = bot.get_chat_member(ChatId(chat), user).send();

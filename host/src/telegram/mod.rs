@@ -7,6 +7,7 @@
 //! | [`convert`] | updates → events |
 //! | [`members`] | live chat-member lookups for plugins |
 //! | [`files`] | live file downloads for plugins |
+//! | [`live`] | the connection both kinds of live call go through |
 //! | `poller` | `getUpdates` → inbox, offset committed with the updates |
 //! | `sender` | outbox → Telegram, paced, with retries and dead letters |
 //! | [`limits`] | Telegram's rate limits as token buckets |
@@ -17,6 +18,7 @@ pub mod convert;
 pub mod emulator;
 pub mod files;
 pub mod limits;
+pub mod live;
 pub mod members;
 mod poller;
 mod sender;
@@ -100,8 +102,7 @@ impl Telegram {
             .await
             .map_err(|e| anyhow::anyhow!("getMe failed: {}", redact(&e.to_string(), token)))?;
         let username = me.username.clone().unwrap_or_default();
-        link.members.connect(bot.clone(), token);
-        link.files.connect(bot.clone(), token);
+        link.live.connect(bot.clone(), token);
         set_commands(&bot, &link.commands, token).await;
         tracing::info!(target: "wharf.telegram", bot = %username, "connected to the Bot API");
         let inbox = link.inbox_ready.clone();
