@@ -55,9 +55,10 @@ async fn seed(rt: &Runtime, products: u32, items: u32, money: u32) {
     run(rt, credits).await;
 }
 
-async fn kv_i64(rt: &Runtime, ns: &str, key: &str) -> Option<i64> {
-    let (bytes, _) = rt.storage().kv_get(ns, key).await.unwrap();
-    bytes.map(|b| serde_json::from_slice::<serde_json::Value>(&b).unwrap()["balance"].as_i64().unwrap_or(0)).or(None)
+/// A user's balance from the wallet's records.
+async fn balance(rt: &Runtime, user: i64) -> i64 {
+    let (bytes, _) = rt.storage().kv_get("wallet", &format!("acct:{user}")).await.unwrap();
+    bytes.map_or(0, |b| serde_json::from_slice::<serde_json::Value>(&b).unwrap()["balance"].as_i64().unwrap_or(0))
 }
 
 /// One round: every user taps Buy on `product_of(user)`, then Confirm on what they got.
@@ -109,7 +110,7 @@ async fn scenario(name: &str, products: u32, items: u32, rounds: u32, hot: bool)
     // The money must add up whatever the speed.
     let mut total = 0;
     for u in 1..=USERS {
-        total += kv_i64(&rt, "wallet", &format!("acct:{u}")).await.unwrap_or(0);
+        total += balance(&rt, u).await;
     }
     assert_eq!(total, USERS * 100_000 - bought as i64 * 1_000, "charged exactly the sales");
     rt.shutdown().await;

@@ -22,16 +22,11 @@ async fn a_document_round_trips_from_the_user_to_the_plugin_and_back() {
 
     // A caption raises the plugin's max; the same path works through the control API.
     let big = format!("{}\n{}", "x".repeat(50), "y".repeat(950));
-    let client = reqwest::Client::new();
-    let r: serde_json::Value = client
-        .post(format!("{}control/document", b.emu.api_url()))
-        .json(&serde_json::json!({"user_id": 5, "file_name": "big.csv", "content": big, "caption": "2000"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r: serde_json::Value = post_json(
+        format!("{}control/document", b.emu.api_url()),
+        serde_json::json!({"user_id": 5, "file_name": "big.csv", "content": big, "caption": "2000"}),
+    )
+    .await;
     assert!(r["update_id"].as_i64().is_some() && r["file_id"].as_str().is_some(), "{r}");
     assert!(b.emu.wait_sent(WAIT, |e| e.texts(5).len() == 2).await);
     assert_eq!(b.emu.texts(5)[1], format!("file big.csv: 1001 bytes, first line: {}", "x".repeat(50)));
@@ -141,15 +136,8 @@ async fn the_emulator_serves_files_like_telegram() {
     assert_eq!(message["document"]["mime_type"], "text/plain");
     assert_eq!(message["document"]["file_size"], 5);
     let file_id = message["document"]["file_id"].as_str().unwrap();
-    let file: serde_json::Value = client
-        .post(format!("{api}bot{TOKEN}/getFile"))
-        .json(&serde_json::json!({ "file_id": file_id }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let file: serde_json::Value =
+        post_json(format!("{api}bot{TOKEN}/getFile"), serde_json::json!({ "file_id": file_id })).await;
     assert_eq!(file["result"]["file_size"], 5, "{file}");
     let path = file["result"]["file_path"].as_str().unwrap();
     assert!(path.starts_with("documents/") && path.ends_with(".txt"), "{path}");
@@ -162,15 +150,8 @@ async fn the_emulator_serves_files_like_telegram() {
     assert_eq!(ok.bytes().await.unwrap().as_ref(), b"hello");
     assert_eq!(get(format!("{api}file/bot{TOKEN}/documents/nope.txt")).await.status(), 404);
     assert_eq!(get(format!("{api}file/bot999:wrong/{path}")).await.status(), 401);
-    let unknown: serde_json::Value = client
-        .post(format!("{api}bot{TOKEN}/getFile"))
-        .json(&serde_json::json!({ "file_id": "nope" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let unknown: serde_json::Value =
+        post_json(format!("{api}bot{TOKEN}/getFile"), serde_json::json!({ "file_id": "nope" })).await;
     assert_eq!(unknown["ok"], false);
 }
 
@@ -195,4 +176,9 @@ async fn wharf_chat_uploads_a_local_file() {
     );
     assert!(lines[2].starts_with("-- cannot read /nonexistent/x.txt"), "{out}");
     assert!(out.lines().next().unwrap().contains("/upload PATH [caption]"), "the help line mentions /upload");
+}
+
+/// POST `body` as JSON to `url`; the JSON answer.
+async fn post_json(url: String, body: serde_json::Value) -> serde_json::Value {
+    reqwest::Client::new().post(url).json(&body).send().await.unwrap().json().await.unwrap()
 }

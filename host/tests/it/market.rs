@@ -73,6 +73,19 @@ pub fn buttons(m: &Sent) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Poll `cond` every 20 ms until it holds; fail naming `what` after [`WAIT`].
+pub async fn until<F, Fut>(what: &str, mut cond: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !cond().await {
+        assert!(tokio::time::Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 impl Market {
     /// Wait until `chat` receives a new or edited message containing `expect`.
     pub async fn after<F>(&self, chat: i64, expect: &str, act: F) -> Sent

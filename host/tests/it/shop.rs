@@ -168,11 +168,7 @@ async fn a_trap_after_the_debit_leaves_no_charge_no_sale_no_order() {
     let (id, data) = m.button(31, "Confirm").unwrap();
     let failures_before = m.h.rt.metrics().get("plugin.failures.shop");
     m.emu.press(31, id, &data);
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while m.h.rt.metrics().get("plugin.failures.shop") == failures_before {
-        assert!(tokio::time::Instant::now() < deadline, "the shop never trapped");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until("the shop never trapped", || async { m.h.rt.metrics().get("plugin.failures.shop") > failures_before }).await;
     m.h.idle().await;
     assert_eq!(m.balance(31).await, 10_000, "no charge");
     let entries = m.keys("wallet", "ent:31:").await;
@@ -417,11 +413,7 @@ async fn reservations_whose_timer_fired_while_the_shop_was_disabled_are_swept_la
         };
         assert!(m.emu.wait_sent(WAIT, sorry).await, "{:?}", m.emu.answered());
     }
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while !m.h.rt.is_disabled("shop") {
-        assert!(tokio::time::Instant::now() < deadline, "the breaker never opened");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until("the breaker never opened", || async { m.h.rt.is_disabled("shop") }).await;
     // The reservations' timers fire while the shop is disabled: nobody releases the items.
     let mut orders = Vec::new();
     for &u in &users {
@@ -430,10 +422,8 @@ async fn reservations_whose_timer_fired_while_the_shop_was_disabled_are_swept_la
     m.h.rt.clock().advance(Duration::from_secs(16 * 60));
     for id in orders {
         let timer = format!("exp:{id}");
-        while m.h.rt.storage().timer_exists("shop", &timer).await.unwrap() {
-            assert!(tokio::time::Instant::now() < deadline, "timer {timer} never fired");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let fired = || async { !m.h.rt.storage().timer_exists("shop", &timer).await.unwrap() };
+        until(&format!("timer {timer} never fired"), fired).await;
     }
     m.h.idle().await;
     assert!(m.keys("shop", "avail:").await.is_empty(), "the timers fired while the shop was disabled");

@@ -18,8 +18,14 @@ where
     let Some(bytes) = raw::get(key)? else {
         return Ok(None);
     };
-    serde_json::from_slice(&bytes)
-        .map(Some)
+    decode(key, &bytes).map(Some)
+}
+
+fn decode<T>(key: &str, bytes: &[u8]) -> Result<T, Error>
+where
+    T: DeserializeOwned,
+{
+    serde_json::from_slice(bytes)
         .map_err(|e| Error::InvalidInput(format!("value under {key:?} is not the expected JSON: {e}")))
 }
 
@@ -63,6 +69,28 @@ pub fn keys(prefix: &str) -> Result<Vec<String>, Error> {
     loop {
         let page = raw::list_keys(prefix, cursor.as_deref(), 1000)?;
         out.extend(page.keys);
+        match page.cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// Values of all keys starting with `prefix`, in key order, read a page (1000 keys) per
+/// host call.
+pub fn values<T>(prefix: &str) -> Result<Vec<T>, Error>
+where
+    T: DeserializeOwned,
+{
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = raw::list_keys(prefix, cursor.as_deref(), 1000)?;
+        for (key, bytes) in page.keys.iter().zip(raw::get_many(&page.keys)?) {
+            if let Some(bytes) = bytes {
+                out.push(decode(key, &bytes)?);
+            }
+        }
         match page.cursor {
             Some(next) => cursor = Some(next),
             None => return Ok(out),

@@ -8,7 +8,6 @@ use wharf_sdk::prelude::*;
 use wharf_sdk::{kv, telegram, time};
 
 use crate::Shop;
-use crate::browse::values;
 use crate::import;
 use crate::model::*;
 
@@ -149,15 +148,15 @@ fn discount(ctx: &Context, chat: i64, args: &[String]) -> Result<(), wharf_sdk::
         if city.is_none() && district.is_none() && category.is_none() {
             return Err(wharf_sdk::Error::InvalidInput("give a product id or at least one filter".into()));
         }
-        let cities: Vec<City> = values("city:")?;
-        let districts: Vec<District> = values("dist:")?;
-        let cats: Vec<Category> = values("cat:")?;
+        let cities: Vec<City> = kv::values("city:")?;
+        let districts: Vec<District> = kv::values("dist:")?;
+        let cats: Vec<Category> = kv::values("cat:")?;
         let name_of =
             |id: u32, list: &[(u32, String)]| list.iter().find(|(i, _)| *i == id).map(|(_, n)| n.to_lowercase());
         let cities: Vec<(u32, String)> = cities.into_iter().map(|c| (c.id, c.name)).collect();
         let districts: Vec<(u32, String)> = districts.into_iter().map(|d| (d.id, d.name)).collect();
         let cats: Vec<(u32, String)> = cats.into_iter().map(|c| (c.id, c.name)).collect();
-        for p in values::<Product>("prod:")? {
+        for p in kv::values::<Product>("prod:")? {
             let ok = city.as_ref().is_none_or(|c| name_of(p.city, &cities).as_ref() == Some(c))
                 && district.as_ref().is_none_or(|d| name_of(p.district, &districts).as_ref() == Some(d))
                 && category.as_ref().is_none_or(|c| name_of(p.category, &cats).as_ref() == Some(c));
@@ -212,14 +211,14 @@ fn describe(chat: i64, args: &str) -> Result<(), wharf_sdk::Error> {
 }
 
 fn inventory(chat: i64) -> Result<(), wharf_sdk::Error> {
-    let products: Vec<Product> = values("prod:")?;
+    let products: Vec<Product> = kv::values("prod:")?;
     if products.is_empty() {
         return say(chat, "No products yet. Add some with /import.");
     }
     let mut chunks = vec![format!("📋 <b>Inventory</b> ({} products)", products.len())];
     for p in products {
         let (mut avail, mut reserved, mut sold) = (0, 0, 0);
-        for item in values::<Item>(&format!("item:{:06}:", p.id))? {
+        for item in kv::values::<Item>(&format!("item:{:06}:", p.id))? {
             match item.state {
                 ItemState::Available => avail += 1,
                 ItemState::Reserved { .. } => reserved += 1,

@@ -27,20 +27,6 @@ impl Screen {
     }
 }
 
-/// Values of every key under `prefix`, in key order.
-pub fn values<T>(prefix: &str) -> Result<Vec<T>, wharf_sdk::Error>
-where
-    T: serde::de::DeserializeOwned,
-{
-    let mut out = Vec::new();
-    for key in kv::keys(prefix)? {
-        if let Some(v) = kv::get(&key)? {
-            out.push(v);
-        }
-    }
-    Ok(out)
-}
-
 /// Items of `product` for sale.
 pub fn in_stock(product: u32) -> Result<usize, wharf_sdk::Error> {
     Ok(kv::keys(&avail_prefix(product))?.len())
@@ -96,31 +82,27 @@ fn paged(
 
 /// The list of cities.
 pub fn cities(shop: &Shop, screen: Screen, page: usize) -> Result<(), wharf_sdk::Error> {
-    let cities: Vec<City> = values("city:")?;
+    let cities: Vec<City> = kv::values("city:")?;
     if cities.is_empty() {
         return screen.show(&Outgoing::text("The shop is empty for now. Come back soon!"));
     }
     let entries: Vec<(String, String)> = cities.iter().map(|c| (c.name.clone(), format!("di:{}:0", c.id))).collect();
-    let kb = paged(&entries, page, shop.page_size, &|p| format!("ci:{p}"), None);
+    let kb = paged(&entries, page, shop.settings.page_size, &|p| format!("ci:{p}"), None);
     screen.show(&Outgoing::html("🏙 <b>Choose a city</b>").keyboard(kb))
 }
 
 /// Districts of a city.
 pub fn districts(shop: &Shop, screen: Screen, city: u32, page: usize) -> Result<(), wharf_sdk::Error> {
     let Some(c) = kv::get::<City>(&city_key(city))? else { return cities(shop, screen, 0) };
-    let list: Vec<District> = values(&format!("dist:{city:06}:"))?;
+    let list: Vec<District> = kv::values(&format!("dist:{city:06}:"))?;
     let entries: Vec<(String, String)> = list.iter().map(|d| (d.name.clone(), format!("ca:{}:0", d.id))).collect();
-    let kb = paged(&entries, page, shop.page_size, &|p| format!("di:{city}:{p}"), Some("ci:0"));
+    let kb = paged(&entries, page, shop.settings.page_size, &|p| format!("di:{city}:{p}"), Some("ci:0"));
     screen.show(&Outgoing::html(format!("📍 <b>{}</b>: choose a district", html(&c.name))).keyboard(kb))
 }
 
 fn district(id: u32) -> Result<Option<District>, wharf_sdk::Error> {
-    for key in kv::keys("dist:")? {
-        if last_id(&key) == Some(id) {
-            return kv::get(&key);
-        }
-    }
-    Ok(None)
+    let Some(city) = kv::get::<u32>(&dist_city_key(id))? else { return Ok(None) };
+    kv::get(&dist_key(city, id))
 }
 
 /// Categories that have products in a district.
@@ -136,7 +118,7 @@ pub fn categories(shop: &Shop, screen: Screen, dist: u32, page: usize) -> Result
         }
     }
     let back = format!("di:{}:0", d.city);
-    let kb = paged(&entries, page, shop.page_size, &|p| format!("ca:{dist}:{p}"), Some(&back));
+    let kb = paged(&entries, page, shop.settings.page_size, &|p| format!("ca:{dist}:{p}"), Some(&back));
     screen.show(&Outgoing::html(format!("📍 <b>{}</b>: choose a category", html(&d.name))).keyboard(kb))
 }
 
@@ -158,7 +140,7 @@ pub fn products(shop: &Shop, screen: Screen, dist: u32, cat: u32, page: usize) -
     }
     let title = kv::get::<Category>(&cat_key(cat))?.map_or_else(|| "Products".to_owned(), |c| c.name);
     let back = format!("ca:{dist}:0");
-    let kb = paged(&entries, page, shop.page_size, &|p| format!("pr:{dist}:{cat}:{p}"), Some(&back));
+    let kb = paged(&entries, page, shop.settings.page_size, &|p| format!("pr:{dist}:{cat}:{p}"), Some(&back));
     screen.show(&Outgoing::html(format!("🛍 <b>{}</b>", html(&title))).keyboard(kb))
 }
 

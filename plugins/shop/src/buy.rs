@@ -6,6 +6,7 @@
 //! Concurrency is the host's: every read is validated at commit, so when two users take
 //! the last item one turn conflicts, re-runs, and finds it gone.
 
+use wharf_sdk::bindings::wharf::bot::scheduler;
 use wharf_sdk::escape::html;
 use wharf_sdk::log::Event as BusinessEvent;
 use wharf_sdk::prelude::*;
@@ -53,6 +54,25 @@ fn pick_item(p: &Product, seed: u64) -> Result<Option<u32>, wharf_sdk::Error> {
     Ok(None)
 }
 
+/// The reservation timer of order `id`; its payload is the order id.
+const EXPIRY: &str = "exp:";
+
+/// (Re)start the timer that ends `o`'s reservation.
+fn schedule_expiry(o: &Order) -> Result<(), wharf_sdk::Error> {
+    Ok(scheduler::schedule_at(&format!("{EXPIRY}{}", o.id), o.expires_ms, o.id.to_string().as_bytes())?)
+}
+
+fn cancel_expiry(o: &Order) -> Result<(), wharf_sdk::Error> {
+    scheduler::cancel(&format!("{EXPIRY}{}", o.id))?;
+    Ok(())
+}
+
+/// The order whose reservation timer is `timer`, if it is one.
+pub fn expiry_of(timer: &TimerFired) -> Option<i64> {
+    timer.name.strip_prefix(EXPIRY)?;
+    std::str::from_utf8(&timer.payload).ok()?.parse().ok()
+}
+
 /// Put an order's item back on sale and close the order with `status`.
 fn release(o: &mut Order, status: OrderStatus) -> Result<(), wharf_sdk::Error> {
     if let Some(mut item) = kv::get::<Item>(&item_key(o.product, o.item))?
@@ -68,8 +88,7 @@ fn release(o: &mut Order, status: OrderStatus) -> Result<(), wharf_sdk::Error> {
     if kv::get::<i64>(&res_key(o.user))? == Some(o.id) {
         kv::delete(&res_key(o.user))?;
     }
-    wharf_sdk::bindings::wharf::bot::scheduler::cancel(&format!("exp:{}", o.id))?;
-    Ok(())
+    cancel_expiry(o)
 }
 
 /// The user's open reservation, releasing it first if its time is up.
@@ -131,7 +150,7 @@ pub fn reserve(shop: &Shop, ctx: &Context, chat: i64, user: i64, product: u32) -
         final_price: price,
         status: OrderStatus::Reserved,
         created_ms: ctx.now_ms,
-        expires_ms: ctx.now_ms + i64::from(shop.reservation_minutes) * 60_000,
+        expires_ms: ctx.now_ms + i64::from(shop.settings.reservation_minutes) * 60_000,
         paid_ms: None,
     };
     item.state = ItemState::Reserved { order: order.id };
@@ -140,11 +159,7 @@ pub fn reserve(shop: &Shop, ctx: &Context, chat: i64, user: i64, product: u32) -
     kv::set(&order_key(order.id), &order)?;
     kv::set(&res_key(user), &order.id)?;
     kv::set(&rexp_key(order.expires_ms, order.id), &order.id)?;
-    wharf_sdk::bindings::wharf::bot::scheduler::schedule_at(
-        &format!("exp:{}", order.id),
-        order.expires_ms,
-        order.id.to_string().as_bytes(),
-    )?;
+    schedule_expiry(&order)?;
     BusinessEvent::new("purchase.reserved")
         .user(user)
         .field("order", order.id)
@@ -220,7 +235,7 @@ pub fn confirm(shop: &Shop, ctx: &Context, chat: i64, user: i64, id: i64) -> Res
     kv::delete(&rexp_key(o.expires_ms, o.id))?;
     kv::set(&user_order_key(user, o.id), &o.id)?;
     kv::set(&sold_key(ctx.now_ms, o.id), &o.id)?;
-    wharf_sdk::bindings::wharf::bot::scheduler::cancel(&format!("exp:{}", o.id))?;
+    cancel_expiry(&o)?;
     let paid = match balance_after {
         Some(b) => format!("Paid {}; your balance is {}.", cur.format(o.final_price), cur.format(b)),
         None => "Free of charge.".to_owned(),
@@ -240,7 +255,7 @@ pub fn confirm(shop: &Shop, ctx: &Context, chat: i64, user: i64, id: i64) -> Res
         .field("final_price", o.final_price)
         .secret("payload", &item.text)
         .record()?;
-    if shop.fail_after_debit {
+    if shop.settings.fail_after_debit {
         panic!("fail_after_debit is set: trapping after the debit of order {}", o.id);
     }
     Ok(())
@@ -284,9 +299,7 @@ pub fn expire(id: i64, now_ms: i64) -> Result<(), wharf_sdk::Error> {
         return Ok(());
     }
     if now_ms < o.expires_ms {
-        let name = format!("exp:{}", o.id);
-        wharf_sdk::bindings::wharf::bot::scheduler::schedule_at(&name, o.expires_ms, o.id.to_string().as_bytes())?;
-        return Ok(());
+        return schedule_expiry(&o);
     }
     release(&mut o, OrderStatus::Expired)?;
     BusinessEvent::new("purchase.expired").user(o.user).field("order", o.id).record()?;
@@ -320,7 +333,7 @@ pub fn orders(shop: &Shop, screen: Screen, user: i64, page: usize) -> Result<(),
     if ids.is_empty() {
         return screen.show(&Outgoing::text("You have no orders yet. Browse with /shop."));
     }
-    let per = shop.page_size;
+    let per = shop.settings.page_size;
     let pages = ids.len().div_ceil(per);
     let page = page.min(pages - 1);
     let mut text = format!("📦 <b>Your orders</b> ({})", ids.len());

@@ -20,7 +20,7 @@ use crate::model::*;
 /// The error when a text holds no item at all.
 pub const NO_LINES: &str = "no item lines found";
 
-/// Most item lines in one import: a line writes at most 12 distinct keys (item, its
+/// Most item lines in one import: a line writes at most 13 distinct keys (item, its
 /// sale marker, its payload fingerprint, and for new names their records and indexes),
 /// and a turn may write 10,000.
 pub const MAX_LINES: usize = 700;
@@ -146,28 +146,48 @@ pub struct Summary {
     pub places: usize,
 }
 
-fn next_id(counter: &str) -> Result<u32, wharf_sdk::Error> {
-    let n = kv::increment(&format!("next:{counter}"), 1)?;
-    u32::try_from(n).map_err(|_| wharf_sdk::Error::Other(format!("{counter} ids exhausted")))
+/// Take `n` ids from `counter`; returns the first.
+fn take_ids(counter: &str, n: u32) -> Result<u32, wharf_sdk::Error> {
+    let last = kv::increment(&format!("next:{counter}"), i64::from(n))?;
+    u32::try_from(last - i64::from(n) + 1).map_err(|_| wharf_sdk::Error::Other(format!("{counter} ids exhausted")))
 }
 
 fn lower(s: &str) -> String {
     s.to_lowercase()
 }
 
-/// Look up or create by name; `make` builds and stores the record for a new id.
-fn resolve<F>(index: &str, counter: &str, created: &mut usize, make: F) -> Result<u32, wharf_sdk::Error>
-where
-    F: FnOnce(u32) -> Result<(), wharf_sdk::Error>,
-{
-    if let Some(id) = kv::get::<u32>(index)? {
-        return Ok(id);
+/// Ids by name-index key, looked up or created once per import.
+#[derive(Default)]
+struct Names(HashMap<String, u32>);
+
+impl Names {
+    /// The id under `index`, or a new one from `counter` whose record `make` stores.
+    fn resolve<F>(
+        &mut self,
+        index: String,
+        counter: &str,
+        created: &mut usize,
+        make: F,
+    ) -> Result<u32, wharf_sdk::Error>
+    where
+        F: FnOnce(u32) -> Result<(), wharf_sdk::Error>,
+    {
+        if let Some(id) = self.0.get(&index) {
+            return Ok(*id);
+        }
+        let id = match kv::get::<u32>(&index)? {
+            Some(id) => id,
+            None => {
+                let id = take_ids(counter, 1)?;
+                make(id)?;
+                kv::set(&index, &id)?;
+                *created += 1;
+                id
+            }
+        };
+        self.0.insert(index, id);
+        Ok(id)
     }
-    let id = next_id(counter)?;
-    make(id)?;
-    kv::set(index, &id)?;
-    *created += 1;
-    Ok(id)
 }
 
 /// Check `lines` against the catalog: a product that exists (or appears twice) with
@@ -218,18 +238,25 @@ pub fn check_prices(lines: &[Line]) -> Result<Vec<String>, wharf_sdk::Error> {
 /// Write the lines (already checked) into the catalog.
 pub fn apply(lines: &[Line]) -> Result<Summary, wharf_sdk::Error> {
     let mut sum = Summary::default();
-    for l in lines {
-        let city = resolve(&format!("cityn:{}", lower(&l.city)), "city", &mut sum.places, |id| {
+    let mut names = Names::default();
+    let count = u32::try_from(lines.len()).map_err(|_| wharf_sdk::Error::InvalidInput("too many lines".into()))?;
+    let first_item = take_ids("item", count)?;
+    // New item ids per product, to widen each product's id range once at the end.
+    let mut ranges: HashMap<u32, (u32, u32)> = HashMap::new();
+    for (item, l) in (first_item..).zip(lines) {
+        let city = names.resolve(format!("cityn:{}", lower(&l.city)), "city", &mut sum.places, |id| {
             kv::set(&city_key(id), &City { id, name: l.city.clone() })
         })?;
-        let district = resolve(&format!("distn:{city}:{}", lower(&l.district)), "dist", &mut sum.places, |id| {
-            kv::set(&dist_key(city, id), &District { id, city, name: l.district.clone() })
-        })?;
-        let category = resolve(&format!("catn:{}", lower(&l.category)), "cat", &mut sum.places, |id| {
+        let district =
+            names.resolve(format!("distn:{city}:{}", lower(&l.district)), "dist", &mut sum.places, |id| {
+                kv::set(&dist_key(city, id), &District { id, city, name: l.district.clone() })?;
+                kv::set(&dist_city_key(id), &city)
+            })?;
+        let category = names.resolve(format!("catn:{}", lower(&l.category)), "cat", &mut sum.places, |id| {
             kv::set(&cat_key(id), &Category { id, name: l.category.clone() })
         })?;
         let pindex = format!("prodn:{district}:{category}:{}", lower(&l.product));
-        let product = resolve(&pindex, "prod", &mut sum.products, |id| {
+        let product = names.resolve(pindex, "prod", &mut sum.products, |id| {
             let p = Product {
                 id,
                 name: l.product.clone(),
@@ -244,16 +271,19 @@ pub fn apply(lines: &[Line]) -> Result<Summary, wharf_sdk::Error> {
             kv::set(&prod_key(id), &p)?;
             kv::set(&pidx_key(district, category, id), &id)
         })?;
-        let item = next_id("item")?;
-        let mut p: Product = kv::get(&prod_key(product))?
-            .ok_or_else(|| wharf_sdk::Error::Other(format!("product {product} vanished during the import")))?;
-        p.items = if p.items.1 == 0 { (item, item) } else { (p.items.0.min(item), p.items.1.max(item)) };
-        kv::set(&prod_key(product), &p)?;
         let it = Item { id: item, product, text: l.text.clone(), photo: l.photo.clone(), state: ItemState::Available };
         kv::set(&item_key(product, item), &it)?;
         kv::set(&avail_key(product, item), &item)?;
         kv::set(&fingerprint(&l.text, l.photo.as_deref()), &item)?;
+        let range = ranges.entry(product).or_insert((item, item));
+        range.1 = item;
         sum.items += 1;
+    }
+    for (product, (lo, hi)) in ranges {
+        let mut p: Product = kv::get(&prod_key(product))?
+            .ok_or_else(|| wharf_sdk::Error::Other(format!("product {product} vanished during the import")))?;
+        p.items = if p.items.1 == 0 { (lo, hi) } else { (p.items.0.min(lo), p.items.1.max(hi)) };
+        kv::set(&prod_key(product), &p)?;
     }
     Ok(sum)
 }

@@ -68,12 +68,8 @@ impl Settings {
 /// What a turn needs to know: settings and the wallet's currency.
 #[derive(Debug)]
 pub struct Shop {
-    /// Reservation length.
-    pub reservation_minutes: u32,
-    /// Buttons per page.
-    pub page_size: usize,
-    /// Test-only trap.
-    pub fail_after_debit: bool,
+    /// `[plugins.shop.settings]`.
+    pub settings: Settings,
     /// The wallet's currency, asked for the first time it is needed (most events never
     /// need it, and asking is a call into the wallet).
     currency: std::cell::OnceCell<Currency>,
@@ -81,13 +77,8 @@ pub struct Shop {
 
 impl Shop {
     fn load() -> Result<Self, HandlerError> {
-        let s = Settings::load().map_err(HandlerError::InvalidInput)?;
-        Ok(Self {
-            reservation_minutes: s.reservation_minutes,
-            page_size: s.page_size,
-            fail_after_debit: s.fail_after_debit,
-            currency: std::cell::OnceCell::new(),
-        })
+        let settings = Settings::load().map_err(HandlerError::InvalidInput)?;
+        Ok(Self { settings, currency: std::cell::OnceCell::new() })
     }
 
     /// The wallet's currency.
@@ -184,13 +175,14 @@ impl Plugin for ShopPlugin {
         match event {
             Event::Message(msg) => on_message(&shop, &ctx, &msg),
             Event::Callback(cb) => on_button(&shop, &ctx, &cb),
-            Event::Timer(t) if t.name.starts_with("exp:") => {
-                let id = num(std::str::from_utf8(&t.payload).ok())?;
-                buy::expire(id, ctx.now_ms)?;
-                Ok(Flow::Stop)
-            }
-            Event::Timer(t) if t.name == SWEEP => {
-                buy::sweep(ctx.now_ms)?;
+            Event::Timer(t) => {
+                if let Some(order) = buy::expiry_of(&t) {
+                    buy::expire(order, ctx.now_ms)?;
+                } else if t.name == SWEEP {
+                    buy::sweep(ctx.now_ms)?;
+                } else {
+                    return Ok(Flow::Continue);
+                }
                 Ok(Flow::Stop)
             }
             Event::Lifecycle(_) => {

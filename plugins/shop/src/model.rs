@@ -3,7 +3,7 @@
 //! | key | value |
 //! |---|---|
 //! | `city:{id}` / `cityn:{name}` | [`City`] / its id by lower-case name |
-//! | `dist:{city}:{id}` / `distn:{city}:{name}` | [`District`] / its id |
+//! | `dist:{city}:{id}` / `distn:{city}:{name}` / `distc:{id}` | [`District`] / its id / its city |
 //! | `cat:{id}` / `catn:{name}` | [`Category`] / its id |
 //! | `prod:{id}` / `prodn:{district}:{category}:{name}` | [`Product`] / its id |
 //! | `pidx:{district}:{category}:{product}` | browse index |
@@ -165,6 +165,11 @@ pub fn city_key(id: u32) -> String {
 /// `dist:{city}:{id}`.
 pub fn dist_key(city: u32, id: u32) -> String {
     format!("dist:{city:06}:{id:06}")
+}
+
+/// `distc:{id}`: the city of district `id`.
+pub fn dist_city_key(id: u32) -> String {
+    format!("distc:{id:06}")
 }
 
 /// `cat:{id}`.

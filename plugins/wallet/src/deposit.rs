@@ -334,7 +334,7 @@ pub fn on_button(s: &Settings, ctx: &Context, cb: &CallbackQuery) -> Result<Flow
                 telegram::answer_callback(&cb.id, Some(&note))?;
             } else {
                 telegram::answer_callback(&cb.id, None)?;
-                if still_pending(chat, id)? {
+                if still_pending(chat, id)?.is_some() {
                     set_dialog(chat, user, Dialog::RejectReason { deposit: id })?;
                     telegram::send_text(chat, &format!("Send the reason for rejecting deposit #{id}, or /cancel."))?;
                 }
@@ -345,27 +345,26 @@ pub fn on_button(s: &Settings, ctx: &Context, cb: &CallbackQuery) -> Result<Flow
     Ok(Flow::Stop)
 }
 
-/// Whether deposit `id` awaits a decision; tells the admin otherwise.
-fn still_pending(chat: i64, id: i64) -> Result<bool, HandlerError> {
+/// Deposit `id` if it awaits a decision; tells the admin otherwise.
+fn still_pending(chat: i64, id: i64) -> Result<Option<Deposit>, HandlerError> {
     let Some(dep) = kv::get::<Deposit>(&dep_key(id))? else {
         telegram::send_text(chat, &format!("There is no deposit #{id}."))?;
-        return Ok(false);
+        return Ok(None);
     };
     let done = match dep.status {
-        Status::Pending => return Ok(true),
+        Status::Pending => return Ok(Some(dep)),
         Status::Approved { by, .. } => format!("Deposit #{id} was already approved by {by}."),
         Status::Rejected { by, .. } => format!("Deposit #{id} was already rejected by {by}."),
     };
     telegram::send_text(chat, &done)?;
-    Ok(false)
+    Ok(None)
 }
 
 /// Approve deposit `id`; returns a short note for the admin's button.
 pub fn approve(s: &Settings, ctx: &Context, chat: i64, id: i64) -> Result<String, HandlerError> {
-    if !still_pending(chat, id)? {
+    let Some(mut dep) = still_pending(chat, id)? else {
         return Ok("Already decided".into());
-    }
-    let mut dep: Deposit = kv::get(&dep_key(id))?.ok_or_else(|| HandlerError::Other("deposit vanished".into()))?;
+    };
     let admin = ctx.user_id.unwrap_or(chat);
     let reason = format!("Deposit #{id} ({})", method_name(s, &dep.method));
     let key = format!("{}deposit:{id}", crate::OWN_KEYS);
@@ -405,10 +404,9 @@ pub fn reject(s: &Settings, ctx: &Context, chat: i64, id: i64, reason: &str) -> 
         telegram::send_text(chat, "A rejection needs a reason of at most 300 characters.")?;
         return Ok(());
     }
-    if !still_pending(chat, id)? {
+    let Some(mut dep) = still_pending(chat, id)? else {
         return Ok(());
-    }
-    let mut dep: Deposit = kv::get(&dep_key(id))?.ok_or_else(|| HandlerError::Other("deposit vanished".into()))?;
+    };
     let admin = ctx.user_id.unwrap_or(chat);
     dep.status = Status::Rejected { by: admin, at_ms: ctx.now_ms, reason: reason.to_owned() };
     kv::set(&dep_key(id), &dep)?;
@@ -430,7 +428,7 @@ pub fn reject(s: &Settings, ctx: &Context, chat: i64, id: i64, reason: &str) -> 
 
 /// `/deposits`: pending requests, each with its buttons.
 pub fn list_pending(s: &Settings, chat: i64) -> Result<(), HandlerError> {
-    let ids = kv::keys("pend:")?;
+    let ids: Vec<i64> = kv::values("pend:")?;
     if ids.is_empty() {
         telegram::send_text(chat, "No pending deposits.")?;
         return Ok(());
@@ -440,8 +438,7 @@ pub fn list_pending(s: &Settings, chat: i64) -> Result<(), HandlerError> {
     let mut kb = Keyboard::new();
     let mut shown = 0;
     // Stay well under Telegram's 4096 characters and 100 buttons.
-    for key in &ids {
-        let Some(id) = kv::get::<i64>(key)? else { continue };
+    for &id in &ids {
         let Some(dep) = kv::get::<Deposit>(&dep_key(id))? else { continue };
         let line = format!(
             "\n#{id} · user <code>{}</code> · {} · {} · ref <code>{}</code>",
