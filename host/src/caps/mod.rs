@@ -6,6 +6,7 @@
 //! Each capability module holds only the generated trait impls.
 
 pub mod bindings;
+mod compat;
 mod config;
 pub(crate) mod effects;
 mod events;
@@ -240,10 +241,12 @@ impl WasiView for PluginState {
 }
 
 /// A linker with WASI (sandboxed: no files, sockets or environment) and every Wharf
-/// capability. Grants are enforced when a plugin is loaded, by its imports.
+/// capability, in the current WIT version and (through adapters) the previous one.
+/// Grants are enforced when a plugin is loaded, by its imports.
 pub(crate) fn base_linker(engine: &wasmtime::Engine) -> Result<Linker<PluginState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     bindings::Plugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+    compat::add_to_linker(&mut linker)?;
     Ok(linker)
 }

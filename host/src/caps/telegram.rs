@@ -6,25 +6,47 @@ use serde_json::{Map, Value, json};
 use wasmtime::Result;
 
 use super::PluginState;
-use super::bindings::wharf::bot::telegram::{Error, Host, MemberStatus, Outgoing, Photo};
+use super::bindings::wharf::bot::telegram::{Error, Host, MemberStatus, MessageHandle, MessageRef, Outgoing, Photo};
 use crate::storage::NewOutbox;
 use crate::validate;
 
 type TgResult<T> = Result<std::result::Result<T, Error>>;
 
+/// Handles a turn can allocate: a handle is `inbox id * HANDLES_PER_TURN + position of the
+/// call in the turn's outbox`, so handles are unique without a database round trip (inbox
+/// ids are never reused) and a re-run of the turn hands out the same ones.
+const HANDLES_PER_TURN: i64 = 1 << 12;
+
 impl PluginState {
-    fn queue(&mut self, chat_id: i64, method: &str, params: Map<String, Value>) -> std::result::Result<(), Error> {
+    /// Buffer one Bot API call; returns the handle of the message it sends, if it sends one.
+    fn queue(
+        &mut self,
+        chat_id: i64,
+        method: &str,
+        params: Map<String, Value>,
+    ) -> std::result::Result<MessageHandle, Error> {
         if self.describing {
             return Err(Error::AccessDenied("describe() may not send messages".into()));
         }
-        let max = self.host.quotas.max_turn_outbox;
-        if self.turn.totals(&self.call).outbox >= max {
+        let queued = self.turn.totals(&self.call).outbox;
+        let max = self.host.quotas.max_turn_outbox.min(HANDLES_PER_TURN as usize - 1);
+        if queued >= max {
             return Err(Error::InvalidInput(format!("a turn may queue at most {max} Telegram calls")));
         }
+        let handle = self.turn.inbox_id.unwrap_or(0) * HANDLES_PER_TURN + queued as i64;
         let payload = json!({ "method": method, "params": params }).to_string();
         let plugin = self.current().name().to_string();
         self.call.outbox.push(NewOutbox { chat_id, plugin, payload });
-        Ok(())
+        Ok(handle)
+    }
+
+    /// The Telegram message id of `target` in `chat_id`.
+    fn resolve(&self, chat_id: i64, target: &MessageRef) -> std::result::Result<i32, Error> {
+        validate::chat_id(chat_id).map_err(Error::InvalidInput)?;
+        match *target {
+            MessageRef::Id(id) => validate::message_id(id).map(|()| id).map_err(Error::InvalidInput),
+            MessageRef::Handle(_) => Err(Error::Other("editing by handle is not available yet".into())),
+        }
     }
 
     fn render(
@@ -46,12 +68,12 @@ impl PluginState {
 }
 
 impl Host for PluginState {
-    async fn send_message(&mut self, chat_id: i64, message: Outgoing) -> TgResult<()> {
+    async fn send_message(&mut self, chat_id: i64, message: Outgoing) -> TgResult<MessageHandle> {
         let r = self.render(chat_id, &message, "text", validate::MAX_TEXT, false);
         Ok(r.and_then(|p| self.queue(chat_id, "sendMessage", p)))
     }
 
-    async fn send_photo(&mut self, chat_id: i64, photo: Photo, caption: Outgoing) -> TgResult<()> {
+    async fn send_photo(&mut self, chat_id: i64, photo: Photo, caption: Outgoing) -> TgResult<MessageHandle> {
         let r = self.render(chat_id, &caption, "caption", validate::MAX_CAPTION, true).and_then(|mut p| {
             let photo = match photo {
                 Photo::FileId(id) if !id.is_empty() && id.len() <= 256 => id,
@@ -64,29 +86,24 @@ impl Host for PluginState {
         Ok(r.and_then(|p| self.queue(chat_id, "sendPhoto", p)))
     }
 
-    async fn edit_message(&mut self, chat_id: i64, message_id: i32, message: Outgoing) -> TgResult<()> {
-        let r = validate::message_id(message_id)
-            .map_err(Error::InvalidInput)
-            .and_then(|()| self.render(chat_id, &message, "text", validate::MAX_TEXT, false))
-            .map(|mut p| {
-                p.remove("reply_parameters");
-                p.insert("message_id".into(), json!(message_id));
-                p
-            });
-        Ok(r.and_then(|p| self.queue(chat_id, "editMessageText", p)))
+    async fn edit_message(&mut self, chat_id: i64, target: MessageRef, message: Outgoing) -> TgResult<()> {
+        let r = self.resolve(chat_id, &target).and_then(|message_id| {
+            let mut p = self.render(chat_id, &message, "text", validate::MAX_TEXT, false)?;
+            p.remove("reply_parameters");
+            p.insert("message_id".into(), json!(message_id));
+            Ok(p)
+        });
+        Ok(r.and_then(|p| self.queue(chat_id, "editMessageText", p)).map(drop))
     }
 
-    async fn delete_message(&mut self, chat_id: i64, message_id: i32) -> TgResult<()> {
-        let r = validate::chat_id(chat_id)
-            .and_then(|()| validate::message_id(message_id))
-            .map_err(Error::InvalidInput)
-            .map(|()| {
-                let mut p = Map::new();
-                p.insert("chat_id".into(), json!(chat_id));
-                p.insert("message_id".into(), json!(message_id));
-                p
-            });
-        Ok(r.and_then(|p| self.queue(chat_id, "deleteMessage", p)))
+    async fn delete_message(&mut self, chat_id: i64, target: MessageRef) -> TgResult<()> {
+        let r = self.resolve(chat_id, &target).map(|message_id| {
+            let mut p = Map::new();
+            p.insert("chat_id".into(), json!(chat_id));
+            p.insert("message_id".into(), json!(message_id));
+            p
+        });
+        Ok(r.and_then(|p| self.queue(chat_id, "deleteMessage", p)).map(drop))
     }
 
     async fn answer_callback(&mut self, callback_id: String, text: Option<String>, show_alert: bool) -> TgResult<()> {
@@ -106,7 +123,7 @@ impl Host for PluginState {
             p.insert("show_alert".into(), json!(true));
         }
         let lane = self.turn.lane;
-        Ok(self.queue(lane, "answerCallbackQuery", p))
+        Ok(self.queue(lane, "answerCallbackQuery", p).map(drop))
     }
 
     async fn get_chat_member(&mut self, chat_id: i64, user_id: i64) -> TgResult<MemberStatus> {

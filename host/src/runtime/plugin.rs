@@ -12,16 +12,17 @@ use wasmtime::Engine;
 use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, Linker};
 
+use super::abi::HandlerPre;
 use super::engine::compile_cached;
 use super::sandbox;
-use crate::caps::bindings::PluginPre;
 use crate::caps::bindings::exports::wharf::bot::handler::Manifest;
 use crate::caps::{HostServices, PluginCtx, PluginState};
 use crate::config::{Grant, PluginName, PluginSpec};
 use crate::validate::name_like;
 
 const HOST_PACKAGE: &str = "wharf:bot/";
-const HOST_VERSION_PREFIX: &str = "0.1.";
+/// WIT versions this host links: the current one and, through adapters, the previous one.
+const HOST_VERSION_PREFIXES: [&str; 2] = ["0.2.", "0.1."];
 
 /// A plugin ready to run.
 pub(crate) struct LoadedPlugin {
@@ -29,7 +30,7 @@ pub(crate) struct LoadedPlugin {
     pub manifest: Manifest,
     pub component: Component,
     pub hash: [u8; 32],
-    pub pre: PluginPre<PluginState>,
+    pub pre: HandlerPre,
     /// Exporting plugins to instantiate into the same store first (transitive, in order).
     pub deps: Vec<Arc<LoadedPlugin>>,
 }
@@ -269,9 +270,9 @@ async fn link_and_describe(
         .instantiate_pre(&cand.component)
         .map_err(anyhow::Error::from)
         .with_context(|| format!("plugin {} cannot be linked", spec.name))?;
-    let pre = PluginPre::new(pre).map_err(anyhow::Error::from).with_context(|| {
+    let pre = HandlerPre::new(pre).with_context(|| {
         format!(
-            "plugin {} does not export wharf:bot/handler@0.1.0 (build it with wharf-sdk's export_plugin!)",
+            "plugin {} does not export wharf:bot/handler@0.2.0 or @0.1.0 (build it with wharf-sdk's export_plugin!)",
             spec.name
         )
     })?;
@@ -296,9 +297,9 @@ fn check_host_import(
     item: &ComponentItem,
 ) -> anyhow::Result<()> {
     let (iface, version) = rest.split_once('@').unwrap_or((rest, ""));
-    if !version.starts_with(HOST_VERSION_PREFIX) {
+    if !HOST_VERSION_PREFIXES.iter().any(|p| version.starts_with(p)) {
         bail!(
-            "plugin {} imports {full}, but this host provides wharf:bot@0.1.x; rebuild the plugin with a matching wharf-sdk",
+            "plugin {} imports {full}, but this host provides wharf:bot@0.2.x and @0.1.x; rebuild the plugin with a matching wharf-sdk",
             spec.name
         );
     }

@@ -6,6 +6,7 @@
 mod common;
 
 mod cli;
+mod compat;
 mod config_golden;
 mod crash;
 mod cross_plugin;
