@@ -13,6 +13,7 @@ mod events;
 mod http;
 mod kv;
 mod log;
+mod messages;
 mod scheduler;
 mod telegram;
 

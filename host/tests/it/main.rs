@@ -16,6 +16,7 @@ mod hostile;
 mod http_cap;
 mod ledger;
 mod market;
+mod ownership;
 mod reload;
 mod shop;
 mod storage_suite;
