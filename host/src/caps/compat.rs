@@ -16,14 +16,20 @@ use super::PluginState;
 use super::bindings::v01::wharf::bot as v01;
 use super::bindings::wharf::bot as v02;
 
-/// Add every `wharf:bot/*@0.1.0` import to `linker`.
-pub(crate) fn add_to_linker(linker: &mut Linker<PluginState>) -> Result<()> {
-    fn getter(s: &mut PluginState) -> &mut PluginState {
-        s
-    }
+fn getter(s: &mut PluginState) -> &mut PluginState {
+    s
+}
+
+/// Add the 0.1 imports without effects (`types`, `log`, `config`) to `linker`.
+pub(crate) fn add_pure_to_linker(linker: &mut Linker<PluginState>) -> Result<()> {
     linker.instance("wharf:bot/types@0.1.0")?;
     v02::log::add_to_linker_instance::<_, HasSelf<_>>(&mut linker.instance("wharf:bot/log@0.1.0")?, getter)?;
-    v02::config::add_to_linker_instance::<_, HasSelf<_>>(&mut linker.instance("wharf:bot/config@0.1.0")?, getter)?;
+    v02::config::add_to_linker_instance::<_, HasSelf<_>>(&mut linker.instance("wharf:bot/config@0.1.0")?, getter)
+}
+
+/// Add every `wharf:bot/*@0.1.0` import to `linker`.
+pub(crate) fn add_to_linker(linker: &mut Linker<PluginState>) -> Result<()> {
+    add_pure_to_linker(linker)?;
     v02::http::add_to_linker_instance::<_, HasSelf<_>>(&mut linker.instance("wharf:bot/http@0.1.0")?, getter)?;
     v01::telegram::add_to_linker::<_, HasSelf<_>>(linker, getter)?;
     v01::kv::add_to_linker::<_, HasSelf<_>>(linker, getter)?;

@@ -7,7 +7,9 @@
 //! - by handle: one of its sends queued earlier in this turn, a delivered message
 //!   recorded under the handle for this plugin and chat, or one of its sends still
 //!   waiting in the chat's outbox;
-//! - by Telegram message id: a delivered message recorded for this plugin in that chat.
+//! - by Telegram message id: the message whose button the plugin is answering (its
+//!   keyboard carries the plugin's callback prefix, which only the plugin can set), or a
+//!   delivered message recorded for this plugin in that chat.
 //!
 //! Anything else is `access-denied`, with nothing queued. Messages sent before handles
 //! existed have no record and cannot be edited.
@@ -67,9 +69,15 @@ impl PluginState {
                 if let Err(e) = crate::validate::message_id(id) {
                     return Ok(Err(Error::InvalidInput(e)));
                 }
-                match storage.message_owner(chat_id, id).await {
-                    Ok(owner) => owner.as_deref() == Some(me.as_str()),
-                    Err(e) => return Err(self.fault(format!("cannot look up message {id}: {e}"))),
+                let pressed =
+                    self.pressed.as_ref().is_some_and(|(p, c, m)| p.as_str() == me && *c == chat_id && *m == id);
+                if pressed {
+                    true
+                } else {
+                    match storage.message_owner(chat_id, id).await {
+                        Ok(owner) => owner.as_deref() == Some(me.as_str()),
+                        Err(e) => return Err(self.fault(format!("cannot look up message {id}: {e}"))),
+                    }
                 }
             }
         };

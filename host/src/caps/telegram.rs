@@ -6,8 +6,9 @@
 
 use wasmtime::Result;
 
-use super::PluginState;
 use super::bindings::wharf::bot::telegram::{self as wit, Error, Host, MemberStatus, MessageHandle, Outgoing, Photo};
+use super::{PluginState, Requirement};
+use crate::config::Grant;
 use crate::storage::NewOutbox;
 use crate::telegram::outbox_call::{
     AnswerCallbackQuery, DeleteMessage, EditMessageText, OutboxCall, SendMessage, SendPhoto,
@@ -41,6 +42,17 @@ impl PluginState {
         let prefix = self.current().callback_prefix.clone();
         validate::outgoing(msg, prefix.as_deref(), max, allow_empty).map_err(Error::InvalidInput)
     }
+}
+
+/// Member lookups and file downloads have grants of their own; everything else
+/// (sending, editing, deleting, answering callbacks) needs `telegram.send`. The grant
+/// `telegram` covers all three (see `PluginSpec::has`).
+pub(super) fn requirement(func: &str) -> Requirement {
+    Requirement::Grant(match func {
+        "get-chat-member" => Grant::TelegramMembers,
+        "download-file" => Grant::TelegramFiles,
+        _ => Grant::TelegramSend,
+    })
 }
 
 impl Host for PluginState {

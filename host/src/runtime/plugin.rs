@@ -16,7 +16,7 @@ use super::abi::HandlerPre;
 use super::engine::compile_cached;
 use super::sandbox;
 use crate::caps::bindings::exports::wharf::bot::handler::Manifest;
-use crate::caps::{HostServices, PluginCtx, PluginState};
+use crate::caps::{HostServices, PluginCtx, PluginState, Requirement};
 use crate::config::{Grant, PluginName, PluginSpec};
 use crate::validate::name_like;
 
@@ -279,8 +279,14 @@ async fn link_and_describe(
     let settings_json = serde_json::Value::Object(spec.settings.clone()).to_string();
     let provisional =
         Arc::new(PluginCtx { spec: spec.clone(), callback_prefix: None, settings_json: settings_json.clone() });
+    // describe() gets a linker of its own, without effectful imports.
+    let describe_pre = crate::caps::describe_linker(engine, &cand.component)
+        .and_then(|l| l.instantiate_pre(&cand.component))
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("plugin {} cannot be linked for describe()", spec.name))?;
+    let describe_pre = HandlerPre::new(describe_pre).context("the handler export vanished")?;
     let budget = Duration::from_millis(spec.timeout_ms.max(1_000));
-    let manifest = sandbox::describe(engine, host, &provisional, &pre, &deps, Instant::now() + budget)
+    let manifest = sandbox::describe(engine, host, &provisional, &describe_pre, Instant::now() + budget)
         .await
         .with_context(|| format!("plugin {}: describe() failed", spec.name))?;
     check_manifest(spec, &manifest)?;
@@ -322,19 +328,16 @@ fn check_host_import(
         _ => Vec::new(),
     };
     for f in &funcs {
-        match iface {
-            "kv" => needs(Grant::Kv, f)?,
-            "events" => needs(Grant::Events, f)?,
-            "scheduler" => needs(Grant::Scheduler, f)?,
-            "telegram" if f == "get-chat-member" => needs(Grant::TelegramMembers, f)?,
-            "telegram" if f == "download-file" => needs(Grant::TelegramFiles, f)?,
-            "telegram" => needs(Grant::TelegramSend, f)?,
-            "http" if spec.http.is_empty() => bail!(
+        match crate::caps::requirement(iface, f) {
+            None => bail!("plugin {} imports {full}, which this host does not provide", spec.name),
+            Some(Requirement::Nothing) => {}
+            Some(Requirement::Grant(grant)) => needs(grant, f)?,
+            Some(Requirement::HttpHosts) if spec.http.is_empty() => bail!(
                 "plugin {p} imports {full} but no HTTP host is granted: add http = [\"api.example.com\"] under [plugins.{p}] (config line {line})",
                 p = spec.name,
                 line = spec.line
             ),
-            _ => {}
+            Some(Requirement::HttpHosts) => {}
         }
     }
     Ok(())

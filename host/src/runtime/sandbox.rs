@@ -54,20 +54,20 @@ async fn instantiate(
     pre.instantiate(store).await
 }
 
-/// Call `describe()` with every capability denied.
+/// Call `describe()`; `pre` comes from `caps::describe_linker` (no effectful imports,
+/// no other plugins), and every capability also refuses while `describing` is set.
 pub(crate) async fn describe(
     engine: &Engine,
     host: &Arc<HostServices>,
     ctx: &Arc<PluginCtx>,
     pre: &HandlerPre,
-    deps: &[Arc<LoadedPlugin>],
     deadline: Instant,
 ) -> anyhow::Result<Manifest> {
     let mut state = PluginState::new(host.clone(), ctx.clone(), TurnState::new(None, 0, host.clock.now_ms()), deadline);
     state.describing = true;
     let mut store = new_store(engine, state);
     let result = async {
-        let plugin = instantiate(&mut store, pre, deps).await?;
+        let plugin = pre.instantiate(&mut store).await?;
         plugin.describe(&mut store).await
     }
     .await;
@@ -85,7 +85,11 @@ pub(crate) async fn handle(
     ctx: &Context,
 ) -> (TurnState, Outcome) {
     let deadline = Instant::now() + Duration::from_millis(plugin.ctx.spec.timeout_ms);
-    let mut store = new_store(engine, PluginState::new(host.clone(), plugin.ctx.clone(), turn, deadline));
+    let mut state = PluginState::new(host.clone(), plugin.ctx.clone(), turn, deadline);
+    if let Event::Callback(cb) = event {
+        state.pressed = cb.chat.as_ref().zip(cb.message_id).map(|(c, id)| (plugin.name().clone(), c.id, id));
+    }
+    let mut store = new_store(engine, state);
     let span = tracing::debug_span!("wharf.plugin.call", plugin = %plugin.name());
     let result = async {
         let bindings = instantiate(&mut store, &plugin.pre, &plugin.deps).await?;

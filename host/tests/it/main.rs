@@ -5,6 +5,7 @@
 
 mod common;
 
+mod capabilities;
 mod cli;
 mod compat;
 mod config_golden;

@@ -11,7 +11,7 @@ use crate::wallet::request_deposit;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plugins_cannot_edit_or_delete_other_plugins_messages() {
     let tables = plugins(&wasm("shop"), "")
-        + &plugin("intruder", "intruder", r#"grants = ["telegram.send"]"#)
+        + &plugin("intruder", "intruder", r#"grants = ["kv", "telegram.send"]"#)
         + &plugin("legacy", "legacy_v01", r#"grants = ["kv", "telegram.send"]"#);
     let m = market_from(&Db::Sqlite, &tables).await;
     let id = request_deposit(&m, 7, "50", "REF-X").await;
@@ -48,7 +48,7 @@ async fn plugins_cannot_edit_or_delete_other_plugins_messages() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plugin_edits_a_message_it_sent_earlier_in_the_same_turn() {
-    let m = market_from(&Db::Sqlite, &plugin("intruder", "intruder", r#"grants = ["telegram.send"]"#)).await;
+    let m = market_from(&Db::Sqlite, &plugin("intruder", "intruder", r#"grants = ["kv", "telegram.send"]"#)).await;
     m.say(5, "/intrude own", "queued").await;
     let ok = m.emu.wait_sent(WAIT, |e| e.sent(5).iter().any(|s| s.text == "intruder's own, edited" && s.edits == 1));
     assert!(ok.await, "{:#?}", m.emu.sent(5));
