@@ -1,10 +1,9 @@
-//! Checks on what plugins hand to the host, turned into Bot API JSON when valid.
+//! Checks on what plugins hand to the host, turned into typed outbox calls when valid.
 //! Every limit is Telegram's own (or stricter), so a message that passes here is not
 //! rejected by Telegram for its shape.
 
-use serde_json::{Map, Value, json};
-
 use crate::caps::bindings::wharf::bot::telegram::{ButtonAction, Outgoing, ParseMode};
+use crate::telegram::outbox_call::{self as call, Button, Keyboard, ReplyTo};
 
 /// Longest message text, in UTF-16 code units (Telegram's measure: most characters
 /// count 1, emoji and other astral characters count 2).
@@ -28,16 +27,27 @@ pub fn message_id(id: i32) -> Result<(), String> {
     if id <= 0 { Err(format!("message id {id} is not valid")) } else { Ok(()) }
 }
 
-/// Check `msg` and render its text, parse mode, keyboard and reply target into `out`.
+/// A validated message: the parts of a send or edit the plugin chose.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rendered {
+    /// Text or caption (may be empty only where `allow_empty` was given).
+    pub text: String,
+    /// Parse mode, if not plain.
+    pub parse_mode: Option<call::ParseMode>,
+    /// Inline keyboard, callback data prefixed.
+    pub keyboard: Option<Keyboard>,
+    /// Message replied to.
+    pub reply_to: Option<ReplyTo>,
+}
+
+/// Check `msg` and render its text, parse mode, keyboard and reply target.
 /// `max_len` is [`MAX_TEXT`] or [`MAX_CAPTION`]; `allow_empty` for captions.
 pub fn outgoing(
     msg: &Outgoing,
     callback_prefix: Option<&str>,
-    text_key: &str,
     max_len: usize,
     allow_empty: bool,
-    out: &mut Map<String, Value>,
-) -> Result<(), String> {
+) -> Result<Rendered, String> {
     let len = msg.text.encode_utf16().count();
     if len > max_len {
         return Err(format!("text is {len} UTF-16 code units; Telegram allows at most {max_len}"));
@@ -48,32 +58,26 @@ pub fn outgoing(
     if msg.text.contains('\0') {
         return Err("text contains a NUL character".into());
     }
-    if len > 0 {
-        out.insert(text_key.into(), Value::String(msg.text.clone()));
-    }
-    match msg.parse_mode {
-        ParseMode::Plain => {}
-        ParseMode::Html => {
-            out.insert("parse_mode".into(), json!("HTML"));
+    let parse_mode = match msg.parse_mode {
+        ParseMode::Plain => None,
+        ParseMode::Html => Some(call::ParseMode::Html),
+        ParseMode::MarkdownV2 => Some(call::ParseMode::MarkdownV2),
+    };
+    let keyboard = msg.keyboard.as_deref().map(|rows| keyboard(rows, callback_prefix)).transpose()?;
+    let reply_to = match msg.reply_to {
+        Some(id) => {
+            message_id(id)?;
+            Some(ReplyTo { message_id: id })
         }
-        ParseMode::MarkdownV2 => {
-            out.insert("parse_mode".into(), json!("MarkdownV2"));
-        }
-    }
-    if let Some(rows) = &msg.keyboard {
-        out.insert("reply_markup".into(), keyboard(rows, callback_prefix)?);
-    }
-    if let Some(id) = msg.reply_to {
-        message_id(id)?;
-        out.insert("reply_parameters".into(), json!({ "message_id": id, "allow_sending_without_reply": true }));
-    }
-    Ok(())
+        None => None,
+    };
+    Ok(Rendered { text: msg.text.clone(), parse_mode, keyboard, reply_to })
 }
 
 fn keyboard(
     rows: &[Vec<crate::caps::bindings::wharf::bot::telegram::Button>],
     callback_prefix: Option<&str>,
-) -> Result<Value, String> {
+) -> Result<Keyboard, String> {
     let total: usize = rows.iter().map(Vec::len).sum();
     if total > MAX_BUTTONS {
         return Err(format!("keyboard has {total} buttons; at most {MAX_BUTTONS}"));
@@ -102,7 +106,7 @@ fn keyboard(
                             MAX_CALLBACK_DATA - prefix.len() - 1
                         ));
                     }
-                    json!({ "text": b.text, "callback_data": full })
+                    Button { text: b.text.clone(), action: call::ButtonAction::Callback(full) }
                 }
                 ButtonAction::Url(url) => {
                     let ok = ["https://", "http://", "tg://"].iter().any(|s| url.starts_with(s)) && url.len() <= 2048;
@@ -112,14 +116,14 @@ fn keyboard(
                             url.len()
                         ));
                     }
-                    json!({ "text": b.text, "url": url })
+                    Button { text: b.text.clone(), action: call::ButtonAction::Url(url.clone()) }
                 }
             };
             buttons.push(action);
         }
-        out.push(Value::Array(buttons));
+        out.push(buttons);
     }
-    Ok(json!({ "inline_keyboard": out }))
+    Ok(Keyboard { inline_keyboard: out })
 }
 
 /// Validate a manifest's callback prefix, command names and topic names.
@@ -151,54 +155,31 @@ mod tests {
     }
 
     #[test]
-    fn renders_bot_api_json() {
-        let mut out = Map::new();
-        outgoing(
-            &msg("<b>hi</b>", Some(vec![vec![cb("Buy", "buy:1")]])),
-            Some("shop"),
-            "text",
-            MAX_TEXT,
-            false,
-            &mut out,
-        )
-        .unwrap();
-        assert_eq!(
-            Value::Object(out),
-            json!({"text": "<b>hi</b>", "parse_mode": "HTML",
-                   "reply_markup": {"inline_keyboard": [[{"text": "Buy", "callback_data": "shop:buy:1"}]]}})
-        );
+    fn renders_typed_calls() {
+        let r =
+            outgoing(&msg("<b>hi</b>", Some(vec![vec![cb("Buy", "buy:1")]])), Some("shop"), MAX_TEXT, false).unwrap();
+        assert_eq!(r.parse_mode, Some(call::ParseMode::Html));
+        let kb = r.keyboard.unwrap();
+        assert_eq!(kb.inline_keyboard[0][0].action, call::ButtonAction::Callback("shop:buy:1".into()));
     }
 
     #[test]
     fn rejects_what_telegram_would() {
-        let mut out = Map::new();
         let long = "x".repeat(MAX_TEXT + 1);
-        assert!(outgoing(&msg(&long, None), None, "text", MAX_TEXT, false, &mut out).unwrap_err().contains("4096"));
+        assert!(outgoing(&msg(&long, None), None, MAX_TEXT, false).unwrap_err().contains("4096"));
         // Emoji count twice, as Telegram counts them.
         let emoji = "😀".repeat(MAX_TEXT / 2 + 1);
-        assert!(outgoing(&msg(&emoji, None), None, "text", MAX_TEXT, false, &mut out).is_err());
-        assert!(outgoing(&msg(&"😀".repeat(MAX_TEXT / 2), None), None, "text", MAX_TEXT, false, &mut out).is_ok());
-        assert!(outgoing(&msg("", None), None, "text", MAX_TEXT, false, &mut out).is_err());
+        assert!(outgoing(&msg(&emoji, None), None, MAX_TEXT, false).is_err());
+        assert!(outgoing(&msg(&"😀".repeat(MAX_TEXT / 2), None), None, MAX_TEXT, false).is_ok());
+        assert!(outgoing(&msg("", None), None, MAX_TEXT, false).is_err());
         let nine = vec![(0..9).map(|i| cb("b", &i.to_string())).collect()];
-        assert!(
-            outgoing(&msg("k", Some(nine)), Some("p"), "text", MAX_TEXT, false, &mut out)
-                .unwrap_err()
-                .contains("row 1")
-        );
+        assert!(outgoing(&msg("k", Some(nine)), Some("p"), MAX_TEXT, false).unwrap_err().contains("row 1"));
         let fat = vec![vec![cb("b", &"d".repeat(62))]];
-        assert!(
-            outgoing(&msg("k", Some(fat)), Some("shop"), "text", MAX_TEXT, false, &mut out)
-                .unwrap_err()
-                .contains("at most 59")
-        );
+        assert!(outgoing(&msg("k", Some(fat)), Some("shop"), MAX_TEXT, false).unwrap_err().contains("at most 59"));
         let no_prefix = vec![vec![cb("b", "x")]];
-        assert!(
-            outgoing(&msg("k", Some(no_prefix)), None, "text", MAX_TEXT, false, &mut out)
-                .unwrap_err()
-                .contains("callback-prefix")
-        );
+        assert!(outgoing(&msg("k", Some(no_prefix)), None, MAX_TEXT, false).unwrap_err().contains("callback-prefix"));
         let url = vec![vec![Button { text: "u".into(), action: ButtonAction::Url("javascript:x".into()) }]];
-        assert!(outgoing(&msg("k", Some(url)), None, "text", MAX_TEXT, false, &mut out).is_err());
+        assert!(outgoing(&msg("k", Some(url)), None, MAX_TEXT, false).is_err());
         assert!(chat_id(0).is_err() && message_id(0).is_err());
     }
 }

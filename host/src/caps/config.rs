@@ -2,8 +2,13 @@
 
 use wasmtime::Result;
 
-use super::PluginState;
 use super::bindings::wharf::bot::config::{Error, Host};
+use super::{PluginState, Requirement};
+
+/// `config` is always available.
+pub(super) fn requirement(_func: &str) -> Requirement {
+    Requirement::Nothing
+}
 
 impl Host for PluginState {
     async fn get(&mut self, key: String) -> Result<std::result::Result<Option<String>, Error>> {

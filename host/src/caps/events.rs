@@ -3,11 +3,17 @@
 
 use wasmtime::Result;
 
-use super::PluginState;
 use super::bindings::wharf::bot::events::{Error, Host};
 use super::bindings::wharf::bot::types::{CustomEvent, Event};
+use super::{PluginState, Requirement};
+use crate::config::Grant;
 use crate::storage::NewInbox;
 use crate::validate;
+
+/// Importing `events` needs the `events` grant.
+pub(super) fn requirement(_func: &str) -> Requirement {
+    Requirement::Grant(Grant::Events)
+}
 
 impl Host for PluginState {
     async fn emit(&mut self, topic: String, payload: Vec<u8>) -> Result<std::result::Result<(), Error>> {

@@ -4,8 +4,9 @@
 
 use wasmtime::Result;
 
-use super::PluginState;
 use super::bindings::wharf::bot::kv::{Error, Host, KeyPage};
+use super::{PluginState, Requirement};
+use crate::config::Grant;
 
 type KvResult<T> = Result<std::result::Result<T, Error>>;
 
@@ -58,6 +59,11 @@ impl PluginState {
         }
         Ok(())
     }
+}
+
+/// Importing any `kv` function needs the `kv` grant.
+pub(super) fn requirement(_func: &str) -> Requirement {
+    Requirement::Grant(Grant::Kv)
 }
 
 impl Host for PluginState {

@@ -3,8 +3,8 @@
 
 use wasmtime::Result;
 
-use super::PluginState;
 use super::bindings::wharf::bot::log::{BusinessEvent, Error, Field, Host, Level};
+use super::{PluginState, Requirement};
 use crate::secret::MASK;
 use crate::storage::NewLogEvent;
 
@@ -32,6 +32,11 @@ fn render_fields(fields: &[Field]) -> serde_json::Map<String, serde_json::Value>
             (clip(&f.key, 64).to_owned(), serde_json::Value::String(value.to_owned()))
         })
         .collect()
+}
+
+/// `log` is always available.
+pub(super) fn requirement(_func: &str) -> Requirement {
+    Requirement::Nothing
 }
 
 impl Host for PluginState {

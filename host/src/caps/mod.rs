@@ -6,24 +6,26 @@
 //! Each capability module holds only the generated trait impls.
 
 pub mod bindings;
+mod compat;
 mod config;
 pub(crate) mod effects;
 mod events;
 mod http;
 mod kv;
 mod log;
+mod messages;
 mod scheduler;
 mod telegram;
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use wasmtime::component::{HasSelf, Instance, Linker, ResourceTable};
+use wasmtime::component::{Component, HasSelf, Instance, Linker, ResourceTable};
 use wasmtime::{ResourceLimiter, Result};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::clock::{Clock, WasiWallClock};
-use crate::config::{PluginName, PluginSpec};
+use crate::config::{Grant, PluginName, PluginSpec};
 use crate::storage::Storage;
 pub(crate) use effects::{CallEffects, TurnState};
 
@@ -145,6 +147,10 @@ pub struct PluginState {
     pub(crate) deadline: Instant,
     /// `describe()` runs with every capability denied.
     pub(crate) describing: bool,
+    /// The message whose button the call answers: (plugin, chat, message id). Only the
+    /// plugin owning a callback prefix gets its presses, and only it can have put its
+    /// prefix on a keyboard, so that message is the plugin's own.
+    pub(crate) pressed: Option<(PluginName, i64, i32)>,
     /// Diagnostic lines dropped for exceeding the per-call quota.
     pub(crate) dropped_log_lines: usize,
     log_lines: usize,
@@ -173,6 +179,7 @@ impl PluginState {
             host_fault: None,
             deadline,
             describing: false,
+            pressed: None,
             dropped_log_lines: 0,
             log_lines: 0,
         };
@@ -240,10 +247,59 @@ impl WasiView for PluginState {
 }
 
 /// A linker with WASI (sandboxed: no files, sockets or environment) and every Wharf
-/// capability. Grants are enforced when a plugin is loaded, by its imports.
+/// capability, in the current WIT version and (through adapters) the previous one.
+/// Grants are enforced when a plugin is loaded, by its imports.
 pub(crate) fn base_linker(engine: &wasmtime::Engine) -> Result<Linker<PluginState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     bindings::Plugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+    compat::add_to_linker(&mut linker)?;
+    Ok(linker)
+}
+
+/// What a plugin's config must say for it to import one function of a capability.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Requirement {
+    /// Always available.
+    Nothing,
+    /// This grant (`PluginSpec::has` also accepts the grants that imply it).
+    Grant(Grant),
+    /// At least one host under `http = [...]`.
+    HttpHosts,
+}
+
+/// Each `wharf:bot` interface with its own rules (a function in its module; `http`'s
+/// rule lives here). The same rules apply to every WIT version the host links.
+const CAPABILITIES: [(&str, fn(&str) -> Requirement); 7] = [
+    ("config", config::requirement),
+    ("log", log::requirement),
+    ("kv", kv::requirement),
+    ("events", events::requirement),
+    ("scheduler", scheduler::requirement),
+    ("telegram", telegram::requirement),
+    ("http", |_| Requirement::HttpHosts),
+];
+
+/// What importing function `func` of interface `interface` (`kv`, `telegram`, …)
+/// requires; `None` for an interface this host does not provide. `types` has no
+/// functions and needs nothing.
+pub(crate) fn requirement(interface: &str, func: &str) -> Option<Requirement> {
+    if interface == "types" {
+        return Some(Requirement::Nothing);
+    }
+    CAPABILITIES.iter().find(|(name, _)| *name == interface).map(|(_, rule)| rule(func))
+}
+
+/// The linker `describe()` runs with: WASI (sandboxed as always: no files, sockets or
+/// environment; stderr captured for the error message), `config` and `log` in every WIT
+/// version. Every other import of `component` (capabilities with effects, other plugins'
+/// interfaces) traps when called, so `describe()` cannot change anything.
+pub(crate) fn describe_linker(engine: &wasmtime::Engine, component: &Component) -> Result<Linker<PluginState>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    bindings::wharf::bot::config::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+    bindings::wharf::bot::log::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+    compat::add_pure_to_linker(&mut linker)?;
+    linker.define_unknown_imports_as_traps(component)?;
     Ok(linker)
 }

@@ -3,8 +3,9 @@
 
 use wasmtime::Result;
 
-use super::PluginState;
 use super::bindings::wharf::bot::scheduler::{Error, Host};
+use super::{PluginState, Requirement};
+use crate::config::Grant;
 use crate::storage::TimerOp;
 use crate::validate;
 
@@ -48,6 +49,11 @@ fn delay(now: i64, ms: u64) -> std::result::Result<i64, Error> {
         .ok()
         .and_then(|ms| now.checked_add(ms))
         .ok_or_else(|| Error::InvalidInput(format!("delay of {ms} ms is out of range")))
+}
+
+/// Importing any `scheduler` function (even `now`) needs the `scheduler` grant.
+pub(super) fn requirement(_func: &str) -> Requirement {
+    Requirement::Grant(Grant::Scheduler)
 }
 
 impl Host for PluginState {

@@ -85,6 +85,13 @@ pub struct TelegramConfig {
     pub limits: crate::telegram::limits::RateLimits,
     /// Where updates arrive in webhook mode.
     pub webhook: Option<WebhookConfig>,
+    /// Outbox requests in flight at once (across chats; one per chat at a time).
+    #[serde(default = "default_max_in_flight")]
+    pub max_in_flight: usize,
+    /// This process's name when several share one database: chats' outboxes are leased
+    /// under it. Replicas need distinct ids; a restarted process keeps its id.
+    #[serde(default = "default_replica_id")]
+    pub replica_id: String,
 }
 
 impl TelegramConfig {
@@ -96,6 +103,8 @@ impl TelegramConfig {
             mode: TelegramMode::Polling,
             limits: Default::default(),
             webhook: None,
+            max_in_flight: default_max_in_flight(),
+            replica_id: default_replica_id(),
         }
     }
 }
@@ -111,6 +120,86 @@ pub struct WebhookConfig {
     /// Environment variable with the secret token (needed when several replicas share
     /// one webhook); a random one is made per start otherwise.
     pub secret_env: Option<String>,
+    /// Connections served at once; more are closed as they arrive.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Time a client has to send a request's headers (from connecting or from the
+    /// previous response), in milliseconds.
+    #[serde(default = "default_header_timeout_ms")]
+    pub header_timeout_ms: u64,
+    /// Time a client has to send a request's body, in milliseconds.
+    #[serde(default = "default_body_timeout_ms")]
+    pub body_timeout_ms: u64,
+    /// A connection with no request for this long is closed, in milliseconds.
+    #[serde(default = "default_idle_timeout_ms")]
+    pub idle_timeout_ms: u64,
+}
+
+impl WebhookConfig {
+    /// Serve on `listen` for the public `url`, with the default limits.
+    pub fn new(listen: std::net::SocketAddr, url: &str) -> Self {
+        Self {
+            listen,
+            url: url.to_owned(),
+            secret_env: None,
+            max_connections: default_max_connections(),
+            header_timeout_ms: default_header_timeout_ms(),
+            body_timeout_ms: default_body_timeout_ms(),
+            idle_timeout_ms: default_idle_timeout_ms(),
+        }
+    }
+}
+
+/// Ranges of the sender's and the webhook server's settings.
+fn check_telegram(tg: &TelegramConfig) -> Result<(), String> {
+    if !(1..=1024).contains(&tg.max_in_flight) {
+        return Err(format!("[telegram] max_in_flight = {} must be between 1 and 1024", tg.max_in_flight));
+    }
+    if tg.replica_id.is_empty() || tg.replica_id.len() > 64 {
+        return Err("[telegram] replica_id must be 1-64 characters".into());
+    }
+    if let Some(w) = &tg.webhook {
+        if !(1..=100_000).contains(&w.max_connections) {
+            return Err(format!(
+                "[telegram.webhook] max_connections = {} must be between 1 and 100000",
+                w.max_connections
+            ));
+        }
+        for (key, ms) in [
+            ("header_timeout_ms", w.header_timeout_ms),
+            ("body_timeout_ms", w.body_timeout_ms),
+            ("idle_timeout_ms", w.idle_timeout_ms),
+        ] {
+            if !(1..=3_600_000).contains(&ms) {
+                return Err(format!("[telegram.webhook] {key} = {ms} must be between 1 and 3600000"));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn default_max_in_flight() -> usize {
+    32
+}
+
+fn default_replica_id() -> String {
+    "main".into()
+}
+
+fn default_max_connections() -> usize {
+    256
+}
+
+fn default_header_timeout_ms() -> u64 {
+    10_000
+}
+
+fn default_body_timeout_ms() -> u64 {
+    10_000
+}
+
+fn default_idle_timeout_ms() -> u64 {
+    60_000
 }
 
 fn default_api_url() -> String {
@@ -272,6 +361,9 @@ impl Config {
             && tg.webhook.is_none()
         {
             return Err("[telegram] mode = \"webhook\" needs a [telegram.webhook] table with listen and url".into());
+        }
+        if let Some(tg) = &self.telegram {
+            check_telegram(tg)?;
         }
         for (name, spanned) in &self.plugins {
             let p = spanned.get_ref();

@@ -5,6 +5,7 @@
 //! |---|---|
 //! | `engine` | wasmtime engine, pooling allocator, epoch ticker, compile cache |
 //! | `plugin` | loading, grant checks, linking, `describe()`, the [`PluginSet`] |
+//! | `abi` | the `handler` export of each supported WIT version (0.2, 0.1) |
 //! | `link` | forwarding cross-plugin calls within one store |
 //! | `sandbox` | one plugin call in a fresh store |
 //! | `turn` | routing an event through plugins and committing the turn |
@@ -13,6 +14,7 @@
 //! | `reload` | hot reload: file watcher and lifecycle events |
 //! | `health` | metrics and the circuit breaker |
 
+mod abi;
 mod dispatcher;
 mod engine;
 mod health;

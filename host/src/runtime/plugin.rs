@@ -12,16 +12,17 @@ use wasmtime::Engine;
 use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, Linker};
 
+use super::abi::HandlerPre;
 use super::engine::compile_cached;
 use super::sandbox;
-use crate::caps::bindings::PluginPre;
 use crate::caps::bindings::exports::wharf::bot::handler::Manifest;
-use crate::caps::{HostServices, PluginCtx, PluginState};
+use crate::caps::{HostServices, PluginCtx, PluginState, Requirement};
 use crate::config::{Grant, PluginName, PluginSpec};
 use crate::validate::name_like;
 
 const HOST_PACKAGE: &str = "wharf:bot/";
-const HOST_VERSION_PREFIX: &str = "0.1.";
+/// WIT versions this host links: the current one and, through adapters, the previous one.
+const HOST_VERSION_PREFIXES: [&str; 2] = ["0.2.", "0.1."];
 
 /// A plugin ready to run.
 pub(crate) struct LoadedPlugin {
@@ -29,7 +30,7 @@ pub(crate) struct LoadedPlugin {
     pub manifest: Manifest,
     pub component: Component,
     pub hash: [u8; 32],
-    pub pre: PluginPre<PluginState>,
+    pub pre: HandlerPre,
     /// Exporting plugins to instantiate into the same store first (transitive, in order).
     pub deps: Vec<Arc<LoadedPlugin>>,
 }
@@ -269,17 +270,23 @@ async fn link_and_describe(
         .instantiate_pre(&cand.component)
         .map_err(anyhow::Error::from)
         .with_context(|| format!("plugin {} cannot be linked", spec.name))?;
-    let pre = PluginPre::new(pre).map_err(anyhow::Error::from).with_context(|| {
+    let pre = HandlerPre::new(pre).with_context(|| {
         format!(
-            "plugin {} does not export wharf:bot/handler@0.1.0 (build it with wharf-sdk's export_plugin!)",
+            "plugin {} does not export wharf:bot/handler@0.2.0 or @0.1.0 (build it with wharf-sdk's export_plugin!)",
             spec.name
         )
     })?;
     let settings_json = serde_json::Value::Object(spec.settings.clone()).to_string();
     let provisional =
         Arc::new(PluginCtx { spec: spec.clone(), callback_prefix: None, settings_json: settings_json.clone() });
+    // describe() gets a linker of its own, without effectful imports.
+    let describe_pre = crate::caps::describe_linker(engine, &cand.component)
+        .and_then(|l| l.instantiate_pre(&cand.component))
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("plugin {} cannot be linked for describe()", spec.name))?;
+    let describe_pre = HandlerPre::new(describe_pre).context("the handler export vanished")?;
     let budget = Duration::from_millis(spec.timeout_ms.max(1_000));
-    let manifest = sandbox::describe(engine, host, &provisional, &pre, &deps, Instant::now() + budget)
+    let manifest = sandbox::describe(engine, host, &provisional, &describe_pre, Instant::now() + budget)
         .await
         .with_context(|| format!("plugin {}: describe() failed", spec.name))?;
     check_manifest(spec, &manifest)?;
@@ -296,9 +303,9 @@ fn check_host_import(
     item: &ComponentItem,
 ) -> anyhow::Result<()> {
     let (iface, version) = rest.split_once('@').unwrap_or((rest, ""));
-    if !version.starts_with(HOST_VERSION_PREFIX) {
+    if !HOST_VERSION_PREFIXES.iter().any(|p| version.starts_with(p)) {
         bail!(
-            "plugin {} imports {full}, but this host provides wharf:bot@0.1.x; rebuild the plugin with a matching wharf-sdk",
+            "plugin {} imports {full}, but this host provides wharf:bot@0.2.x and @0.1.x; rebuild the plugin with a matching wharf-sdk",
             spec.name
         );
     }
@@ -321,19 +328,16 @@ fn check_host_import(
         _ => Vec::new(),
     };
     for f in &funcs {
-        match iface {
-            "kv" => needs(Grant::Kv, f)?,
-            "events" => needs(Grant::Events, f)?,
-            "scheduler" => needs(Grant::Scheduler, f)?,
-            "telegram" if f == "get-chat-member" => needs(Grant::TelegramMembers, f)?,
-            "telegram" if f == "download-file" => needs(Grant::TelegramFiles, f)?,
-            "telegram" => needs(Grant::TelegramSend, f)?,
-            "http" if spec.http.is_empty() => bail!(
+        match crate::caps::requirement(iface, f) {
+            None => bail!("plugin {} imports {full}, which this host does not provide", spec.name),
+            Some(Requirement::Nothing) => {}
+            Some(Requirement::Grant(grant)) => needs(grant, f)?,
+            Some(Requirement::HttpHosts) if spec.http.is_empty() => bail!(
                 "plugin {p} imports {full} but no HTTP host is granted: add http = [\"api.example.com\"] under [plugins.{p}] (config line {line})",
                 p = spec.name,
                 line = spec.line
             ),
-            _ => {}
+            Some(Requirement::HttpHosts) => {}
         }
     }
     Ok(())

@@ -9,10 +9,10 @@ use tracing::Instrument;
 use wasmtime::component::Instance;
 use wasmtime::{Engine, Store, Trap, UpdateDeadline};
 
+use super::abi::{Handler, HandlerPre};
 use super::plugin::LoadedPlugin;
 use crate::caps::bindings::exports::wharf::bot::handler::{Error as HandlerError, Manifest};
 use crate::caps::bindings::wharf::bot::types::{Context, Event, Flow};
-use crate::caps::bindings::{Plugin, PluginPre};
 use crate::caps::{HostServices, PluginCtx, PluginState, TurnState};
 
 /// How one plugin call ended.
@@ -41,9 +41,9 @@ fn new_store(engine: &Engine, state: PluginState) -> Store<PluginState> {
 /// Instantiate exporting plugins `deps`, then the plugin itself.
 async fn instantiate(
     store: &mut Store<PluginState>,
-    pre: &PluginPre<PluginState>,
+    pre: &HandlerPre,
     deps: &[Arc<LoadedPlugin>],
-) -> wasmtime::Result<Plugin> {
+) -> wasmtime::Result<Handler> {
     for dep in deps {
         store.data_mut().enter(dep.ctx.clone());
         let inst: wasmtime::Result<Instance> = dep.pre.instance_pre().instantiate_async(&mut *store).await;
@@ -51,24 +51,24 @@ async fn instantiate(
         let inst = inst?;
         store.data_mut().linked.push((dep.name().clone(), inst));
     }
-    pre.instantiate_async(&mut *store).await
+    pre.instantiate(store).await
 }
 
-/// Call `describe()` with every capability denied.
+/// Call `describe()`; `pre` comes from `caps::describe_linker` (no effectful imports,
+/// no other plugins), and every capability also refuses while `describing` is set.
 pub(crate) async fn describe(
     engine: &Engine,
     host: &Arc<HostServices>,
     ctx: &Arc<PluginCtx>,
-    pre: &PluginPre<PluginState>,
-    deps: &[Arc<LoadedPlugin>],
+    pre: &HandlerPre,
     deadline: Instant,
 ) -> anyhow::Result<Manifest> {
     let mut state = PluginState::new(host.clone(), ctx.clone(), TurnState::new(None, 0, host.clock.now_ms()), deadline);
     state.describing = true;
     let mut store = new_store(engine, state);
     let result = async {
-        let plugin = instantiate(&mut store, pre, deps).await?;
-        plugin.wharf_bot_handler().call_describe(&mut store).await
+        let plugin = pre.instantiate(&mut store).await?;
+        plugin.describe(&mut store).await
     }
     .await;
     let state = store.into_data();
@@ -85,11 +85,15 @@ pub(crate) async fn handle(
     ctx: &Context,
 ) -> (TurnState, Outcome) {
     let deadline = Instant::now() + Duration::from_millis(plugin.ctx.spec.timeout_ms);
-    let mut store = new_store(engine, PluginState::new(host.clone(), plugin.ctx.clone(), turn, deadline));
+    let mut state = PluginState::new(host.clone(), plugin.ctx.clone(), turn, deadline);
+    if let Event::Callback(cb) = event {
+        state.pressed = cb.chat.as_ref().zip(cb.message_id).map(|(c, id)| (plugin.name().clone(), c.id, id));
+    }
+    let mut store = new_store(engine, state);
     let span = tracing::debug_span!("wharf.plugin.call", plugin = %plugin.name());
     let result = async {
         let bindings = instantiate(&mut store, &plugin.pre, &plugin.deps).await?;
-        bindings.wharf_bot_handler().call_handle(&mut store, event, ctx).await
+        bindings.handle(&mut store, event, ctx).await
     }
     .instrument(span)
     .await;

@@ -13,6 +13,7 @@ use super::sandbox::{self, Outcome};
 use crate::caps::TurnState;
 use crate::caps::bindings::wharf::bot::types::{Context, Event, Flow};
 use crate::storage::{CommitOutcome, InboxRow, NewOutbox, TurnCommit};
+use crate::telegram::outbox_call::{AnswerCallbackQuery, OutboxCall, ReplyTo, SendMessage};
 
 /// The plugins an event goes to, in order, each with the event as it should see it.
 pub(crate) fn route(set: &PluginSet, event: &Event, target: Option<&str>) -> Vec<(Arc<LoadedPlugin>, Event)> {
@@ -197,8 +198,11 @@ async fn after_commit(shared: &Shared, results: &[(Arc<LoadedPlugin>, Option<Str
             .map(|admin| NewOutbox {
                 chat_id: *admin,
                 plugin: "wharf".into(),
-                payload: serde_json::json!({"method": "sendMessage", "params": {"chat_id": admin, "text": text}})
-                    .to_string(),
+                call: OutboxCall::SendMessage(SendMessage {
+                    chat_id: *admin,
+                    text: text.clone(),
+                    ..SendMessage::default()
+                }),
             })
             .collect();
         let commit = TurnCommit { outbox, now_ms: shared.host.clock.now_ms(), ..TurnCommit::default() };
@@ -241,26 +245,28 @@ fn owns(plugin: &LoadedPlugin, event: &Event) -> bool {
 }
 
 fn answered(turn: &TurnState, callback_id: &str) -> bool {
-    turn.applied.outbox.iter().any(|o| {
-        serde_json::from_str::<serde_json::Value>(&o.payload)
-            .is_ok_and(|v| v["method"] == "answerCallbackQuery" && v["params"]["callback_query_id"] == callback_id)
-    })
+    turn.applied.outbox.iter().any(|o| o.call.answers() == Some(callback_id))
 }
 
 /// Tell the user their command or button failed, unless the turn answers them anyway.
 fn apologize(event: &Event, turn: &mut TurnState) {
-    let payload = match event {
-        Event::Callback(cb) if !answered(turn, &cb.id) => serde_json::json!({
-            "method": "answerCallbackQuery",
-            "params": {"callback_query_id": cb.id, "text": APOLOGY, "show_alert": true},
+    let call = match event {
+        Event::Callback(cb) if !answered(turn, &cb.id) => OutboxCall::AnswerCallbackQuery(AnswerCallbackQuery {
+            callback_query_id: cb.id.clone(),
+            text: Some(APOLOGY.into()),
+            show_alert: true,
         }),
-        Event::Message(m) if !turn.applied.outbox.iter().any(|o| o.chat_id == m.chat.id) => serde_json::json!({
-            "method": "sendMessage",
-            "params": {"chat_id": m.chat.id, "text": APOLOGY, "reply_parameters": {"message_id": m.id}},
-        }),
+        Event::Message(m) if !turn.applied.outbox.iter().any(|o| o.chat_id == m.chat.id) => {
+            OutboxCall::SendMessage(SendMessage {
+                chat_id: m.chat.id,
+                text: APOLOGY.into(),
+                reply_parameters: Some(ReplyTo { message_id: m.id }),
+                ..SendMessage::default()
+            })
+        }
         _ => return,
     };
-    turn.applied.outbox.push(NewOutbox { chat_id: turn.lane, plugin: "wharf".into(), payload: payload.to_string() });
+    turn.applied.outbox.push(NewOutbox { chat_id: turn.lane, plugin: "wharf".into(), call });
 }
 
 /// Telegram shows a spinner on a pressed button until the callback is answered: if no
@@ -268,11 +274,10 @@ fn apologize(event: &Event, turn: &mut TurnState) {
 fn answer_unanswered(event: &Event, turn: &mut TurnState) {
     let Event::Callback(cb) = event else { return };
     if !answered(turn, &cb.id) {
-        let payload = serde_json::json!({"method": "answerCallbackQuery", "params": {"callback_query_id": cb.id}});
-        turn.applied.outbox.push(NewOutbox {
-            chat_id: turn.lane,
-            plugin: "wharf".into(),
-            payload: payload.to_string(),
+        let call = OutboxCall::AnswerCallbackQuery(AnswerCallbackQuery {
+            callback_query_id: cb.id.clone(),
+            ..AnswerCallbackQuery::default()
         });
+        turn.applied.outbox.push(NewOutbox { chat_id: turn.lane, plugin: "wharf".into(), call });
     }
 }

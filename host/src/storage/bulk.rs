@@ -128,7 +128,8 @@ pub(super) async fn insert_outbox(
             format!("INSERT INTO outbox (chat_id, plugin, payload, created_ms) VALUES {}", tuples(chunk.len(), 4, 1));
         let mut q = sqlx::query(&sql);
         for o in chunk {
-            q = q.bind(o.chat_id).bind(o.plugin.as_str()).bind(o.payload.as_str()).bind(now_ms);
+            let payload = o.call.to_row().map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+            q = q.bind(o.chat_id).bind(o.plugin.as_str()).bind(payload).bind(now_ms);
         }
         q.execute(&mut *conn).await?;
     }

@@ -53,8 +53,8 @@ pub struct NewOutbox {
     pub chat_id: i64,
     /// Plugin that queued it (or `wharf` for the host).
     pub plugin: String,
-    /// The call, as JSON.
-    pub payload: String,
+    /// The call.
+    pub call: crate::telegram::outbox_call::OutboxCall,
 }
 
 /// A new inbox entry (an emitted event, a lifecycle event, an update).

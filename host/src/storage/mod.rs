@@ -24,6 +24,7 @@ use tokio::sync::{Mutex, mpsc};
 
 pub use commit::{CommitOutcome, KeyRead, NewInbox, NewLogEvent, NewOutbox, RangeRead, TimerOp, TurnCommit};
 pub use queries::{EventLogRow, InboxRow, OutboxRow, TimerRow};
+pub use telegram::SentMessage;
 
 /// A storage failure (I/O, SQL, migration). Never the plugin's fault.
 #[derive(Debug, thiserror::Error)]

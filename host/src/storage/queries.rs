@@ -30,7 +30,7 @@ pub struct OutboxRow {
     pub chat_id: i64,
     /// Plugin that queued it.
     pub plugin: String,
-    /// Call JSON.
+    /// The call as stored (see [`crate::telegram::outbox_call`]).
     pub payload: String,
 }
 
@@ -38,6 +38,11 @@ impl OutboxRow {
     /// From `SELECT id, chat_id, plugin, payload …`.
     pub(super) fn from_row(r: &sqlx::any::AnyRow) -> Result<Self, StorageError> {
         Ok(Self { id: r.try_get(0)?, chat_id: r.try_get(1)?, plugin: r.try_get(2)?, payload: r.try_get(3)? })
+    }
+
+    /// The typed call (rows of earlier versions included).
+    pub fn call(&self) -> Result<crate::telegram::outbox_call::OutboxCall, crate::telegram::outbox_call::ReadError> {
+        crate::telegram::outbox_call::OutboxCall::from_row(&self.payload)
     }
 }
 

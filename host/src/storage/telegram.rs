@@ -1,11 +1,50 @@
 //! Storage for the Telegram front end: the getUpdates offset (committed together with
-//! the updates it acknowledges), blocked users, outbox delivery and dead letters.
+//! the updates it acknowledges), blocked users, outbox delivery (per-chat heads, chat
+//! leases, sent-message handles) and dead letters.
 
 use sqlx::{Executor, Row};
 
 use super::commit::{NewInbox, begin, finish};
 use super::queries::{OutboxRow, insert_inbox};
 use super::{Storage, StorageError};
+
+/// A delivered send that carried a handle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SentMessage {
+    /// The host-assigned handle.
+    pub handle: i64,
+    /// The plugin that sent it.
+    pub plugin: String,
+    /// Its chat.
+    pub chat_id: i64,
+    /// Telegram's message id.
+    pub message_id: i32,
+}
+
+/// Mark or unmark users as having blocked the bot; the last mark per user wins.
+pub(super) async fn apply_marks(
+    conn: &mut sqlx::AnyConnection,
+    marks: &[(i64, bool)],
+    now_ms: i64,
+) -> Result<(), sqlx::Error> {
+    let mut last: Vec<(i64, bool)> = Vec::with_capacity(marks.len());
+    for &(user, blocked) in marks.iter().rev() {
+        if !last.iter().any(|(u, _)| *u == user) {
+            last.push((user, blocked));
+        }
+    }
+    for (user, blocked) in last {
+        let q = if blocked {
+            sqlx::query("INSERT INTO blocked_users (user_id, at_ms) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING")
+                .bind(user)
+                .bind(now_ms)
+        } else {
+            sqlx::query("DELETE FROM blocked_users WHERE user_id = $1").bind(user)
+        };
+        conn.execute(q).await?;
+    }
+    Ok(())
+}
 
 impl Storage {
     /// A named value of the Telegram front end (e.g. `offset`).
@@ -17,15 +56,23 @@ impl Storage {
         Ok(row.map(|r| r.try_get(0)).transpose()?)
     }
 
-    /// Queue received updates and move the getUpdates offset past them, atomically: an
-    /// update is acknowledged to Telegram only once it is in the inbox.
-    pub async fn accept_updates(&self, entries: &[NewInbox], offset: i64, now_ms: i64) -> Result<(), StorageError> {
+    /// Queue received updates, apply what they say about blocks (`marks`: (user,
+    /// blocked) in update order) and move the getUpdates offset past them, atomically:
+    /// an update is acknowledged to Telegram only once it is in the inbox.
+    pub async fn accept_updates(
+        &self,
+        entries: &[NewInbox],
+        marks: &[(i64, bool)],
+        offset: i64,
+        now_ms: i64,
+    ) -> Result<(), StorageError> {
         let mut conn = self.inner.writer.lock().await;
         begin(&mut conn, self.backend()).await?;
         let result = async {
             for e in entries {
                 insert_inbox(&mut conn, e, now_ms).await?;
             }
+            apply_marks(&mut conn, marks, now_ms).await?;
             sqlx::query(
                 "INSERT INTO telegram_state (key, value) VALUES ('offset', $1) \
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -39,20 +86,125 @@ impl Storage {
         Ok(finish(&mut conn, result).await?)
     }
 
-    /// Outbox rows to deliver, oldest first.
-    pub async fn outbox_head(&self, limit: i64) -> Result<Vec<OutboxRow>, StorageError> {
-        let rows = sqlx::query("SELECT id, chat_id, plugin, payload FROM outbox ORDER BY id LIMIT $1")
-            .bind(limit)
-            .fetch_all(self.pool())
-            .await?;
+    /// Chats above `after` with queued outbox rows (at most `limit`, in id order), found by
+    /// skipping through the `(chat_id, id)` index one chat at a time: the cost grows
+    /// with the number of chats, not with the rows queued.
+    pub async fn outbox_chats(&self, after: i64, limit: i64) -> Result<Vec<i64>, StorageError> {
+        let rows = sqlx::query(
+            "WITH RECURSIVE c(chat, n) AS ( \
+               SELECT MIN(chat_id), 1 FROM outbox WHERE chat_id > $1 \
+               UNION ALL \
+               SELECT (SELECT MIN(chat_id) FROM outbox WHERE chat_id > c.chat), c.n + 1 \
+               FROM c WHERE c.chat IS NOT NULL AND c.n < $2 \
+             ) SELECT chat FROM c WHERE chat IS NOT NULL",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+    }
+
+    /// The oldest rows queued for `chat` after row `after`, in order.
+    pub async fn outbox_chat_head(&self, chat: i64, after: i64, limit: i64) -> Result<Vec<OutboxRow>, StorageError> {
+        let rows = sqlx::query(
+            "SELECT id, chat_id, plugin, payload FROM outbox WHERE chat_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+        )
+        .bind(chat)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
         rows.iter().map(OutboxRow::from_row).collect()
     }
 
-    /// A row was delivered.
-    pub async fn outbox_delivered(&self, id: i64) -> Result<(), StorageError> {
+    /// Take or renew the lease on `chat`'s outbox for `owner` until `until_ms`; false
+    /// when another owner holds an unexpired lease.
+    pub async fn claim_chat(&self, chat: i64, owner: &str, now_ms: i64, until_ms: i64) -> Result<bool, StorageError> {
         let mut conn = self.inner.writer.lock().await;
-        conn.execute(sqlx::query("DELETE FROM outbox WHERE id = $1").bind(id)).await?;
+        let done = conn
+            .execute(
+                sqlx::query(
+                    "INSERT INTO outbox_lease (chat_id, owner, until_ms) VALUES ($1, $2, $3) \
+                     ON CONFLICT (chat_id) DO UPDATE SET owner = excluded.owner, until_ms = excluded.until_ms \
+                     WHERE outbox_lease.owner = excluded.owner OR outbox_lease.until_ms < $4",
+                )
+                .bind(chat)
+                .bind(owner)
+                .bind(until_ms)
+                .bind(now_ms),
+            )
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Give up `owner`'s lease on `chat` (its outbox is empty for now).
+    pub async fn release_chat(&self, chat: i64, owner: &str) -> Result<(), StorageError> {
+        let mut conn = self.inner.writer.lock().await;
+        conn.execute(sqlx::query("DELETE FROM outbox_lease WHERE chat_id = $1 AND owner = $2").bind(chat).bind(owner))
+            .await?;
         Ok(())
+    }
+
+    /// A row was delivered: remove it and, for a send with a handle, record which
+    /// message it became, in one transaction.
+    pub async fn outbox_delivered(&self, id: i64, sent: Option<&SentMessage>, now_ms: i64) -> Result<(), StorageError> {
+        let mut conn = self.inner.writer.lock().await;
+        let Some(sent) = sent else {
+            conn.execute(sqlx::query("DELETE FROM outbox WHERE id = $1").bind(id)).await?;
+            return Ok(());
+        };
+        begin(&mut conn, self.backend()).await?;
+        let result = async {
+            sqlx::query(
+                "INSERT INTO sent_messages (handle, plugin, chat_id, message_id, at_ms) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (handle) DO NOTHING",
+            )
+            .bind(sent.handle)
+            .bind(sent.plugin.as_str())
+            .bind(sent.chat_id)
+            .bind(i64::from(sent.message_id))
+            .bind(now_ms)
+            .execute(&mut *conn)
+            .await?;
+            sqlx::query("DELETE FROM outbox WHERE id = $1").bind(id).execute(&mut *conn).await?;
+            Ok(())
+        }
+        .await;
+        Ok(finish(&mut conn, result).await?)
+    }
+
+    /// The delivered message recorded under `handle`.
+    pub async fn sent_message(&self, handle: i64) -> Result<Option<SentMessage>, StorageError> {
+        let row = sqlx::query("SELECT plugin, chat_id, message_id FROM sent_messages WHERE handle = $1")
+            .bind(handle)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|r| {
+            let message_id: i64 = r.try_get(2)?;
+            Ok(SentMessage {
+                handle,
+                plugin: r.try_get(0)?,
+                chat_id: r.try_get(1)?,
+                message_id: i32::try_from(message_id).unwrap_or(i32::MAX),
+            })
+        })
+        .transpose()
+    }
+
+    /// Who sent the message recorded under `handle`, and where: (plugin, chat).
+    pub async fn handle_owner(&self, handle: i64) -> Result<Option<(String, i64)>, StorageError> {
+        Ok(self.sent_message(handle).await?.map(|m| (m.plugin, m.chat_id)))
+    }
+
+    /// Which plugin sent message `message_id` in `chat` (with a handle), if known.
+    pub async fn message_owner(&self, chat_id: i64, message_id: i32) -> Result<Option<String>, StorageError> {
+        let row = sqlx::query("SELECT plugin FROM sent_messages WHERE chat_id = $1 AND message_id = $2")
+            .bind(chat_id)
+            .bind(i64::from(message_id))
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
     }
 
     /// Telegram refused a row for good: move it to the dead letters with the reason, and

@@ -11,12 +11,13 @@ use super::{Storage, StorageError};
 const REMEMBER_MS: i64 = 24 * 3600 * 1000;
 
 impl Storage {
-    /// Queue a webhook update unless `update_id` was queued in the last day. Returns
-    /// whether it was new.
+    /// Queue a webhook update unless `update_id` was queued in the last day, with what it
+    /// says about a block (`mark`: (user, blocked)). Returns whether it was new.
     pub async fn accept_webhook_update(
         &self,
         update_id: i64,
         entry: Option<NewInbox>,
+        mark: Option<(i64, bool)>,
         now_ms: i64,
     ) -> Result<bool, StorageError> {
         let mut conn = self.inner.writer.lock().await;
@@ -34,6 +35,9 @@ impl Storage {
                 == 1;
             if fresh && let Some(e) = &entry {
                 insert_inbox(&mut conn, e, now_ms).await?;
+            }
+            if fresh && let Some(m) = mark {
+                super::telegram::apply_marks(&mut conn, &[m], now_ms).await?;
             }
             Ok(fresh)
         }

@@ -1,7 +1,8 @@
 //! Telegram updates → Wharf events. Text messages and captions (with commands, including
 //! `/cmd@botname` and `/start PAYLOAD`), documents (files, with or without a caption),
-//! callback queries and `my_chat_member` changes (a user blocked or unblocked the bot)
-//! are supported; anything else is skipped.
+//! callback queries and `my_chat_member` changes are supported; anything else is
+//! skipped. A `my_chat_member` change is a member event of its chat (its lane); only in a
+//! private chat does it mean the user blocked or unblocked the bot ([`block_mark`]).
 
 use teloxide_core::types::{
     Chat as TgChat, ChatKind as TgChatKind, MaybeInaccessibleMessage, Message as TgMessage, PublicChatKind, Update,
@@ -116,6 +117,36 @@ pub fn convert(update: &Update, bot_username: &str) -> Converted {
     }
 }
 
+/// What an update says about a user having blocked the bot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockMark {
+    /// The user (their private chat's id).
+    pub user: i64,
+    /// Blocked (`kicked` in their private chat), or talking to the bot again.
+    pub blocked: bool,
+}
+
+/// Only a private chat's `my_chat_member` `kicked` marks its user as having blocked the
+/// bot; the user's `member` status there or any later private message from them clears
+/// the mark. Member changes in groups and channels mark nobody.
+pub fn block_mark(update: &Update) -> Option<BlockMark> {
+    match &update.kind {
+        UpdateKind::MyChatMember(u) if u.chat.is_private() => {
+            let kind = &u.new_chat_member.kind;
+            let user = u.chat.id.0;
+            if kind.is_banned() {
+                Some(BlockMark { user, blocked: true })
+            } else if kind.is_left() {
+                None
+            } else {
+                Some(BlockMark { user, blocked: false })
+            }
+        }
+        UpdateKind::Message(m) if m.chat.is_private() => Some(BlockMark { user: m.chat.id.0, blocked: false }),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,6 +220,35 @@ mod tests {
         assert!(m.text.is_none() && m.command.is_none());
         assert_eq!(m.document.unwrap().size, None, "an unknown size stays unknown");
         assert!(converted_message(&text_update("hi")).document.is_none());
+    }
+
+    fn member_update(chat: serde_json::Value, status: &str) -> Update {
+        let bot = serde_json::json!({"id": 7, "is_bot": true, "first_name": "B", "username": "b"});
+        let mut new = serde_json::json!({"user": bot, "status": status});
+        if status == "kicked" {
+            new["until_date"] = serde_json::json!(0);
+        }
+        update(serde_json::json!({"update_id": 9, "my_chat_member": {
+            "chat": chat, "from": {"id": 42, "is_bot": false, "first_name": "A"}, "date": 1_700_000_000,
+            "old_chat_member": {"user": bot, "status": "member"}, "new_chat_member": new}}))
+    }
+
+    #[test]
+    fn only_a_private_kick_marks_a_block() {
+        let private = serde_json::json!({"id": 42, "type": "private", "first_name": "A"});
+        let group = serde_json::json!({"id": -100, "type": "group", "title": "G"});
+        let channel = serde_json::json!({"id": -1001, "type": "channel", "title": "C"});
+        assert_eq!(block_mark(&member_update(private.clone(), "kicked")), Some(BlockMark { user: 42, blocked: true }));
+        assert_eq!(block_mark(&member_update(private, "member")), Some(BlockMark { user: 42, blocked: false }));
+        for chat in [group, channel] {
+            for status in ["left", "kicked"] {
+                let u = member_update(chat.clone(), status);
+                assert_eq!(block_mark(&u), None, "{chat} {status}");
+                let Converted::Event { lane, .. } = convert(&u, "b") else { panic!("not an event") };
+                assert_eq!(Some(lane), chat["id"].as_i64(), "a member event of that chat");
+            }
+        }
+        assert_eq!(block_mark(&text_update("hi")), Some(BlockMark { user: 42, blocked: false }));
     }
 
     #[test]

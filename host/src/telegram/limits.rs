@@ -53,6 +53,11 @@ impl Bucket {
     }
 }
 
+/// (capacity, tokens per second) of `chat`'s bucket: groups have negative ids.
+fn params(l: RateLimits, chat: i64) -> (f64, f64) {
+    if chat < 0 { (l.per_group_per_min, l.per_group_per_min / 60.0) } else { (l.per_chat_burst, l.per_chat_per_sec) }
+}
+
 /// Buckets for every chat seen plus the global one.
 #[derive(Debug)]
 pub struct Limiter {
@@ -68,12 +73,7 @@ impl Limiter {
     }
 
     fn chat_params(&self, chat: i64) -> (f64, f64) {
-        let l = self.limits;
-        if chat < 0 {
-            (l.per_group_per_min, l.per_group_per_min / 60.0)
-        } else {
-            (l.per_chat_burst, l.per_chat_per_sec)
-        }
+        params(self.limits, chat)
     }
 
     /// How long until a message to `chat` may go: (wait for the chat, wait overall).
@@ -83,6 +83,22 @@ impl Limiter {
         let chat_wait = self.chats.entry(chat).or_insert(Bucket { tokens: cap, at: now }).wait(cap, rate, now);
         let global_wait = self.global.get_or_insert(Bucket { tokens: g, at: now }).wait(g, g, now);
         (chat_wait, global_wait)
+    }
+
+    /// How long until `chat`'s own bucket has a token (the global one untouched).
+    pub fn chat_wait(&mut self, chat: i64, now: Instant) -> Duration {
+        let (cap, rate) = self.chat_params(chat);
+        self.chats.entry(chat).or_insert(Bucket { tokens: cap, at: now }).wait(cap, rate, now)
+    }
+
+    /// Forget chats whose buckets are full again (they behave as new ones would).
+    pub fn prune(&mut self, now: Instant) {
+        let l = self.limits;
+        self.chats.retain(|chat, b| {
+            let (cap, rate) = params(l, *chat);
+            b.wait(cap, rate, now);
+            b.tokens < cap
+        });
     }
 
     /// Take a token for `chat` (call after [`Limiter::wait`] returned zeros).

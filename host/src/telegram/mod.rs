@@ -10,16 +10,20 @@
 //! | [`live`] | the connection both kinds of live call go through |
 //! | `poller` | `getUpdates` → inbox, offset committed with the updates |
 //! | `sender` | outbox → Telegram, paced, with retries and dead letters |
+//! | `deliver` | one outbox row → one Bot API request, its answer classified |
+//! | [`outbox_call`] | the outbox's typed, versioned wire format |
 //! | [`limits`] | Telegram's rate limits as token buckets |
 //! | [`emulator`] | the Bot API emulator |
 
 mod backoff;
 pub mod convert;
+mod deliver;
 pub mod emulator;
 pub mod files;
 pub mod limits;
 pub mod live;
 pub mod members;
+pub mod outbox_call;
 mod poller;
 mod sender;
 mod webhook;
@@ -53,7 +57,14 @@ pub(crate) struct Front {
     wake: Box<dyn Fn() + Send + Sync>,
     outbox_ready: Arc<Notify>,
     limits: RateLimits,
+    sender: SenderSettings,
     backoff: Mutex<Backoff>,
+}
+
+/// The sender's settings from `[telegram]`.
+struct SenderSettings {
+    max_in_flight: usize,
+    replica_id: String,
 }
 
 impl Front {
@@ -116,6 +127,7 @@ impl Telegram {
             wake: Box::new(move || inbox.notify_one()),
             outbox_ready: link.outbox_ready,
             limits,
+            sender: SenderSettings { max_in_flight: cfg.max_in_flight, replica_id: cfg.replica_id.clone() },
             backoff: Mutex::new(Backoff::new(
                 std::time::Duration::from_millis(500),
                 std::time::Duration::from_secs(60),

@@ -47,14 +47,14 @@ pub(super) async fn run(front: Arc<Front>) {
                     next = next.max(i64::from(u.id.0) + 1);
                     entries.extend(to_entry(&front, u));
                 }
+                let marks: Vec<(i64, bool)> = updates.iter().filter_map(mark).collect();
                 // Until this commits, the batch stays unacknowledged and comes again.
-                if let Err(e) = front.storage.accept_updates(&entries, next, front.clock.now_ms()).await {
+                if let Err(e) = front.storage.accept_updates(&entries, &marks, next, front.clock.now_ms()).await {
                     tracing::warn!(target: "wharf.telegram", error = %e, "cannot store updates; they will be fetched again");
                     front.backoff.lock().await.wait().await;
                     continue;
                 }
                 front.metrics.add("telegram.updates.received", entries.len() as u64);
-                remember_blocks(&front, &entries).await;
                 offset = next;
                 (front.wake)();
             }
@@ -104,14 +104,8 @@ pub(super) fn to_entry(front: &Front, u: &Update) -> Option<NewInbox> {
     }
 }
 
-/// Keep the blocked-users list in step with `my_chat_member` updates, so the sender
-/// stops (or resumes) sending to them.
-pub(super) async fn remember_blocks(front: &Front, entries: &[NewInbox]) {
-    for e in entries {
-        let Ok(crate::event::Event::Member(m)) = serde_json::from_str(&e.payload) else { continue };
-        let blocked = m.status == crate::event::MemberStatus::Blocked;
-        if let Err(err) = front.storage.set_blocked(m.user.id, blocked, front.clock.now_ms()).await {
-            tracing::warn!(target: "wharf.telegram", error = %err, "cannot record a block");
-        }
-    }
+/// What `u` says about its user having blocked the bot, as (user, blocked); the sender
+/// stops (or resumes) sending to them. See [`super::convert::block_mark`].
+pub(super) fn mark(u: &Update) -> Option<(i64, bool)> {
+    super::convert::block_mark(u).map(|m| (m.user, m.blocked))
 }

@@ -1,24 +1,39 @@
-//! The outbox sender: delivers committed outbox rows in order per chat, paced by
-//! Telegram's rate limits. 429 pauses the chat for `retry_after`; 5xx and network
-//! errors retry with backoff and jitter; 403 "blocked" marks the user and emits a
-//! member event instead of retrying; other 400s go to the dead letters with the reason.
+//! The outbox sender: delivers committed outbox rows to Telegram, in order within each
+//! chat and concurrently across chats, paced by Telegram's rate limits.
+//!
+//! - **Per-chat queues.** A supervisor finds the chats with queued rows by skipping
+//!   through the `(chat_id, id)` index (one probe per chat, never a global window of
+//!   rows) and runs one worker per chat. A worker reads its chat's head a few rows at a
+//!   time and sends them one after another, so order within a chat is kept while other
+//!   chats proceed: a group's backlog at 20/min holds up nobody else.
+//! - **Claimed through the database.** A worker first takes the chat's lease
+//!   (`outbox_lease`: owner + expiry, a conditional upsert) and renews it while it
+//!   works; a chat leased by another replica is left alone until the lease lapses. The
+//!   owner is `[telegram] replica_id`, so a restarted process takes its own leases back
+//!   at once.
+//! - **Limits.** At most `[telegram] max_in_flight` requests are in flight at once.
+//!   Each send waits for its chat's token bucket (1/s with a burst of 3 for private
+//!   chats, 20/min for groups), then, in arrival order (a fair queue), for the global
+//!   bucket (30/s); all at 97 % of the configured rates, so Telegram never answers 429
+//!   for our pace. A 429's `retry_after` pauses that chat; 5xx and network errors retry
+//!   that chat with backoff and jitter; 403 "blocked" marks the user and emits a member
+//!   event instead of retrying; other 400s go to the dead letters with the reason, as
+//!   does a row that cannot be read.
+//! - **Crash rule.** A row is removed in the transaction that follows its successful
+//!   send. After a kill -9, at most the messages in flight at that moment (at most one
+//!   per chat, at most `max_in_flight` in all) may be sent again; a committed message is
+//!   never lost. `host/tests/it/crash.rs` checks this.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-use teloxide_core::payloads::{
-    AnswerCallbackQuerySetters, EditMessageTextSetters, SendMessageSetters, SendPhotoSetters,
-};
-use teloxide_core::requests::{Request, Requester};
-use teloxide_core::types::{
-    CallbackQueryId, ChatId, FileId, InlineKeyboardMarkup, InputFile, MessageId, ParseMode, ReplyParameters,
-};
-use teloxide_core::{ApiError, RequestError};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 
 use super::Front;
 use super::backoff::Backoff;
+use super::deliver::{Delivery, deliver};
 use super::limits::Limiter;
 use crate::event::{Event, MemberStatus, MemberUpdate, private_chat, user};
 use crate::storage::{NewInbox, OutboxRow};
@@ -26,245 +41,249 @@ use crate::storage::{NewInbox, OutboxRow};
 /// The sender stays this far under the configured rates, so clock jitter between it and
 /// Telegram never turns into a 429.
 const MARGIN: f64 = 0.97;
+/// How long a chat lease lasts; renewed when half of it is left.
+const LEASE_MS: i64 = 30_000;
+/// Rows a worker reads from its chat's head at a time.
+const BATCH: i64 = 16;
+/// Chats worked on at once (workers); more wait for a later round.
+const MAX_WORKERS: usize = 10_000;
+/// Chats found per look at the outbox.
+const DISCOVER: i64 = 2_000;
+/// Looking for new rows when nothing told us of any (rows from other replicas).
+const POLL: Duration = Duration::from_secs(1);
+/// Least time between two looks at the outbox, so bursts of commits share one look.
+const SPACING: Duration = Duration::from_millis(2);
 
-/// How one delivery attempt ended.
-#[derive(Debug)]
-enum Delivery {
-    Delivered,
-    RetryAfter(Duration),
-    Transient(String),
-    Blocked(String),
-    Rejected(String),
+/// What every worker shares: the rate limits and the bound on requests in flight.
+struct Pace {
+    limiter: std::sync::Mutex<Limiter>,
+    /// Taken in arrival order for the global bucket: chats are served fairly.
+    gate: tokio::sync::Mutex<()>,
+    in_flight: Semaphore,
+}
+
+impl Pace {
+    fn limiter(&self) -> std::sync::MutexGuard<'_, Limiter> {
+        self.limiter.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Wait until `chat`'s own bucket has a token.
+    async fn chat_ready(&self, chat: i64) {
+        loop {
+            let wait = self.limiter().chat_wait(chat, Instant::now());
+            if wait.is_zero() {
+                return;
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Wait, in turn with other chats, until a message to `chat` may go; charge it.
+    async fn charge(&self, chat: i64) {
+        let _turn = self.gate.lock().await;
+        loop {
+            let (c, g) = self.limiter().wait(chat, Instant::now());
+            if c.is_zero() && g.is_zero() {
+                self.limiter().take(chat);
+                return;
+            }
+            tokio::time::sleep(c.max(g)).await;
+        }
+    }
+}
+
+/// Why a worker stopped.
+enum Exit {
+    /// Its chat's outbox is empty.
+    Drained,
+    /// Another replica holds the chat; look again after this.
+    Held(Instant),
 }
 
 pub(super) async fn run(front: Arc<Front>) {
-    let mut limiter = Limiter::new(front.limits.scaled(MARGIN));
-    let mut paused: HashMap<i64, Instant> = HashMap::new();
-    let mut retries: HashMap<i64, Backoff> = HashMap::new();
+    let pace = Arc::new(Pace {
+        limiter: std::sync::Mutex::new(Limiter::new(front.limits.scaled(MARGIN))),
+        gate: tokio::sync::Mutex::new(()),
+        in_flight: Semaphore::new(front.sender.max_in_flight.max(1)),
+    });
+    let mut workers: JoinSet<(i64, Exit)> = JoinSet::new();
+    let mut live: HashMap<i64, ()> = HashMap::new();
+    let mut held: HashMap<i64, Instant> = HashMap::new();
+    let mut cursor = i64::MIN;
+    let mut errors = Backoff::new(Duration::from_millis(200), Duration::from_secs(30));
     loop {
         let ready = front.outbox_ready.notified();
-        let rows = match front.storage.outbox_head(500).await {
-            Ok(rows) => rows,
+        tokio::pin!(ready);
+        ready.as_mut().enable();
+        let looked = Instant::now();
+        match front.storage.outbox_chats(cursor, DISCOVER).await {
+            Ok(chats) => {
+                errors.reset();
+                let full = i64::try_from(chats.len()).is_ok_and(|n| n >= DISCOVER);
+                cursor = if full { chats.last().copied().unwrap_or(i64::MIN) } else { i64::MIN };
+                let now = Instant::now();
+                held.retain(|_, until| *until > now);
+                for chat in chats {
+                    if live.len() >= MAX_WORKERS {
+                        break;
+                    }
+                    if live.contains_key(&chat) || held.contains_key(&chat) {
+                        continue;
+                    }
+                    live.insert(chat, ());
+                    workers.spawn(work(front.clone(), pace.clone(), chat));
+                }
+                if live.is_empty() {
+                    pace.limiter().prune(now);
+                }
+            }
             Err(e) => {
                 tracing::warn!(target: "wharf.telegram", error = %e, "cannot read the outbox");
-                front.backoff.lock().await.wait().await;
+                errors.wait().await;
                 continue;
             }
+        }
+        let mut exited = |r: Result<(i64, Exit), tokio::task::JoinError>| match r {
+            Ok((chat, exit)) => {
+                live.remove(&chat);
+                if let Exit::Held(until) = exit {
+                    held.insert(chat, until);
+                }
+            }
+            Err(e) => tracing::error!(target: "wharf.telegram", error = %e, "a sender worker failed"),
         };
-        let mut chats: Vec<i64> = rows.iter().map(|r| r.chat_id).filter(|c| *c > 0).collect();
-        chats.sort_unstable();
-        chats.dedup();
-        let mut blocked = front.storage.blocked_among(&chats).await.unwrap_or_default();
-        let mut held: HashSet<i64> = HashSet::new();
-        let mut next_try: Option<Instant> = None;
-        let mut global_wait = Duration::ZERO;
-        for row in rows {
-            let chat = row.chat_id;
-            if held.contains(&chat) {
-                continue;
-            }
-            let now = Instant::now();
-            if let Some(until) = paused.get(&chat).copied().filter(|t| *t > now) {
-                held.insert(chat);
-                next_try = Some(next_try.map_or(until, |n| n.min(until)));
-                continue;
-            }
-            if blocked.contains(&chat) {
-                dead(&front, &row, "the user blocked the bot", None).await;
-                continue;
-            }
-            let (chat_wait, g) = limiter.wait(chat, now);
-            if !g.is_zero() {
-                global_wait = g;
-                break;
-            }
-            if !chat_wait.is_zero() {
-                held.insert(chat);
-                let at = now + chat_wait;
-                next_try = Some(next_try.map_or(at, |n| n.min(at)));
-                continue;
-            }
-            limiter.take(chat);
-            match deliver(&front, &row).await {
-                Delivery::Delivered => {
-                    retries.remove(&chat);
-                    front.metrics.incr("telegram.sent");
-                    if let Err(e) = front.storage.outbox_delivered(row.id).await {
-                        tracing::warn!(target: "wharf.telegram", error = %e, "sent, but cannot mark it; it may be sent again");
-                    }
+        tokio::select! {
+            () = &mut ready => {}
+            Some(r) = workers.join_next() => exited(r),
+            () = tokio::time::sleep(POLL) => {}
+        }
+        while let Some(r) = workers.try_join_next() {
+            exited(r);
+        }
+        tokio::time::sleep_until((looked + SPACING).into()).await;
+    }
+}
+
+/// Deliver `chat`'s rows until none are left (or the chat is another replica's).
+async fn work(front: Arc<Front>, pace: Arc<Pace>, chat: i64) -> (i64, Exit) {
+    let owner = front.sender.replica_id.as_str();
+    let mut lease_until = 0;
+    let mut rows: VecDeque<OutboxRow> = VecDeque::new();
+    let mut after = i64::MIN;
+    let mut blocked = false;
+    let mut retry = Backoff::new(Duration::from_millis(200), Duration::from_secs(60));
+    loop {
+        let now_ms = front.clock.now_ms();
+        if lease_until - now_ms < LEASE_MS / 2 {
+            match front.storage.claim_chat(chat, owner, now_ms, now_ms + LEASE_MS).await {
+                Ok(true) => lease_until = now_ms + LEASE_MS,
+                Ok(false) => {
+                    tracing::debug!(target: "wharf.telegram", chat_id = chat, "chat is leased by another replica");
+                    return (chat, Exit::Held(Instant::now() + Duration::from_millis(LEASE_MS as u64 / 2)));
                 }
-                Delivery::RetryAfter(d) => {
-                    front.metrics.incr("telegram.retry_after");
-                    tracing::warn!(target: "wharf.telegram", chat_id = chat, seconds = d.as_secs(), "rate-limited by Telegram");
-                    paused.insert(chat, Instant::now() + d);
-                    held.insert(chat);
-                }
-                Delivery::Transient(reason) => {
-                    front.metrics.incr("telegram.transient_errors");
-                    let delay = retries
-                        .entry(chat)
-                        .or_insert_with(|| Backoff::new(Duration::from_millis(200), Duration::from_secs(60)))
-                        .delay();
-                    tracing::warn!(target: "wharf.telegram", chat_id = chat, %reason, retry_in_ms = delay.as_millis() as u64, "send failed; will retry");
-                    paused.insert(chat, Instant::now() + delay);
-                    held.insert(chat);
-                }
-                Delivery::Blocked(reason) => {
-                    front.metrics.incr("telegram.blocked");
-                    let event = Event::Member(MemberUpdate {
-                        chat: private_chat(chat),
-                        user: user(chat),
-                        status: MemberStatus::Blocked,
-                    });
-                    let entry = serde_json::to_string(&event).ok().map(|payload| NewInbox {
-                        lane: chat,
-                        target: None,
-                        payload,
-                        dedupe: Some(format!("blocked:{chat}:{}", row.id)),
-                    });
-                    blocked.insert(chat);
-                    if let Err(e) = front.storage.set_blocked(chat, true, front.clock.now_ms()).await {
-                        tracing::warn!(target: "wharf.telegram", error = %e, "cannot mark the user blocked");
-                    }
-                    dead(&front, &row, &reason, entry).await;
-                    (front.wake)();
-                }
-                Delivery::Rejected(reason) => {
-                    front.metrics.incr("telegram.rejected");
-                    dead(&front, &row, &reason, None).await;
+                Err(e) => {
+                    tracing::warn!(target: "wharf.telegram", chat_id = chat, error = %e, "cannot lease the chat");
+                    retry.wait().await;
+                    continue;
                 }
             }
         }
-        let wait = if !global_wait.is_zero() {
-            global_wait
-        } else {
-            next_try.map_or(Duration::from_secs(1), |t| t.saturating_duration_since(Instant::now()))
+        if rows.is_empty() {
+            let fetched = async {
+                let head = front.storage.outbox_chat_head(chat, after, BATCH).await?;
+                let blocked = chat > 0 && !head.is_empty() && front.storage.is_blocked(chat).await?;
+                Ok::<_, crate::storage::StorageError>((head, blocked))
+            };
+            match fetched.await {
+                Ok((head, _)) if head.is_empty() => {
+                    if let Err(e) = front.storage.release_chat(chat, owner).await {
+                        tracing::warn!(target: "wharf.telegram", chat_id = chat, error = %e, "cannot release the chat");
+                    }
+                    return (chat, Exit::Drained);
+                }
+                Ok((head, b)) => {
+                    blocked = b;
+                    rows.extend(head);
+                }
+                Err(e) => {
+                    tracing::warn!(target: "wharf.telegram", chat_id = chat, error = %e, "cannot read the chat's outbox");
+                    retry.wait().await;
+                    continue;
+                }
+            }
+        }
+        let Some(row) = rows.front().cloned() else { continue };
+        if blocked {
+            dead(&front, &row, "the user blocked the bot", None).await;
+            after = row.id;
+            rows.pop_front();
+            continue;
+        }
+        // The chat's own pace first (no slot held while a group waits its 3 s), then a
+        // slot, then the global bucket: tokens are taken right before the request.
+        pace.chat_ready(chat).await;
+        let outcome = {
+            let _slot = pace.in_flight.acquire().await;
+            pace.charge(chat).await;
+            deliver(&front, &row).await
         };
-        if !wait.is_zero() {
-            tokio::select! {
-                () = ready => {}
-                () = tokio::time::sleep(wait.min(Duration::from_secs(1))) => {}
+        match outcome {
+            Delivery::Delivered(sent) => {
+                retry.reset();
+                front.metrics.incr("telegram.sent");
+                if let Err(e) = front.storage.outbox_delivered(row.id, sent.as_ref(), front.clock.now_ms()).await {
+                    tracing::warn!(target: "wharf.telegram", chat_id = chat, error = %e, "sent, but cannot mark it; it may be sent again");
+                }
+                after = row.id;
+                rows.pop_front();
+            }
+            Delivery::RetryAfter(d) => {
+                front.metrics.incr("telegram.retry_after");
+                tracing::warn!(target: "wharf.telegram", chat_id = chat, seconds = d.as_secs(), "rate-limited by Telegram");
+                tokio::time::sleep(d).await;
+            }
+            Delivery::Transient(reason) => {
+                front.metrics.incr("telegram.transient_errors");
+                let delay = retry.delay();
+                tracing::warn!(target: "wharf.telegram", chat_id = chat, %reason, retry_in_ms = delay.as_millis() as u64, "send failed; will retry");
+                tokio::time::sleep(delay).await;
+            }
+            Delivery::Blocked(reason) => {
+                front.metrics.incr("telegram.blocked");
+                blocked = chat > 0;
+                if let Err(e) = front.storage.set_blocked(chat, true, front.clock.now_ms()).await {
+                    tracing::warn!(target: "wharf.telegram", chat_id = chat, error = %e, "cannot mark the user blocked");
+                }
+                dead(&front, &row, &reason, blocked_event(chat, row.id)).await;
+                after = row.id;
+                rows.pop_front();
+                (front.wake)();
+            }
+            Delivery::Rejected(reason) => {
+                front.metrics.incr("telegram.rejected");
+                dead(&front, &row, &reason, None).await;
+                after = row.id;
+                rows.pop_front();
             }
         }
     }
+}
+
+/// The member event plugins hear when a send found the user had blocked the bot.
+fn blocked_event(chat: i64, row: i64) -> Option<NewInbox> {
+    let event =
+        Event::Member(MemberUpdate { chat: private_chat(chat), user: user(chat), status: MemberStatus::Blocked });
+    serde_json::to_string(&event).ok().map(|payload| NewInbox {
+        lane: chat,
+        target: None,
+        payload,
+        dedupe: Some(format!("blocked:{chat}:{row}")),
+    })
 }
 
 async fn dead(front: &Front, row: &OutboxRow, reason: &str, also: Option<NewInbox>) {
     tracing::warn!(target: "wharf.telegram", chat_id = row.chat_id, plugin = %row.plugin, %reason, "message dead-lettered");
     if let Err(e) = front.storage.outbox_dead(row, reason, also, front.clock.now_ms()).await {
         tracing::error!(target: "wharf.telegram", error = %e, "cannot dead-letter a message");
-    }
-}
-
-fn text(p: &Value, key: &str) -> String {
-    p.get(key).and_then(Value::as_str).unwrap_or_default().to_owned()
-}
-
-fn parse_mode(p: &Value) -> Option<ParseMode> {
-    match p.get("parse_mode").and_then(Value::as_str)? {
-        "HTML" => Some(ParseMode::Html),
-        "MarkdownV2" => Some(ParseMode::MarkdownV2),
-        _ => None,
-    }
-}
-
-fn keyboard(p: &Value) -> Result<Option<InlineKeyboardMarkup>, String> {
-    match p.get("reply_markup") {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => serde_json::from_value(v.clone()).map(Some).map_err(|e| format!("bad keyboard: {e}")),
-    }
-}
-
-fn message_id(p: &Value) -> MessageId {
-    MessageId(p.get("message_id").and_then(Value::as_i64).and_then(|n| i32::try_from(n).ok()).unwrap_or(0))
-}
-
-async fn deliver(front: &Front, row: &OutboxRow) -> Delivery {
-    let call: Value = match serde_json::from_str(&row.payload) {
-        Ok(v) => v,
-        Err(e) => return Delivery::Rejected(format!("malformed outbox row: {e}")),
-    };
-    let p = &call["params"];
-    let chat = ChatId(p.get("chat_id").and_then(Value::as_i64).unwrap_or(row.chat_id));
-    let kb = match keyboard(p) {
-        Ok(kb) => kb,
-        Err(e) => return Delivery::Rejected(e),
-    };
-    let bot = &front.bot;
-    let result = match call["method"].as_str().unwrap_or_default() {
-        "sendMessage" => {
-            let mut r = bot.send_message(chat, text(p, "text"));
-            if let Some(pm) = parse_mode(p) {
-                r = r.parse_mode(pm);
-            }
-            if let Some(kb) = kb {
-                r = r.reply_markup(kb);
-            }
-            if let Some(id) = p["reply_parameters"]["message_id"].as_i64().and_then(|n| i32::try_from(n).ok()) {
-                r = r.reply_parameters(ReplyParameters::new(MessageId(id)).allow_sending_without_reply());
-            }
-            r.send().await.map(drop)
-        }
-        "sendPhoto" => {
-            let photo = text(p, "photo");
-            let file = match reqwest::Url::parse(&photo) {
-                Ok(url) if photo.starts_with("http") => InputFile::url(url),
-                _ => InputFile::file_id(FileId(photo)),
-            };
-            let mut r = bot.send_photo(chat, file);
-            if let Some(caption) = p.get("caption").and_then(Value::as_str) {
-                r = r.caption(caption);
-            }
-            if let Some(pm) = parse_mode(p) {
-                r = r.parse_mode(pm);
-            }
-            if let Some(kb) = kb {
-                r = r.reply_markup(kb);
-            }
-            r.send().await.map(drop)
-        }
-        "editMessageText" => {
-            let mut r = bot.edit_message_text(chat, message_id(p), text(p, "text"));
-            if let Some(pm) = parse_mode(p) {
-                r = r.parse_mode(pm);
-            }
-            if let Some(kb) = kb {
-                r = r.reply_markup(kb);
-            }
-            r.send().await.map(drop)
-        }
-        "deleteMessage" => bot.delete_message(chat, message_id(p)).send().await.map(drop),
-        "answerCallbackQuery" => {
-            let mut r = bot.answer_callback_query(CallbackQueryId(text(p, "callback_query_id")));
-            if let Some(t) = p.get("text").and_then(Value::as_str) {
-                r = r.text(t);
-            }
-            if p.get("show_alert").and_then(Value::as_bool) == Some(true) {
-                r = r.show_alert(true);
-            }
-            r.send().await.map(drop)
-        }
-        other => return Delivery::Rejected(format!("unknown outbox method {other:?}")),
-    };
-    match result {
-        Ok(()) => Delivery::Delivered,
-        Err(e) => classify(front, e),
-    }
-}
-
-fn classify(front: &Front, e: RequestError) -> Delivery {
-    let text = front.redact(&e.to_string());
-    match e {
-        RequestError::RetryAfter(s) => Delivery::RetryAfter(s.duration()),
-        RequestError::Api(ApiError::MessageNotModified) => Delivery::Delivered,
-        RequestError::Api(ApiError::BotBlocked | ApiError::UserDeactivated | ApiError::BotKicked) => {
-            Delivery::Blocked(text)
-        }
-        RequestError::Api(_) if text.starts_with("Bad Request") || text.contains("Bad Request:") => {
-            Delivery::Rejected(text)
-        }
-        RequestError::Api(_) if text.contains("Forbidden") => Delivery::Blocked(text),
-        RequestError::MigrateToChatId(_) => Delivery::Rejected(text),
-        _ => Delivery::Transient(text),
     }
 }

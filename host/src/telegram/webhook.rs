@@ -12,7 +12,7 @@ use axum::routing::post;
 use teloxide_core::types::Update;
 
 use super::Front;
-use super::poller::{remember_blocks, to_entry};
+use super::poller::{mark, to_entry};
 
 const SECRET_HEADER: &str = "X-Telegram-Bot-Api-Secret-Token";
 
@@ -62,12 +62,11 @@ async fn receive(State(hook): State<Arc<Hook>>, headers: HeaderMap, body: Bytes)
         }
     };
     let entry = to_entry(front, &update);
-    match front.storage.accept_webhook_update(i64::from(update.id.0), entry.clone(), front.clock.now_ms()).await {
+    let stored =
+        front.storage.accept_webhook_update(i64::from(update.id.0), entry, mark(&update), front.clock.now_ms());
+    match stored.await {
         Ok(true) => {
             front.metrics.incr("telegram.updates.received");
-            if let Some(e) = entry {
-                remember_blocks(front, std::slice::from_ref(&e)).await;
-            }
             (front.wake)();
             StatusCode::OK
         }

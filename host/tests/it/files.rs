@@ -108,7 +108,7 @@ http = ["127.0.0.1"]"#,
     let msg = format!("{err:#}");
     assert!(
         msg.contains(
-            "plugin probe imports wharf:bot/telegram@0.1.0 (function download-file) but is not granted \"telegram.files\": \
+            "plugin probe imports wharf:bot/telegram@0.2.0 (function download-file) but is not granted \"telegram.files\": \
              add \"telegram.files\" to grants under [plugins.probe] (config line 8)"
         ),
         "{msg}"

@@ -78,7 +78,7 @@ async fn an_undeclared_import_fails_to_load_naming_plugin_import_and_config_line
     let p = plugin("probe", "probe", r#"grants = ["kv", "telegram", "events", "scheduler"]"#);
     let err = try_start_on(&Db::Sqlite, &p, "").await.err().expect("must not start");
     let msg = format!("{err:#}");
-    assert!(msg.contains("plugin probe imports wharf:bot/http@0.1.0"), "{msg}");
+    assert!(msg.contains("plugin probe imports wharf:bot/http@0.2.0"), "{msg}");
     assert!(msg.contains("add http = [\"api.example.com\"] under [plugins.probe] (config line 8)"), "{msg}");
 
     let p = plugin(
@@ -91,7 +91,7 @@ http = ["127.0.0.1"]"#,
     let msg = format!("{err:#}");
     assert!(
         msg.contains(
-            "imports wharf:bot/telegram@0.1.0 (function get-chat-member) but is not granted \"telegram.members\""
+            "imports wharf:bot/telegram@0.2.0 (function get-chat-member) but is not granted \"telegram.members\""
         ),
         "{msg}"
     );

@@ -5,7 +5,9 @@
 
 mod common;
 
+mod capabilities;
 mod cli;
+mod compat;
 mod config_golden;
 mod crash;
 mod cross_plugin;
@@ -15,6 +17,7 @@ mod hostile;
 mod http_cap;
 mod ledger;
 mod market;
+mod ownership;
 mod reload;
 mod shop;
 mod storage_suite;

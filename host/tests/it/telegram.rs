@@ -34,11 +34,8 @@ async fn bot_in_mode(plugins: &str, limits: RateLimits, webhook: bool) -> Bot {
         // Any free port: bind, note it, release, let the front end bind it.
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         cfg.mode = TelegramMode::Webhook;
-        cfg.webhook = Some(WebhookConfig {
-            listen: ([127, 0, 0, 1], port).into(),
-            url: format!("http://127.0.0.1:{port}/telegram/hook"),
-            secret_env: None,
-        });
+        cfg.webhook =
+            Some(WebhookConfig::new(([127, 0, 0, 1], port).into(), &format!("http://127.0.0.1:{port}/telegram/hook")));
     }
     let tg = Telegram::start(h.rt.link(), &cfg, TOKEN).await.unwrap();
     Bot { h, emu, _tg: tg }

@@ -3,11 +3,12 @@
 //! a ledger that reconciles.
 
 use serde_json::Value;
+use wharf::telegram::emulator::{Emulator, Sent};
 
 use crate::market::*;
 
 /// `user` asks for a BLIK deposit of `amount` with `reference`; returns the request id.
-async fn request_deposit(m: &Market, user: i64, amount: &str, reference: &str) -> i64 {
+pub async fn request_deposit(m: &Market, user: i64, amount: &str, reference: &str) -> i64 {
     m.say(user, "/wallet", "Your wallet").await;
     m.tap(user, "Deposit", "How do you want to pay?").await;
     m.tap(user, "BLIK", "Send the amount").await;
@@ -71,6 +72,8 @@ async fn a_rejection_carries_its_reason_and_credits_nothing() {
     let m = market("").await;
     let first = request_deposit(&m, 8, "20", "REF-A").await;
     let second = request_deposit(&m, 8, "30.50", "REF-B").await;
+    // Kept for a replay below: a decision removes the buttons from every admin's copy.
+    let (replayed, replayed_data) = m.button(ADMIN, "Approve").unwrap();
     let pending = m.say(ADMIN, "/deposits", "2 pending deposit(s)").await;
     assert!(pending.text.contains(&format!("#{first}")) && pending.text.contains("30.50 PLN"), "{}", pending.text);
 
@@ -84,8 +87,7 @@ async fn a_rejection_carries_its_reason_and_credits_nothing() {
     m.say(ADMIN2, &format!("/reject {second} duplicate"), &format!("Deposit #{second} rejected")).await;
     assert_eq!(m.balance(8).await, 0);
     m.say(8, "/deposits", "for admins").await;
-    let (id, data) = m.button(ADMIN, "Approve").unwrap();
-    m.emu.press(8, id, &data); // a user replaying an admin's button
+    m.emu.press(8, replayed, &replayed_data); // a user replaying an admin's button
     let refused =
         m.emu.wait_sent(WAIT, |e| e.answered().iter().any(|(_, t)| t.as_deref() == Some("Only admins can do that.")));
     assert!(refused.await, "{:?}", m.emu.answered());
@@ -138,4 +140,36 @@ async fn a_deposit_dialog_can_be_cancelled_and_goes_stale() {
     assert_eq!(m.emu.texts(3).len(), before + 1, "a dialog left for 31 minutes is forgotten");
     assert!(m.keys("wallet", "dlg:").await.is_empty());
     assert!(m.keys("wallet", "pend:").await.is_empty());
+}
+
+/// `admin`'s copy of the request for deposit `id`.
+fn copy(e: &Emulator, admin: i64, id: i64) -> Option<Sent> {
+    e.sent(admin).into_iter().find(|s| s.text.contains(&format!("Deposit request #{id}")))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_decision_updates_every_admins_copy_of_the_request() {
+    let m = market("").await;
+    let id = request_deposit(&m, 7, "50", "REF-C").await;
+    assert!(m.emu.wait_sent(WAIT, |e| copy(e, ADMIN2, id).is_some()).await, "{:#?}", m.emu.texts(ADMIN2));
+    m.tap(ADMIN, "Approve", &format!("Deposit #{id} approved")).await;
+    let shows = |e: &Emulator, admin: i64| {
+        copy(e, admin, id).is_some_and(|s| s.edits == 1 && s.text.contains(&format!("Approved by {ADMIN}")))
+    };
+    let updated = m.emu.wait_sent(WAIT, |e| shows(e, ADMIN2) && shows(e, ADMIN)).await;
+    assert!(updated, "{:#?} {:#?}", copy(&m.emu, ADMIN2, id), copy(&m.emu, ADMIN, id));
+    let other = copy(&m.emu, ADMIN2, id).unwrap();
+    assert!(other.text.contains("REF-C") && buttons(&other).is_empty(), "{other:?}");
+    assert_eq!(m.balance(7).await, 5_000);
+
+    // A rejection by the other admin shows its reason on the first admin's copy.
+    let id = request_deposit(&m, 7, "20", "REF-D").await;
+    assert!(m.emu.wait_sent(WAIT, |e| copy(e, ADMIN2, id).is_some()).await);
+    m.tap(ADMIN2, "Reject", "Send the reason").await;
+    m.say(ADMIN2, "no transfer", &format!("Deposit #{id} rejected")).await;
+    let rejected = |e: &Emulator| {
+        copy(e, ADMIN, id)
+            .is_some_and(|s| s.text.contains(&format!("Rejected by {ADMIN2}")) && s.text.contains("no transfer"))
+    };
+    assert!(m.emu.wait_sent(WAIT, rejected).await, "{:#?}", copy(&m.emu, ADMIN, id));
 }

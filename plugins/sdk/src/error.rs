@@ -16,6 +16,9 @@ pub enum Error {
     /// A service the host reaches for the plugin (Telegram for member lookups and file
     /// downloads) cannot be reached now; trying again later may work.
     Unavailable(String),
+    /// A budget across turns is used up (the plugin's KV quota, or its rate of timers,
+    /// events or messages); the text names the limit. Trying in a later turn may work.
+    QuotaExceeded(String),
     /// Anything else.
     Other(String),
 }
@@ -25,6 +28,7 @@ impl fmt::Display for Error {
         match self {
             Self::AccessDenied(m) => write!(f, "access denied: {m}"),
             Self::Unavailable(m) => write!(f, "unavailable: {m}"),
+            Self::QuotaExceeded(m) => write!(f, "quota exceeded: {m}"),
             Self::InvalidInput(m) => write!(f, "invalid input: {m}"),
             Self::Other(m) => f.write_str(m),
         }
@@ -39,6 +43,7 @@ impl From<Error> for HandlerError {
             Error::AccessDenied(m) => Self::AccessDenied(m),
             Error::InvalidInput(m) => Self::InvalidInput(m),
             Error::Unavailable(m) => Self::Other(format!("unavailable: {m}")),
+            Error::QuotaExceeded(m) => Self::Other(format!("quota exceeded: {m}")),
             Error::Other(m) => Self::Other(m),
         }
     }
@@ -65,6 +70,7 @@ impl From<kv::Error> for Error {
         match e {
             kv::Error::AccessDenied => Self::AccessDenied("kv".into()),
             kv::Error::InvalidInput(m) => Self::InvalidInput(m),
+            kv::Error::QuotaExceeded(m) => Self::QuotaExceeded(m),
             kv::Error::Other(m) => Self::Other(m),
         }
     }
@@ -76,6 +82,7 @@ impl From<telegram::Error> for Error {
             telegram::Error::AccessDenied(m) => Self::AccessDenied(m),
             telegram::Error::InvalidInput(m) => Self::InvalidInput(m),
             telegram::Error::Unavailable(m) => Self::Unavailable(m),
+            telegram::Error::QuotaExceeded(m) => Self::QuotaExceeded(m),
             telegram::Error::Other(m) => Self::Other(m),
         }
     }
@@ -86,6 +93,7 @@ impl From<events::Error> for Error {
         match e {
             events::Error::AccessDenied => Self::AccessDenied("events".into()),
             events::Error::InvalidInput(m) => Self::InvalidInput(m),
+            events::Error::QuotaExceeded(m) => Self::QuotaExceeded(m),
             events::Error::Other(m) => Self::Other(m),
         }
     }
@@ -96,6 +104,7 @@ impl From<scheduler::Error> for Error {
         match e {
             scheduler::Error::AccessDenied => Self::AccessDenied("scheduler".into()),
             scheduler::Error::InvalidInput(m) => Self::InvalidInput(m),
+            scheduler::Error::QuotaExceeded(m) => Self::QuotaExceeded(m),
             scheduler::Error::Other(m) => Self::Other(m),
         }
     }

@@ -6,7 +6,7 @@
 //! | module | what it gives you |
 //! |---|---|
 //! | [`kv`] | typed (serde/JSON) reads and writes in the plugin's own namespace |
-//! | [`telegram`] | sending messages, a builder for [`Outgoing`], the [`Keyboard`] builder, downloading a [`Document`] |
+//! | [`telegram`] | sending, editing and deleting messages (by [`telegram::MessageHandle`]), a builder for [`Outgoing`], the [`Keyboard`] builder, downloading a [`Document`] |
 //! | [`command`] | splitting command arguments, quotes included |
 //! | [`escape`] | HTML and MarkdownV2 escaping |
 //! | [`callback`] | packing and unpacking callback data within Telegram's 64 bytes |

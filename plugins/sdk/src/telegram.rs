@@ -1,14 +1,38 @@
-//! Sending messages: a builder for [`Outgoing`] and one for inline keyboards; and
-//! downloading files users sent ([`download`]).
+//! Sending messages: a builder for [`Outgoing`] and one for inline keyboards; editing
+//! and deleting the messages the plugin sent; downloading files users sent ([`download`]).
 //!
 //! Sends are buffered by the host and leave only after the turn commits (grant
-//! `telegram.send`). Downloads are live calls made during the turn (grant
-//! `telegram.files`); `telegram` grants both.
+//! `telegram.send`). Each send returns a [`MessageHandle`]: keep it (it serializes, so
+//! it can go into [`crate::kv`]) to [`edit`] or [`delete`] that message later. A plugin
+//! can only edit or delete messages it sent itself. Downloads are live calls made during
+//! the turn (grant `telegram.files`); `telegram` grants both.
+
+use serde::{Deserialize, Serialize};
 
 use crate::Error;
 use crate::bindings::wharf::bot::telegram as raw;
 
-pub use raw::{Button, ButtonAction, MemberStatus, Outgoing, ParseMode, Photo};
+pub use raw::{Button, ButtonAction, MemberStatus, MessageRef, Outgoing, ParseMode, Photo};
+
+/// Names a message this plugin sent, as returned by [`send`]; valid in this turn and
+/// later ones. Serialized as a plain number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct MessageHandle(pub i64);
+
+impl From<MessageHandle> for MessageRef {
+    fn from(h: MessageHandle) -> Self {
+        Self::Handle(h.0)
+    }
+}
+
+/// A Telegram message id, e.g. [`CallbackQuery::message_id`](crate::CallbackQuery) of a
+/// press on one of this plugin's buttons.
+impl From<i32> for MessageRef {
+    fn from(id: i32) -> Self {
+        Self::Id(id)
+    }
+}
 
 /// Builder methods for [`Outgoing`].
 pub trait OutgoingExt: Sized {
@@ -91,19 +115,27 @@ impl Keyboard {
     }
 }
 
-/// Send plain text to a chat.
+/// Send plain text to a chat, when you will not edit it (else use [`send`], which
+/// returns the message's handle).
 pub fn send_text(chat_id: i64, text: &str) -> Result<(), Error> {
-    send(chat_id, &Outgoing::text(text))
+    send(chat_id, &Outgoing::text(text)).map(drop)
 }
 
-/// Send a message built with [`OutgoingExt`].
-pub fn send(chat_id: i64, message: &Outgoing) -> Result<(), Error> {
-    Ok(raw::send_message(chat_id, message)?)
+/// Send a message built with [`OutgoingExt`]; returns its handle.
+pub fn send(chat_id: i64, message: &Outgoing) -> Result<MessageHandle, Error> {
+    Ok(MessageHandle(raw::send_message(chat_id, message)?))
 }
 
-/// Replace the text and keyboard of a message the bot sent.
-pub fn edit(chat_id: i64, message_id: i32, message: &Outgoing) -> Result<(), Error> {
-    Ok(raw::edit_message(chat_id, message_id, message)?)
+/// Replace the text and keyboard of a message this plugin sent in `chat_id`: by its
+/// [`MessageHandle`], or by its Telegram message id (`i32`, e.g. from a callback).
+/// Another plugin's message is [`Error::AccessDenied`].
+pub fn edit(chat_id: i64, target: impl Into<MessageRef>, message: &Outgoing) -> Result<(), Error> {
+    Ok(raw::edit_message(chat_id, target.into(), message)?)
+}
+
+/// Delete a message this plugin sent in `chat_id` (by handle or message id, as [`edit`]).
+pub fn delete(chat_id: i64, target: impl Into<MessageRef>) -> Result<(), Error> {
+    Ok(raw::delete_message(chat_id, target.into())?)
 }
 
 /// Download the contents of a file users sent, e.g. a message's

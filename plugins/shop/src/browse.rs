@@ -22,7 +22,7 @@ impl Screen {
     pub fn show(self, out: &Outgoing) -> Result<(), wharf_sdk::Error> {
         match self.edit {
             Some(id) => wharf_sdk::telegram::edit(self.chat, id, out),
-            None => wharf_sdk::telegram::send(self.chat, out),
+            None => wharf_sdk::telegram::send(self.chat, out).map(drop),
         }
     }
 }

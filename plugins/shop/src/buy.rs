@@ -19,7 +19,7 @@ use crate::ledger::{self, LedgerError};
 use crate::model::*;
 
 fn send(chat: i64, out: &Outgoing) -> Result<(), wharf_sdk::Error> {
-    wharf_sdk::telegram::send(chat, out)
+    wharf_sdk::telegram::send(chat, out).map(drop)
 }
 
 fn reservation_message(shop: &Shop, o: &Order) -> Outgoing {

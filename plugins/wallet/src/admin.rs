@@ -79,7 +79,7 @@ fn balance(s: &Settings, chat: i64, args: &[String]) -> Result<(), wharf_sdk::Er
             time::date_time(e.at_ms)
         ));
     }
-    telegram::send(chat, &Outgoing::html(text))
+    telegram::send(chat, &Outgoing::html(text)).map(drop)
 }
 
 fn manual(s: &Settings, ctx: &Context, chat: i64, args: &[String], sign: i64) -> Result<(), wharf_sdk::Error> {

@@ -5,11 +5,14 @@
 //! `dlg:{user}`. Approval credits with the idempotency key `deposit:{id}` and flips the
 //! request's status in the same turn, so two admins pressing at once (or one pressing
 //! twice) credit once: the second turn conflicts, re-runs and finds it approved.
+//! Every admin gets a copy of the request; the handles of the copies are kept with it,
+//! and a decision edits all copies to show it (and drops their buttons).
 
 use serde::{Deserialize, Serialize};
 use wharf_sdk::escape::html;
 use wharf_sdk::log::Event as BusinessEvent;
 use wharf_sdk::prelude::*;
+use wharf_sdk::telegram::MessageHandle;
 use wharf_sdk::{kv, settings, telegram, time};
 
 use crate::book::Posting;
@@ -80,6 +83,9 @@ pub struct Deposit {
     /// Its state.
     #[serde(flatten)]
     pub status: Status,
+    /// The copies of the request sent to admins: (admin, message).
+    #[serde(default)]
+    pub copies: Vec<(i64, MessageHandle)>,
 }
 
 fn dep_key(id: i64) -> String {
@@ -236,8 +242,9 @@ pub fn on_text(s: &Settings, ctx: &Context, chat: i64, user: i64, text: &str) ->
                 reference: reference.to_owned(),
                 created_ms: ctx.now_ms,
                 status: Status::Pending,
+                copies: Vec::new(),
             };
-            create(s, chat, &dep)?;
+            create(s, chat, dep)?;
         }
         Dialog::RejectReason { deposit } => {
             kv::delete(&dlg_key(user))?;
@@ -250,7 +257,7 @@ pub fn on_text(s: &Settings, ctx: &Context, chat: i64, user: i64, text: &str) ->
     Ok(Flow::Stop)
 }
 
-fn create(s: &Settings, chat: i64, dep: &Deposit) -> Result<(), HandlerError> {
+fn create(s: &Settings, chat: i64, mut dep: Deposit) -> Result<(), HandlerError> {
     let cur = s.currency();
     if kv::keys(&format!("upend:{}:", dep.user))?.len() >= MAX_PENDING_PER_USER {
         let text =
@@ -258,7 +265,10 @@ fn create(s: &Settings, chat: i64, dep: &Deposit) -> Result<(), HandlerError> {
         telegram::send_text(chat, &text)?;
         return Ok(());
     }
-    kv::set(&dep_key(dep.id), dep)?;
+    for admin in settings::admins() {
+        dep.copies.push((admin, telegram::send(admin, &request_message(s, &dep))?));
+    }
+    kv::set(&dep_key(dep.id), &dep)?;
     kv::set(&pend_key(dep.id), &dep.id)?;
     kv::set(&user_pend_key(dep.user, dep.id), &dep.id)?;
     telegram::send_text(
@@ -269,9 +279,6 @@ fn create(s: &Settings, chat: i64, dep: &Deposit) -> Result<(), HandlerError> {
             cur.format(dep.amount)
         ),
     )?;
-    for admin in settings::admins() {
-        telegram::send(admin, &request_message(s, dep))?;
-    }
     BusinessEvent::new("deposit.pending")
         .user(dep.user)
         .field("deposit", dep.id)
@@ -283,7 +290,36 @@ fn create(s: &Settings, chat: i64, dep: &Deposit) -> Result<(), HandlerError> {
 }
 
 fn request_message(s: &Settings, dep: &Deposit) -> Outgoing {
-    let text = format!(
+    Outgoing::html(request_text(s, dep)).keyboard(
+        Keyboard::new().button("✅ Approve", format!("ap:{}", dep.id)).button("❌ Reject", format!("rj:{}", dep.id)),
+    )
+}
+
+/// Show the decision on every admin's copy of the request, without its buttons. A copy
+/// that cannot be edited (e.g. the message is gone) is only logged: the decision stands.
+fn show_decision(s: &Settings, dep: &Deposit) {
+    let decision = match &dep.status {
+        Status::Pending => return,
+        Status::Approved { by, at_ms } => format!("✅ Approved by {by} at {}", time::date_time(*at_ms)),
+        Status::Rejected { by, at_ms, reason } => {
+            format!("❌ Rejected by {by} at {}: {}", time::date_time(*at_ms), html(reason))
+        }
+    };
+    let out = Outgoing::html(format!(
+        "{}
+
+<b>{decision}</b>",
+        request_text(s, dep)
+    ));
+    for &(admin, copy) in &dep.copies {
+        if let Err(e) = telegram::edit(admin, copy, &out) {
+            wharf_sdk::log::warn(&format!("cannot update deposit #{}'s request for admin {admin}: {e}", dep.id));
+        }
+    }
+}
+
+fn request_text(s: &Settings, dep: &Deposit) -> String {
+    format!(
         "🧾 <b>Deposit request #{}</b>\nUser: <code>{}</code>\nAmount: <b>{}</b>\nMethod: {}\nReference: <code>{}</code>\nMade: {}",
         dep.id,
         dep.user,
@@ -291,9 +327,6 @@ fn request_message(s: &Settings, dep: &Deposit) -> Outgoing {
         html(&method_name(s, &dep.method)),
         html(&dep.reference),
         time::date_time(dep.created_ms),
-    );
-    Outgoing::html(text).keyboard(
-        Keyboard::new().button("✅ Approve", format!("ap:{}", dep.id)).button("❌ Reject", format!("rj:{}", dep.id)),
     )
 }
 
@@ -373,6 +406,7 @@ pub fn approve(s: &Settings, ctx: &Context, chat: i64, id: i64) -> Result<String
             .map_err(|e| HandlerError::Other(e.to_string()))?;
     dep.status = Status::Approved { by: admin, at_ms: ctx.now_ms };
     kv::set(&dep_key(id), &dep)?;
+    show_decision(s, &dep);
     kv::delete(&pend_key(id))?;
     kv::delete(&user_pend_key(dep.user, id))?;
     let cur = s.currency();
@@ -410,6 +444,7 @@ pub fn reject(s: &Settings, ctx: &Context, chat: i64, id: i64, reason: &str) -> 
     let admin = ctx.user_id.unwrap_or(chat);
     dep.status = Status::Rejected { by: admin, at_ms: ctx.now_ms, reason: reason.to_owned() };
     kv::set(&dep_key(id), &dep)?;
+    show_decision(s, &dep);
     kv::delete(&pend_key(id))?;
     kv::delete(&user_pend_key(dep.user, id))?;
     let amount = s.currency().format(dep.amount);

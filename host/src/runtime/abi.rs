@@ -1,0 +1,102 @@
+//! Which `wharf:bot` version a plugin's `handler` export speaks. The host calls 0.2
+//! handlers directly and 0.1 handlers through the 0.1 bindings; events, contexts and
+//! flows have the same Rust types in both, so only the manifest and the error convert.
+
+use wasmtime::Store;
+use wasmtime::component::InstancePre;
+
+use crate::caps::PluginState;
+use crate::caps::bindings::exports::wharf::bot::handler::{CommandSpec, Error, Manifest, SettingSpec};
+use crate::caps::bindings::v01::exports::wharf::bot::handler as old;
+use crate::caps::bindings::wharf::bot::types::{Context, Event, Flow};
+use crate::caps::bindings::{Plugin, PluginPre, v01};
+
+/// A linked plugin, ready to instantiate, by the version of its `handler` export.
+#[derive(Clone)]
+pub(crate) enum HandlerPre {
+    /// `wharf:bot/handler@0.2.x`.
+    Current(PluginPre<PluginState>),
+    /// `wharf:bot/handler@0.1.x`.
+    V01(v01::PluginPre<PluginState>),
+}
+
+/// An instantiated plugin's `handler`.
+pub(crate) enum Handler {
+    Current(Plugin),
+    V01(v01::Plugin),
+}
+
+impl HandlerPre {
+    /// Find the `handler` export of a supported version; `None` if there is none.
+    pub fn new(pre: InstancePre<PluginState>) -> Option<Self> {
+        if let Ok(p) = PluginPre::new(pre.clone()) {
+            return Some(Self::Current(p));
+        }
+        v01::PluginPre::new(pre).ok().map(Self::V01)
+    }
+
+    /// The untyped pre-instance.
+    pub fn instance_pre(&self) -> &InstancePre<PluginState> {
+        match self {
+            Self::Current(p) => p.instance_pre(),
+            Self::V01(p) => p.instance_pre(),
+        }
+    }
+
+    /// Instantiate into `store`.
+    pub async fn instantiate(&self, store: &mut Store<PluginState>) -> wasmtime::Result<Handler> {
+        Ok(match self {
+            Self::Current(p) => Handler::Current(p.instantiate_async(store).await?),
+            Self::V01(p) => Handler::V01(p.instantiate_async(store).await?),
+        })
+    }
+}
+
+impl Handler {
+    /// Call `describe()`.
+    pub async fn describe(&self, store: &mut Store<PluginState>) -> wasmtime::Result<Manifest> {
+        match self {
+            Self::Current(p) => p.wharf_bot_handler().call_describe(store).await,
+            Self::V01(p) => p.wharf_bot_handler().call_describe(store).await.map(manifest),
+        }
+    }
+
+    /// Call `handle(event, ctx)`.
+    pub async fn handle(
+        &self,
+        store: &mut Store<PluginState>,
+        event: &Event,
+        ctx: &Context,
+    ) -> wasmtime::Result<Result<Flow, Error>> {
+        match self {
+            Self::Current(p) => p.wharf_bot_handler().call_handle(store, event, ctx).await,
+            Self::V01(p) => {
+                let r = p.wharf_bot_handler().call_handle(store, event, ctx).await?;
+                Ok(r.map_err(|e| match e {
+                    old::Error::InvalidInput(m) => Error::InvalidInput(m),
+                    old::Error::AccessDenied(m) => Error::AccessDenied(m),
+                    old::Error::Other(m) => Error::Other(m),
+                }))
+            }
+        }
+    }
+}
+
+fn manifest(m: old::Manifest) -> Manifest {
+    Manifest {
+        name: m.name,
+        version: m.version,
+        commands: m
+            .commands
+            .into_iter()
+            .map(|c| CommandSpec { name: c.name, description: c.description, admin_only: c.admin_only })
+            .collect(),
+        callback_prefix: m.callback_prefix,
+        topics: m.topics,
+        settings: m
+            .settings
+            .into_iter()
+            .map(|s| SettingSpec { name: s.name, description: s.description, required: s.required })
+            .collect(),
+    }
+}
