@@ -116,12 +116,13 @@ pub(super) async fn run(front: Arc<Front>) {
                         user: user(chat),
                         status: MemberStatus::Blocked,
                     });
-                    let entry = serde_json::to_string(&event).ok().map(|payload| NewInbox {
-                        lane: chat,
-                        target: None,
-                        payload,
-                        dedupe: Some(format!("blocked:{chat}:{}", row.id)),
-                    });
+                    let entry = NewInbox::entry(
+                        chat,
+                        None,
+                        &crate::inbox::Entry::new(event),
+                        Some(format!("blocked:{chat}:{}", row.id)),
+                    )
+                    .ok();
                     blocked.insert(chat);
                     if let Err(e) = front.storage.set_blocked(chat, true, front.clock.now_ms()).await {
                         tracing::warn!(target: "wharf.telegram", error = %e, "cannot mark the user blocked");
