@@ -140,8 +140,8 @@ async fn main() {
         return;
     }
     println!("== Wharf Telegram benchmark ({} cores)", std::thread::available_parallelism().map_or(0, |n| n.get()));
-    end_to_end(1, 500).await;
-    end_to_end(200, 15).await;
+    end_to_end(1, 2_000).await;
+    end_to_end(200, 25).await;
     steady(100, 200.0, 5.0).await;
     outbox_rate(600).await;
 }

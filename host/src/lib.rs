@@ -12,6 +12,7 @@
 //! | [`chat`] | `wharf chat`: the bot and the emulator driven from a terminal |
 //! | [`caps`] | the host side of every WIT interface, one module each |
 //! | [`event`] | building events (for tests and the Telegram front end) |
+//! | [`inbox`] | the versioned wire format of inbox entries |
 //! | [`clock`] | the injectable host clock |
 //! | [`validate`] | limits on what plugins hand back (Telegram's own) |
 //! | [`secret`] | masking of secrets in logs and errors |
@@ -22,6 +23,7 @@ pub mod chat;
 pub mod clock;
 pub mod config;
 pub mod event;
+pub mod inbox;
 pub mod runtime;
 pub mod secret;
 pub mod storage;

@@ -4,9 +4,9 @@
 use wasmtime::Result;
 
 use super::bindings::wharf::bot::events::{Error, Host};
-use super::bindings::wharf::bot::types::{CustomEvent, Event};
 use super::{PluginState, Requirement};
 use crate::config::Grant;
+use crate::inbox::{self, Entry};
 use crate::storage::NewInbox;
 use crate::validate;
 
@@ -35,12 +35,12 @@ impl Host for PluginState {
             return Ok(Err(Error::InvalidInput(format!("a turn may emit at most {} events", q.max_turn_events))));
         }
         let source = self.current().name().to_string();
-        let event = Event::Custom(CustomEvent { topic, payload, source });
-        let payload = match serde_json::to_string(&event) {
-            Ok(p) => p,
+        // `hops` is set by the turn when it commits (the handled entry's + 1).
+        let entry = Entry::new(inbox::Event::Custom(inbox::CustomEvent { topic, payload, source }));
+        match NewInbox::entry(self.turn.lane, None, &entry, None) {
+            Ok(e) => self.call.inbox.push(e),
             Err(e) => return Err(self.fault(format_args!("encode event: {e}"))),
-        };
-        self.call.inbox.push(NewInbox { lane: self.turn.lane, target: None, payload, dedupe: None });
+        }
         Ok(Ok(()))
     }
 }

@@ -1,112 +1,278 @@
-//! Inbox → lanes. Entries of one lane (chat) run strictly in order, one at a time;
-//! different lanes run concurrently, bounded by `[runtime] concurrency`. A lane gives
-//! up its slot after a few turns so a busy chat cannot starve the others.
+//! Inbox → lanes, served fairly from the database. Entries of one lane (chat) run
+//! strictly in order, one at a time; different lanes run concurrently on
+//! `[runtime] concurrency` workers.
+//!
+//! The `lanes` table is the authority on who serves a lane: this runtime claims lanes
+//! with work through a lease (its owner id, fresh at every start; renewed while held;
+//! an expired lease is taken over), reads each held lane's next entries by (lane, id)
+//! and commits every turn under its lease ([`Storage::commit_as`]). Nothing reads the
+//! inbox through a global id window, so a lane with a million entries holds one worker
+//! at most and hides no other lane's entries, also after a restart.
+//!
+//! Fairness: held lanes take turns on the workers round-robin (one turn each while
+//! other held lanes are ready); while lanes with work wait for a lease, a held lane gives
+//! its lease back after [`QUANTUM`] turns and goes behind them (`lanes.served`).
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use tokio::sync::Semaphore;
+use super::Shared;
+use super::turn::{self, Served};
+use crate::storage::{Backend, InboxRow, Storage, StorageError};
 
-use super::{Shared, turn};
-use crate::storage::InboxRow;
+/// Entries read from a lane's head at a time.
+const HEAD: u32 = 32;
+/// Turns a lane runs per lease while other lanes wait for one.
+const QUANTUM: u32 = 16;
+/// How long a lease lasts unless renewed.
+const LEASE_MS: i64 = 15_000;
+/// How often held leases are renewed.
+const RENEW: Duration = Duration::from_secs(3);
+/// Look for work at least this often (leases that expired elsewhere, missed wake-ups).
+const RESCAN: Duration = Duration::from_millis(250);
 
-/// Turns a lane runs before letting another lane have its slot.
-const FAIR_SHARE: usize = 16;
-/// Entries fetched per read of the inbox.
-const FETCH: i64 = 1_000;
-/// Most entries held in memory.
-const MAX_QUEUED: usize = 20_000;
-
+/// This runtime's view of the lanes it holds (the database stays the authority).
 #[derive(Default)]
 pub(crate) struct Lanes {
-    queues: HashMap<i64, VecDeque<InboxRow>>,
-    active: HashSet<i64>,
-    queued: usize,
+    /// Lanes this runtime holds a lease on, with entries read but not yet run.
+    held: HashMap<i64, Held>,
+    /// Held lanes with entries, waiting for a worker, in turn order.
+    ready: VecDeque<i64>,
+    /// Held lanes handed back to the dispatcher: out of entries (`false`: read more or
+    /// release) or out of their quantum while others wait (`true`: release).
+    returned: Vec<(i64, bool)>,
+    /// Turns running now.
+    running: usize,
+    /// The last look found lanes with work that this runtime had no room for.
+    others_waiting: bool,
+}
+
+#[derive(Default)]
+struct Held {
+    rows: VecDeque<InboxRow>,
+    turns: u32,
 }
 
 impl Lanes {
+    /// No lane held and no turn running.
     pub fn is_idle(&self) -> bool {
-        self.queued == 0 && self.active.is_empty()
+        self.held.is_empty() && self.running == 0
+    }
+
+    /// Turns running now.
+    pub fn running(&self) -> usize {
+        self.running
+    }
+
+    /// Forget every held lane (after their leases were given back).
+    pub fn clear(&mut self) {
+        self.held.clear();
+        self.ready.clear();
+        self.returned.clear();
     }
 }
 
+/// A fresh owner id for this runtime's leases.
+pub(crate) fn owner_id() -> Arc<str> {
+    format!("{}-{:016x}", std::process::id(), rand::random::<u64>()).into()
+}
+
 pub(crate) async fn run(shared: Arc<Shared>) {
-    let slots = Arc::new(Semaphore::new(shared.concurrency));
-    let mut cursor = 0i64;
+    let storage = &shared.host.storage;
+    if storage.backend() == Backend::Sqlite {
+        // One runtime serves a SQLite database: leases left by a stopped one are stale.
+        if let Err(e) = storage.reset_leases().await {
+            tracing::warn!(target: "wharf.dispatch", error = %e, "cannot reset stale leases");
+        }
+    }
+    for _ in 0..shared.concurrency {
+        tokio::spawn(worker(shared.clone()));
+    }
+    let max_held = shared.concurrency.saturating_mul(2).max(8);
+    let mut renewed = Instant::now();
     loop {
         let woken = shared.wake.notified();
         if shared.is_shutting_down() {
             return;
         }
-        let room = MAX_QUEUED.saturating_sub(lock(&shared.lanes).queued);
-        let mut fetched = 0;
-        if room > 0 {
-            match shared.host.storage.inbox_after(cursor, FETCH.min(i64::try_from(room).unwrap_or(FETCH))).await {
-                Ok(rows) => {
-                    fetched = rows.len();
-                    let mut start = Vec::new();
-                    {
-                        let mut lanes = lock(&shared.lanes);
-                        for row in rows {
-                            cursor = cursor.max(row.id);
-                            let lane = row.lane;
-                            lanes.queues.entry(lane).or_default().push_back(row);
-                            lanes.queued += 1;
-                            if lanes.active.insert(lane) {
-                                start.push(lane);
-                            }
-                        }
-                    }
-                    for lane in start {
-                        tokio::spawn(worker(shared.clone(), slots.clone(), lane));
-                    }
-                }
-                Err(e) => tracing::warn!(target: "wharf.dispatch", error = %e, "cannot read the inbox"),
+        if renewed.elapsed() >= RENEW {
+            if let Err(e) = storage.renew_leases(&shared.owner, LEASE_MS).await {
+                tracing::warn!(target: "wharf.dispatch", error = %e, "cannot renew leases");
             }
+            renewed = Instant::now();
         }
-        if i64::try_from(fetched).unwrap_or(0) >= FETCH {
+        let again = match step(&shared, storage, max_held).await {
+            Ok(again) => again,
+            Err(e) => {
+                tracing::warn!(target: "wharf.dispatch", error = %e, "cannot read the lanes");
+                false
+            }
+        };
+        if again {
             continue;
         }
         tokio::select! {
             () = woken => {}
-            () = tokio::time::sleep(Duration::from_millis(250)) => {}
+            () = tokio::time::sleep(RESCAN) => {}
         }
     }
 }
 
-fn lock(lanes: &Mutex<Lanes>) -> std::sync::MutexGuard<'_, Lanes> {
+/// Claim waiting lanes while there is room, read more entries for lanes that ran out,
+/// give back lanes that are done or used their quantum. Returns whether to go again
+/// at once.
+async fn step(shared: &Shared, storage: &Storage, max_held: usize) -> Result<bool, StorageError> {
+    let room = max_held.saturating_sub(lock(&shared.lanes).held.len());
+    let waiting = storage.lanes_waiting(i64::try_from(room).unwrap_or(i64::MAX).saturating_add(1)).await?;
+    let fresh: Vec<i64> = {
+        let mut lanes = lock(&shared.lanes);
+        let unheld: Vec<i64> = waiting.into_iter().filter(|l| !lanes.held.contains_key(l)).collect();
+        lanes.others_waiting = unheld.len() > room;
+        unheld.into_iter().take(room).collect()
+    };
+    let claimed =
+        if fresh.is_empty() { Vec::new() } else { storage.claim_lanes(&shared.owner, &fresh, LEASE_MS).await? };
+    let returned = {
+        let mut lanes = lock(&shared.lanes);
+        for lane in &claimed {
+            lanes.held.entry(*lane).or_default();
+            lanes.returned.push((*lane, false));
+        }
+        std::mem::take(&mut lanes.returned)
+    };
+    if returned.is_empty() {
+        return Ok(false);
+    }
+    let mut release: Vec<i64> = returned.iter().filter(|(_, used_up)| *used_up).map(|(l, _)| *l).collect();
+    let drained: Vec<i64> = returned.iter().filter(|(_, used_up)| !*used_up).map(|(l, _)| *l).collect();
+    let rows = match storage.lane_heads(&drained, HEAD).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            lock(&shared.lanes).returned.extend(returned);
+            return Err(e);
+        }
+    };
+    let mut by_lane: HashMap<i64, VecDeque<InboxRow>> = HashMap::new();
+    for row in rows {
+        by_lane.entry(row.lane).or_default().push_back(row);
+    }
+    let mut started = 0;
+    {
+        let mut lanes = lock(&shared.lanes);
+        for lane in drained {
+            match (by_lane.remove(&lane), lanes.held.get_mut(&lane)) {
+                (Some(rows), Some(held)) => {
+                    held.rows = rows;
+                    lanes.ready.push_back(lane);
+                    started += 1;
+                }
+                (None, Some(_)) => release.push(lane),
+                (_, None) => {}
+            }
+        }
+        for lane in &release {
+            lanes.held.remove(lane);
+        }
+    }
+    for _ in 0..started {
+        shared.work.notify_one();
+    }
+    if !release.is_empty()
+        && let Err(e) = storage.release_lanes(&shared.owner, &release).await
+    {
+        // Still ours in the database: hold them again and retry the release.
+        let mut lanes = lock(&shared.lanes);
+        for lane in release {
+            lanes.held.entry(lane).or_default();
+            lanes.returned.push((lane, true));
+        }
+        return Err(e);
+    }
+    Ok(!claimed.is_empty())
+}
+
+async fn worker(shared: Arc<Shared>) {
+    loop {
+        let notified = shared.work.notified();
+        if shared.is_shutting_down() {
+            return;
+        }
+        let next = {
+            let mut lanes = lock(&shared.lanes);
+            let lane = lanes.ready.pop_front();
+            if lane.is_some() {
+                lanes.running += 1;
+            }
+            lane
+        };
+        match next {
+            Some(lane) => serve(&shared, lane).await,
+            None => notified.await,
+        }
+    }
+}
+
+/// Run a held lane's entries in order until it runs out of read entries, another held
+/// lane is ready (round-robin), its quantum is used up while others wait, or the
+/// runtime stops.
+async fn serve(shared: &Shared, lane: i64) {
+    loop {
+        let row = lock(&shared.lanes).held.get_mut(&lane).and_then(|h| h.rows.pop_front());
+        let Some(row) = row else {
+            finish(&shared.lanes, |l| l.returned.push((lane, false)));
+            shared.wake.notify_one();
+            return;
+        };
+        if shared.is_shutting_down() {
+            finish(&shared.lanes, |_| {});
+            return;
+        }
+        let served = turn::run(shared, &row).await;
+        let mut lanes = lock(&shared.lanes);
+        let others_waiting = lanes.others_waiting;
+        let others_ready = !lanes.ready.is_empty();
+        let Some(held) = lanes.held.get_mut(&lane) else {
+            lanes.running -= 1;
+            return;
+        };
+        match served {
+            Served::Done => held.turns += 1,
+            Served::LeaseLost => {
+                tracing::info!(target: "wharf.dispatch", chat_id = lane, "lease lost; another runtime serves the lane");
+                lanes.held.remove(&lane);
+                lanes.running -= 1;
+                return;
+            }
+            Served::Stopped => {
+                lanes.running -= 1;
+                return;
+            }
+        }
+        let used_up = others_waiting && held.turns >= QUANTUM;
+        if used_up || held.rows.is_empty() {
+            lanes.returned.push((lane, used_up));
+            lanes.running -= 1;
+            drop(lanes);
+            shared.wake.notify_one();
+            return;
+        }
+        if others_ready {
+            lanes.ready.push_back(lane);
+            lanes.running -= 1;
+            drop(lanes);
+            shared.work.notify_one();
+            return;
+        }
+    }
+}
+
+pub(crate) fn lock(lanes: &Mutex<Lanes>) -> std::sync::MutexGuard<'_, Lanes> {
     lanes.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-async fn worker(shared: Arc<Shared>, slots: Arc<Semaphore>, lane: i64) {
-    loop {
-        let Ok(permit) = slots.clone().acquire_owned().await else { return };
-        for _ in 0..FAIR_SHARE {
-            let row = {
-                let mut lanes = lock(&shared.lanes);
-                match lanes.queues.get(&lane).and_then(|q| q.front().cloned()) {
-                    Some(row) => row,
-                    None => {
-                        lanes.queues.remove(&lane);
-                        lanes.active.remove(&lane);
-                        return;
-                    }
-                }
-            };
-            if shared.is_shutting_down() {
-                let mut lanes = lock(&shared.lanes);
-                lanes.active.remove(&lane);
-                return;
-            }
-            turn::run(&shared, &row).await;
-            let mut lanes = lock(&shared.lanes);
-            if let Some(q) = lanes.queues.get_mut(&lane) {
-                q.pop_front();
-            }
-            lanes.queued = lanes.queued.saturating_sub(1);
-        }
-        drop(permit);
-        tokio::task::yield_now().await;
-    }
+fn finish(lanes: &Mutex<Lanes>, f: impl FnOnce(&mut Lanes)) {
+    let mut lanes = lock(lanes);
+    f(&mut lanes);
+    lanes.running -= 1;
 }

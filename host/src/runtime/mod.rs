@@ -44,6 +44,7 @@ use crate::caps::bindings::wharf::bot::types::Event;
 use crate::caps::{self, HostServices, PluginState, Quotas};
 use crate::clock::Clock;
 use crate::config::{Config, PluginSpec};
+use crate::inbox::Entry;
 use crate::storage::{NewInbox, Storage};
 use plugin::PluginSet;
 
@@ -99,8 +100,12 @@ pub(crate) struct Shared {
     breaker: health::Breaker,
     metrics: Arc<Metrics>,
     lanes: Mutex<dispatcher::Lanes>,
-    /// New inbox entries exist.
+    /// This runtime's id on the lanes it leases (fresh at every start).
+    owner: Arc<str>,
+    /// New inbox entries exist, or a worker handed a lane back.
     wake: Arc<Notify>,
+    /// A held lane is ready for a worker.
+    work: Notify,
     /// New outbox rows exist.
     outbox_ready: Arc<Notify>,
     /// Timers were added or changed.
@@ -181,7 +186,9 @@ impl Runtime {
             breaker: health::Breaker::new(rt.max_failures),
             metrics: Arc::new(Metrics::default()),
             lanes: Mutex::new(dispatcher::Lanes::default()),
+            owner: dispatcher::owner_id(),
             wake: Arc::new(Notify::new()),
+            work: Notify::new(),
             outbox_ready: Arc::new(Notify::new()),
             timers_changed: Notify::new(),
             reload_lock: tokio::sync::Mutex::new(()),
@@ -226,15 +233,8 @@ impl Runtime {
     pub async fn enqueue_many(&self, events: &[(i64, Option<String>, Event)]) -> anyhow::Result<()> {
         let entries = events
             .iter()
-            .map(|(lane, target, event)| {
-                Ok(NewInbox {
-                    lane: *lane,
-                    target: target.clone(),
-                    payload: serde_json::to_string(event)?,
-                    dedupe: None,
-                })
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
+            .map(|(lane, target, event)| NewInbox::entry(*lane, target.clone(), &Entry::new(event.clone()), None))
+            .collect::<Result<Vec<_>, _>>()?;
         self.shared.host.storage.push_inbox(&entries, self.shared.host.clock.now_ms()).await?;
         self.shared.wake.notify_one();
         Ok(())
@@ -325,38 +325,58 @@ impl Runtime {
             let due = storage.next_timer_due().await?;
             anyhow::Ok(due.is_none_or(|d| d > self.clock().now_ms()))
         };
-        if !no_due_timer.await? || storage.inbox_len().await? != 0 {
+        if !no_due_timer.await? || storage.inbox_has_work().await? {
             return Ok(false);
         }
-        if !self.shared.lanes.lock().map(|l| l.is_idle()).unwrap_or(false) {
+        if !dispatcher::lock(&self.shared.lanes).is_idle() {
             return Ok(false);
         }
         let due = storage.next_timer_due().await?;
         Ok(due.is_none_or(|d| d > self.clock().now_ms()))
     }
 
-    /// Stop accepting work, let running turns finish, stop the tasks.
+    /// Stop accepting work, let running turns finish, give the lanes' leases back, stop
+    /// the tasks.
     pub async fn shutdown(mut self) {
         self.shared.shutting_down.store(true, Ordering::Relaxed);
         self.shared.wake.notify_waiters();
+        self.shared.work.notify_waiters();
         self.shared.timers_changed.notify_waiters();
         for t in self.tasks.drain(..) {
             t.abort();
         }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline && !self.shared.lanes.lock().map(|l| l.is_idle()).unwrap_or(true) {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        release_leases(&self.shared).await;
+    }
+}
+
+/// Wait (bounded) for running turns to end, then give back every lease this runtime
+/// holds, so the next runtime need not wait for them to expire.
+async fn release_leases(shared: &Shared) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline && dispatcher::lock(&shared.lanes).running() > 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    match shared.host.storage.release_all_lanes(&shared.owner).await {
+        Ok(()) => dispatcher::lock(&shared.lanes).clear(),
+        Err(e) => tracing::warn!(target: "wharf.dispatch", error = %e, "cannot give the lanes' leases back"),
     }
 }
 
 impl Drop for Runtime {
     /// A runtime dropped without [`Runtime::shutdown`] stops its background tasks; turns
-    /// already running finish or are abandoned before commit (and run again later).
+    /// already running finish or are abandoned before commit (and run again later). Its
+    /// leases are given back in the background when possible (else they expire).
     fn drop(&mut self) {
         self.shared.shutting_down.store(true, Ordering::Relaxed);
+        self.shared.work.notify_waiters();
         for t in &self.tasks {
             t.abort();
+        }
+        if !self.tasks.is_empty()
+            && let Ok(handle) = tokio::runtime::Handle::try_current()
+        {
+            let shared = self.shared.clone();
+            handle.spawn(async move { release_leases(&shared).await });
         }
     }
 }

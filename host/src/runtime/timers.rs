@@ -6,17 +6,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::Shared;
-use crate::caps::bindings::wharf::bot::types::{Event, TimerFired};
+use crate::inbox::{Entry, Event, TimerFired};
 use crate::storage::TimerRow;
 
+/// A fired timer as an inbox entry (a chain starts: hops 0). Encoding a timer cannot
+/// fail; if it ever did, the empty row would be dead-lettered with the reason.
 fn render(t: &TimerRow) -> String {
-    let event = Event::Timer(TimerFired {
+    let entry = Entry::new(Event::Timer(TimerFired {
         name: t.name.clone(),
         payload: t.payload.clone(),
         due_at: t.due_ms,
         repeating: t.interval_ms.is_some(),
-    });
-    serde_json::to_string(&event).unwrap_or_default()
+    }));
+    entry.encode().unwrap_or_default()
 }
 
 pub(crate) async fn run(shared: Arc<Shared>) {

@@ -12,7 +12,8 @@ use super::plugin::{LoadedPlugin, PluginSet};
 use super::sandbox::{self, Outcome};
 use crate::caps::TurnState;
 use crate::caps::bindings::wharf::bot::types::{Context, Event, Flow};
-use crate::storage::{CommitOutcome, InboxRow, NewOutbox, TurnCommit};
+use crate::inbox::Entry;
+use crate::storage::{CommitOutcome, InboxRow, NewInbox, NewOutbox, TurnCommit};
 use crate::telegram::outbox_call::{AnswerCallbackQuery, OutboxCall, ReplyTo, SendMessage};
 
 /// The plugins an event goes to, in order, each with the event as it should see it.
@@ -60,25 +61,68 @@ pub(crate) fn context(shared: &Shared, event: &Event, lane: i64, turn_id: i64, n
     }
 }
 
-/// Handle one inbox row until it is committed (or was already handled), or the runtime
-/// shuts down.
-pub(crate) async fn run(shared: &Shared, row: &InboxRow) {
-    let span = tracing::info_span!("wharf.turn", chat_id = row.lane, inbox_id = row.id);
-    run_inner(shared, row).instrument(span).await;
+/// How serving one inbox row ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Served {
+    /// Committed, dead-lettered, or already handled.
+    Done,
+    /// Another runtime holds the lane now; nothing was applied.
+    LeaseLost,
+    /// The runtime is shutting down; nothing was applied.
+    Stopped,
 }
 
-async fn run_inner(shared: &Shared, row: &InboxRow) {
-    let event: Event = match serde_json::from_str(&row.payload) {
-        Ok(e) => e,
-        Err(e) => {
-            tracing::error!(target: "wharf.turn", inbox_id = row.id, error = %e, "malformed inbox entry skipped");
-            shared.metrics.incr("inbox.malformed");
-            if let Err(e) = shared.host.storage.drop_inbox(row.id).await {
-                tracing::error!(target: "wharf.turn", inbox_id = row.id, error = %e, "cannot drop malformed entry");
-            }
-            return;
+/// Handle one inbox row until it is committed (or was already handled), or the runtime
+/// shuts down. A row that cannot be read goes to the inbox's dead letters.
+pub(crate) async fn run(shared: &Shared, row: &InboxRow) -> Served {
+    let span = tracing::info_span!("wharf.turn", chat_id = row.lane, inbox_id = row.id);
+    async {
+        match Entry::decode(&row.payload) {
+            Ok(entry) => run_entry(shared, row, entry).await,
+            Err(e) => dead_letter(shared, row, &e.to_string()).await,
         }
-    };
+    }
+    .instrument(span)
+    .await
+}
+
+async fn dead_letter(shared: &Shared, row: &InboxRow, reason: &str) -> Served {
+    tracing::error!(target: "wharf.turn", inbox_id = row.id, %reason, "unreadable inbox entry dead-lettered");
+    shared.metrics.incr("inbox.malformed");
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match shared.host.storage.inbox_dead_letter(row.id, reason, shared.host.clock.now_ms()).await {
+            Ok(()) => return Served::Done,
+            Err(e) => {
+                tracing::warn!(target: "wharf.turn", inbox_id = row.id, error = %e, "cannot dead-letter an entry")
+            }
+        }
+        if shared.is_shutting_down() {
+            return Served::Stopped;
+        }
+        backoff(attempt).await;
+    }
+}
+
+/// Mark events a turn emitted as one hop further down the chain than its entry.
+fn stamp_hops(emitted: &mut [NewInbox], hops: u32) {
+    for e in emitted {
+        if let Ok(mut entry) = Entry::decode(&e.payload)
+            && entry.hops != hops
+            && let Ok(payload) = {
+                entry.hops = hops;
+                entry.encode()
+            }
+        {
+            e.payload = payload;
+        }
+    }
+}
+
+async fn run_entry(shared: &Shared, row: &InboxRow, entry: Entry) -> Served {
+    let hops = entry.hops;
+    let event = entry.into_wit();
     let started = std::time::Instant::now();
     let mut attempt: u32 = 0;
     loop {
@@ -132,10 +176,11 @@ async fn run_inner(shared: &Shared, row: &InboxRow) {
             apologize(&event, &mut turn);
         }
         answer_unanswered(&event, &mut turn);
+        stamp_hops(&mut turn.applied.inbox, hops.saturating_add(1));
         let emitted = !turn.applied.inbox.is_empty();
         let queued = !turn.applied.outbox.is_empty();
         let timers = !turn.applied.timers.is_empty();
-        match shared.host.storage.commit(turn.into_commit()).await {
+        match shared.host.storage.commit_as(turn.into_commit(), &shared.owner).await {
             Ok(CommitOutcome::Committed) => {
                 shared.metrics.incr("turns.committed");
                 shared.metrics.record_turn(started.elapsed(), shared.host.clock.now_ms() - row.created_ms);
@@ -149,11 +194,15 @@ async fn run_inner(shared: &Shared, row: &InboxRow) {
                     shared.outbox_ready.notify_one();
                 }
                 after_commit(shared, &results).await;
-                return;
+                return Served::Done;
             }
             Ok(CommitOutcome::AlreadyHandled) => {
                 shared.metrics.incr("turns.already_handled");
-                return;
+                return Served::Done;
+            }
+            Ok(CommitOutcome::LeaseLost) => {
+                shared.metrics.incr("turns.lease_lost");
+                return Served::LeaseLost;
             }
             Ok(CommitOutcome::Conflict) => {
                 shared.metrics.incr("turns.conflicts");
@@ -168,7 +217,7 @@ async fn run_inner(shared: &Shared, row: &InboxRow) {
             }
         }
         if shared.is_shutting_down() {
-            return;
+            return Served::Stopped;
         }
     }
 }

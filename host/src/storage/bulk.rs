@@ -1,7 +1,7 @@
 //! Multi-row statements for the group commit: a batch of turns costs a constant number
 //! of round trips to the database, not a few per turn.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use sqlx::{AnyConnection, Row};
 
@@ -57,17 +57,23 @@ fn id_list(n: usize) -> String {
     (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
-/// Which of `ids` are still in the inbox.
-pub(super) async fn present_inbox(conn: &mut AnyConnection, ids: &[i64]) -> Result<HashSet<i64>, sqlx::Error> {
-    let mut out = HashSet::with_capacity(ids.len());
+/// Which of `ids` are still in the inbox, each with the holder of its lane's lease.
+pub(super) async fn present_inbox(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+) -> Result<HashMap<i64, Option<String>>, sqlx::Error> {
+    let mut out = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(CHUNK) {
-        let sql = format!("SELECT id FROM inbox WHERE id IN ({})", id_list(chunk.len()));
+        let sql = format!(
+            "SELECT i.id, l.owner FROM inbox i LEFT JOIN lanes l ON l.lane = i.lane WHERE i.id IN ({})",
+            id_list(chunk.len())
+        );
         let mut q = sqlx::query(&sql);
         for id in chunk {
             q = q.bind(*id);
         }
         for row in q.fetch_all(&mut *conn).await? {
-            out.insert(row.try_get(0)?);
+            out.insert(row.try_get(0)?, row.try_get(1)?);
         }
     }
     Ok(out)

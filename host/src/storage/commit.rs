@@ -70,6 +70,18 @@ pub struct NewInbox {
     pub dedupe: Option<String>,
 }
 
+impl NewInbox {
+    /// An entry for `lane`, encoded in the current inbox format.
+    pub fn entry(
+        lane: i64,
+        target: Option<String>,
+        entry: &crate::inbox::Entry,
+        dedupe: Option<String>,
+    ) -> Result<Self, serde_json::Error> {
+        Ok(Self { lane, target, payload: entry.encode()?, dedupe })
+    }
+}
+
 /// A change to a plugin's timers.
 #[derive(Clone, Debug)]
 pub enum TimerOp {
@@ -144,10 +156,15 @@ pub enum CommitOutcome {
     Conflict,
     /// The inbox entry was already handled (by another worker); nothing was applied.
     AlreadyHandled,
+    /// The committing runtime no longer holds the lease on the entry's lane (another
+    /// runtime took it over); nothing was applied. Stop serving the lane.
+    LeaseLost,
 }
 
 pub(super) struct Pending {
     pub turn: TurnCommit,
+    /// The runtime committing a turn under its lease on the entry's lane, if any.
+    pub owner: Option<std::sync::Arc<str>>,
     pub reply: oneshot::Sender<Result<CommitOutcome, StorageError>>,
 }
 
@@ -157,7 +174,8 @@ pub(super) async fn run_committer(inner: Weak<Inner>, mut rx: mpsc::Receiver<Pen
         let Some(inner) = inner.upgrade() else { return };
         let mut conn = inner.writer.lock().await;
         let turns: Vec<&TurnCommit> = batch.iter().map(|p| &p.turn).collect();
-        let result = commit_batch(&mut conn, inner.backend, &turns).await;
+        let owners: Vec<Option<&str>> = batch.iter().map(|p| p.owner.as_deref()).collect();
+        let result = commit_batch(&mut conn, inner.backend, &turns, &owners).await;
         drop(conn);
         match result {
             Ok((seq, outcomes)) => {
@@ -173,7 +191,7 @@ pub(super) async fn run_committer(inner: Weak<Inner>, mut rx: mpsc::Receiver<Pen
                                 inner.cache.evict(&r.ns, &r.key);
                             }
                         }
-                        CommitOutcome::AlreadyHandled => {}
+                        CommitOutcome::AlreadyHandled | CommitOutcome::LeaseLost => {}
                     }
                 }
                 inner.cache.advance(seq);
@@ -221,17 +239,20 @@ async fn commit_batch(
     conn: &mut AnyConnection,
     backend: Backend,
     turns: &[&TurnCommit],
+    owners: &[Option<&str>],
 ) -> Result<(i64, Vec<CommitOutcome>), sqlx::Error> {
     begin(conn, backend).await?;
-    let result = apply_batch(conn, turns).await;
+    let result = apply_batch(conn, turns, owners).await;
     finish(conn, result).await
 }
 
 /// Validate every turn in order against the database and the turns committed before it
-/// in this batch, then apply the committed ones with a few multi-row statements.
+/// in this batch, then apply the committed ones with a few multi-row statements. A turn
+/// committed under a lease (`owners`) applies only while its runtime holds the lane.
 async fn apply_batch(
     conn: &mut AnyConnection,
     turns: &[&TurnCommit],
+    owners: &[Option<&str>],
 ) -> Result<(i64, Vec<CommitOutcome>), sqlx::Error> {
     let seq: i64 = sqlx::query("UPDATE commit_seq SET n = n + 1 WHERE id = 1 RETURNING n")
         .fetch_one(&mut *conn)
@@ -248,9 +269,12 @@ async fn apply_batch(
     let mut outcomes = Vec::with_capacity(turns.len());
     let mut written: HashSet<(&str, &str)> = HashSet::new();
     let mut handled: HashSet<i64> = HashSet::new();
-    for turn in turns {
-        let outcome = if turn.inbox_id.is_some_and(|id| !present.contains(&id) || handled.contains(&id)) {
+    for (turn, owner) in turns.iter().zip(owners) {
+        let holder = |id: &i64| present.get(id).and_then(Option::as_deref);
+        let outcome = if turn.inbox_id.is_some_and(|id| !present.contains_key(&id) || handled.contains(&id)) {
             CommitOutcome::AlreadyHandled
+        } else if owner.is_some() && turn.inbox_id.is_some_and(|id| holder(&id) != *owner) {
+            CommitOutcome::LeaseLost
         } else if turn.reads.iter().any(|r| {
             let k = (r.ns.as_str(), r.key.as_str());
             written.contains(&k) || current.get(&(r.ns.clone(), r.key.clone())).copied().unwrap_or(0) != r.version

@@ -9,6 +9,7 @@
 mod bulk;
 mod cache;
 mod commit;
+mod lanes;
 mod queries;
 mod telegram;
 mod webhook;
@@ -136,8 +137,18 @@ impl Storage {
 
     /// Commit one turn, batched with whatever other turns are ready.
     pub async fn commit(&self, turn: TurnCommit) -> Result<CommitOutcome, StorageError> {
+        self.send_commit(turn, None).await
+    }
+
+    /// Commit a turn that `owner` ran under its lease on the entry's lane: applied only
+    /// while `owner` still holds that lane ([`CommitOutcome::LeaseLost`] otherwise).
+    pub async fn commit_as(&self, turn: TurnCommit, owner: &Arc<str>) -> Result<CommitOutcome, StorageError> {
+        self.send_commit(turn, Some(owner.clone())).await
+    }
+
+    async fn send_commit(&self, turn: TurnCommit, owner: Option<Arc<str>>) -> Result<CommitOutcome, StorageError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        self.inner.commits.send(commit::Pending { turn, reply: tx }).await.map_err(|_| StorageError::Closed)?;
+        self.inner.commits.send(commit::Pending { turn, owner, reply: tx }).await.map_err(|_| StorageError::Closed)?;
         rx.await.map_err(|_| StorageError::Closed)?
     }
 }

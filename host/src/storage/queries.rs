@@ -172,21 +172,17 @@ impl Storage {
         Ok(kv_range(self.pool(), ns, prefix, after, limit).await?)
     }
 
-    /// Append events to the inbox (one transaction).
+    /// Append events to the inbox (one transaction, a few multi-row statements).
     pub async fn push_inbox(&self, entries: &[NewInbox], now_ms: i64) -> Result<(), StorageError> {
         let mut conn = self.inner.writer.lock().await;
         begin(&mut conn, self.backend()).await?;
-        let mut result = Ok(());
-        for e in entries {
-            result = insert_inbox(&mut conn, e, now_ms).await;
-            if result.is_err() {
-                break;
-            }
-        }
+        let rows: Vec<&NewInbox> = entries.iter().collect();
+        let result = super::bulk::insert_inbox(&mut conn, &rows, now_ms).await;
         Ok(finish(&mut conn, result).await?)
     }
 
-    /// Up to `limit` inbox entries with id greater than `after`, oldest first.
+    /// Up to `limit` inbox entries with id greater than `after`, oldest first (all lanes;
+    /// the dispatcher reads per lane, see [`Storage::lane_heads`]).
     pub async fn inbox_after(&self, after: i64, limit: i64) -> Result<Vec<InboxRow>, StorageError> {
         let rows =
             sqlx::query("SELECT id, lane, target, payload, created_ms FROM inbox WHERE id > $1 ORDER BY id LIMIT $2")
@@ -194,29 +190,12 @@ impl Storage {
                 .bind(limit)
                 .fetch_all(self.pool())
                 .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(InboxRow {
-                    id: r.try_get(0)?,
-                    lane: r.try_get(1)?,
-                    target: r.try_get(2)?,
-                    payload: r.try_get(3)?,
-                    created_ms: r.try_get(4)?,
-                })
-            })
-            .collect()
+        Ok(rows.iter().map(InboxRow::from_row).collect::<Result<_, _>>()?)
     }
 
     /// Number of entries still in the inbox.
     pub async fn inbox_len(&self) -> Result<i64, StorageError> {
         Ok(sqlx::query("SELECT COUNT(*) FROM inbox").fetch_one(self.pool()).await?.try_get(0)?)
-    }
-
-    /// Remove an inbox entry that cannot be handled (e.g. malformed), outside a turn.
-    pub async fn drop_inbox(&self, id: i64) -> Result<(), StorageError> {
-        let mut conn = self.inner.writer.lock().await;
-        sqlx::query("DELETE FROM inbox WHERE id = $1").bind(id).execute(&mut *conn).await?;
-        Ok(())
     }
 
     /// Queued Telegram calls, oldest first (optionally for one chat).

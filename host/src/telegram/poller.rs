@@ -13,6 +13,7 @@ use super::Front;
 use super::convert::{Converted, convert};
 use teloxide_core::types::Update;
 
+use crate::inbox::{self, Entry};
 use crate::storage::NewInbox;
 
 /// Seconds a `getUpdates` call waits for updates.
@@ -84,13 +85,15 @@ pub(super) async fn run(front: Arc<Front>) {
 /// The inbox entry for an update, or `None` (counted) when it is skipped.
 pub(super) fn to_entry(front: &Front, u: &Update) -> Option<NewInbox> {
     match convert(u, &front.bot_username) {
-        Converted::Event { lane, event } => match serde_json::to_string(&event) {
-            Ok(payload) => Some(NewInbox { lane, target: None, payload, dedupe: Some(format!("tg:{}", u.id.0)) }),
-            Err(e) => {
-                tracing::error!(target: "wharf.telegram", error = %e, "cannot encode an update");
-                None
+        Converted::Event { lane, event } => {
+            match NewInbox::entry(lane, None, &Entry::new(*event), Some(format!("tg:{}", u.id.0))) {
+                Ok(entry) => Some(entry),
+                Err(e) => {
+                    tracing::error!(target: "wharf.telegram", error = %e, "cannot encode an update");
+                    None
+                }
             }
-        },
+        }
         Converted::Unsupported(what) => {
             tracing::debug!(target: "wharf.telegram", update_id = u.id.0, what, "unsupported update skipped");
             front.metrics.incr("telegram.updates.unsupported");

@@ -273,12 +273,7 @@ async fn work(front: Arc<Front>, pace: Arc<Pace>, chat: i64) -> (i64, Exit) {
 fn blocked_event(chat: i64, row: i64) -> Option<NewInbox> {
     let event =
         Event::Member(MemberUpdate { chat: private_chat(chat), user: user(chat), status: MemberStatus::Blocked });
-    serde_json::to_string(&event).ok().map(|payload| NewInbox {
-        lane: chat,
-        target: None,
-        payload,
-        dedupe: Some(format!("blocked:{chat}:{row}")),
-    })
+    NewInbox::entry(chat, None, &crate::inbox::Entry::new(event), Some(format!("blocked:{chat}:{row}"))).ok()
 }
 
 async fn dead(front: &Front, row: &OutboxRow, reason: &str, also: Option<NewInbox>) {

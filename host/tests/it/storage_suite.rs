@@ -169,3 +169,46 @@ async fn concurrent_read_validate_write_loops_lose_no_update() {
         assert_eq!(v.as_deref(), Some(&b"200"[..]), "{db:?} ({conflicts} conflicts)");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lanes_are_leased_through_the_database_and_served_round_robin() {
+    for db in databases() {
+        let (s, _d) = open(&db).await;
+        let e = |lane: i64| NewInbox { lane, target: None, payload: "{}".into(), dedupe: None };
+        s.push_inbox(&[e(1), e(1), e(1), e(2)], 0).await.unwrap();
+        assert_eq!(s.lanes_waiting(10).await.unwrap(), [1, 2], "{db:?}");
+        assert_eq!(s.claim_lanes("a", &[1, 2], 60_000).await.unwrap().len(), 2, "{db:?}");
+        assert!(s.claim_lanes("b", &[1, 2], 60_000).await.unwrap().is_empty(), "{db:?}: held by a");
+        assert!(s.lanes_waiting(10).await.unwrap().is_empty(), "{db:?}");
+
+        let heads = s.lane_heads(&[1, 2], 2).await.unwrap();
+        let lanes: Vec<i64> = heads.iter().map(|r| r.lane).collect();
+        assert_eq!(lanes, [1, 1, 2], "{db:?}: two of lane 1, in order, and lane 2's one");
+        assert!(heads[0].id < heads[1].id);
+
+        let b: std::sync::Arc<str> = "b".into();
+        let a: std::sync::Arc<str> = "a".into();
+        let turn = |id: i64| TurnCommit { inbox_id: Some(id), ..Default::default() };
+        assert_eq!(s.commit_as(turn(heads[0].id), &b).await.unwrap(), CommitOutcome::LeaseLost, "{db:?}");
+        assert_eq!(s.commit_as(turn(heads[0].id), &a).await.unwrap(), CommitOutcome::Committed, "{db:?}");
+
+        // An expired lease is taken over, and the old holder's commits are refused.
+        s.claim_lanes("a", &[1], -1_000).await.unwrap();
+        assert_eq!(s.lanes_waiting(10).await.unwrap(), [1], "{db:?}: the lease ran out");
+        assert_eq!(s.claim_lanes("b", &[1], 60_000).await.unwrap(), [1], "{db:?}");
+        assert_eq!(s.commit_as(turn(heads[1].id), &a).await.unwrap(), CommitOutcome::LeaseLost, "{db:?}");
+
+        // A lane given back with work left goes behind lanes that waited.
+        s.release_lanes("b", &[1]).await.unwrap();
+        s.push_inbox(&[e(3)], 0).await.unwrap();
+        assert_eq!(s.lanes_waiting(10).await.unwrap(), [3, 1], "{db:?}");
+
+        // A drained lane disappears once given back; its held row survives until then.
+        assert_eq!(s.commit_as(turn(heads[2].id), &a).await.unwrap(), CommitOutcome::Committed, "{db:?}");
+        s.release_lanes("a", &[2]).await.unwrap();
+        s.claim_lanes("c", &[3], 60_000).await.unwrap();
+        s.release_all_lanes("c").await.unwrap();
+        assert_eq!(s.lanes_waiting(10).await.unwrap(), [3, 1], "{db:?}");
+        assert!(s.inbox_has_work().await.unwrap());
+    }
+}

@@ -1,0 +1,51 @@
+-- Fair dispatch and inbox dead letters (PostgreSQL). Keep in step with ../sqlite/0004_lanes.sql.
+
+-- A lane's head entries are read by (lane, id), never through a global id window.
+CREATE INDEX inbox_lane ON inbox (lane, id);
+
+-- One row per lane that has queued entries or is held by a runtime. `pending` counts the
+-- lane's inbox rows; the triggers below keep it in the transaction that inserts or
+-- deletes them, so finding lanes with work never scans the inbox. A runtime serves a
+-- lane only while it holds the lease: `owner` is its id (fresh at every start) and
+-- `lease_until` the lease's end (database time, Unix ms); an expired lease may be taken
+-- over. `served` orders waiting lanes (round-robin): a lane that gives its lease back
+-- with work left goes behind every lane that was waiting.
+CREATE TABLE lanes (
+    lane        BIGINT PRIMARY KEY,
+    pending     BIGINT NOT NULL DEFAULT 0,
+    owner       TEXT,
+    lease_until BIGINT NOT NULL DEFAULT 0,
+    served      BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX lanes_served ON lanes (served, lane);
+
+INSERT INTO lanes (lane, pending) SELECT lane, COUNT(*) FROM inbox GROUP BY lane;
+
+CREATE FUNCTION wharf_inbox_lane_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO lanes (lane, pending) VALUES (NEW.lane, 1)
+        ON CONFLICT (lane) DO UPDATE SET pending = lanes.pending + 1;
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION wharf_inbox_lane_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE lanes SET pending = pending - 1 WHERE lane = OLD.lane;
+    DELETE FROM lanes WHERE lane = OLD.lane AND pending <= 0 AND owner IS NULL;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER inbox_lane_insert AFTER INSERT ON inbox FOR EACH ROW EXECUTE FUNCTION wharf_inbox_lane_insert();
+CREATE TRIGGER inbox_lane_delete AFTER DELETE ON inbox FOR EACH ROW EXECUTE FUNCTION wharf_inbox_lane_delete();
+
+-- Inbox entries that could not be read (unknown format or version), with the reason.
+CREATE TABLE inbox_dead (
+    id      BIGINT PRIMARY KEY,
+    lane    BIGINT NOT NULL,
+    target  TEXT,
+    payload TEXT   NOT NULL,
+    reason  TEXT   NOT NULL,
+    at_ms   BIGINT NOT NULL
+);
