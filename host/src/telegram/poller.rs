@@ -13,7 +13,7 @@ use super::Front;
 use super::convert::{Converted, convert};
 use teloxide_core::types::Update;
 
-use crate::inbox::{self, Entry};
+use crate::inbox::Entry;
 use crate::storage::NewInbox;
 
 /// Seconds a `getUpdates` call waits for updates.
