@@ -3,11 +3,13 @@
 //! [`PluginState`] is the data of a plugin's `Store` for one call: the WASI context, the
 //! memory limiter, which plugin is running (a stack, because a plugin may call another
 //! plugin's exported interface in the same store), and the turn's buffered effects.
-//! Each capability module holds only the generated trait impls.
+//! Each capability module holds only the generated trait impls; `egress` decides which
+//! addresses the HTTP capability may connect to.
 
 pub mod bindings;
 mod config;
 pub(crate) mod effects;
+pub mod egress;
 mod events;
 mod http;
 mod kv;

@@ -12,7 +12,7 @@ use super::plugin::{LoadedPlugin, PluginSet};
 use super::sandbox::{self, Outcome};
 use crate::caps::TurnState;
 use crate::caps::bindings::wharf::bot::types::{Context, Event, Flow};
-use crate::storage::{CommitOutcome, InboxRow, NewOutbox, TurnCommit};
+use crate::storage::{CommitOutcome, InboxRow, NewOutbox};
 
 /// The plugins an event goes to, in order, each with the event as it should see it.
 pub(crate) fn route(set: &PluginSet, event: &Event, target: Option<&str>) -> Vec<(Arc<LoadedPlugin>, Event)> {
@@ -186,26 +186,12 @@ async fn after_commit(shared: &Shared, results: &[(Arc<LoadedPlugin>, Option<Str
         tracing::error!(target: "wharf.turn", plugin = %plugin.name(), "plugin disabled by the circuit breaker");
         shared.metrics.incr(&format!("plugin.disabled.{}", plugin.name()));
         let text = format!(
-            "⚠️ Plugin {} was disabled after {} consecutive failures (last: {}). Fix it and reload it to enable it again.",
+            "⚠️ Plugin {} was disabled after {} consecutive failures. Fix it and reload it to enable it again. Its last error: {}",
             plugin.name(),
             shared.max_failures,
-            clip(reason, 200)
+            super::notice::quote(plugin.name().as_str(), reason)
         );
-        let outbox = shared
-            .admins
-            .iter()
-            .map(|admin| NewOutbox {
-                chat_id: *admin,
-                plugin: "wharf".into(),
-                payload: serde_json::json!({"method": "sendMessage", "params": {"chat_id": admin, "text": text}})
-                    .to_string(),
-            })
-            .collect();
-        let commit = TurnCommit { outbox, now_ms: shared.host.clock.now_ms(), ..TurnCommit::default() };
-        match shared.host.storage.commit(commit).await {
-            Ok(_) => shared.outbox_ready.notify_one(),
-            Err(e) => tracing::error!(target: "wharf.turn", error = %e, "cannot queue the admin notice"),
-        }
+        super::notice::tell_admins(shared, &text).await;
     }
 }
 
@@ -215,7 +201,7 @@ async fn backoff(attempt: u32) {
     tokio::time::sleep(Duration::from_millis(base + jitter)).await;
 }
 
-fn clip(s: &str, max: usize) -> String {
+pub(super) fn clip(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         return s.to_owned();
     }
@@ -254,13 +240,17 @@ fn apologize(event: &Event, turn: &mut TurnState) {
             "method": "answerCallbackQuery",
             "params": {"callback_query_id": cb.id, "text": APOLOGY, "show_alert": true},
         }),
-        Event::Message(m) if !turn.applied.outbox.iter().any(|o| o.chat_id == m.chat.id) => serde_json::json!({
-            "method": "sendMessage",
-            "params": {"chat_id": m.chat.id, "text": APOLOGY, "reply_parameters": {"message_id": m.id}},
-        }),
+        // Never to chat 0 (an event without a real chat): Telegram would refuse it.
+        Event::Message(m) if m.chat.id != 0 && !turn.applied.outbox.iter().any(|o| o.chat_id == m.chat.id) => {
+            serde_json::json!({
+                "method": "sendMessage",
+                "params": {"chat_id": m.chat.id, "text": APOLOGY, "reply_parameters": {"message_id": m.id}},
+            })
+        }
         _ => return,
     };
-    turn.applied.outbox.push(NewOutbox { chat_id: turn.lane, plugin: "wharf".into(), payload: payload.to_string() });
+    let chat_id = if let Event::Message(m) = event { m.chat.id } else { turn.lane };
+    turn.applied.outbox.push(NewOutbox { chat_id, plugin: "wharf".into(), payload: payload.to_string() });
 }
 
 /// Telegram shows a spinner on a pressed button until the callback is answered: if no

@@ -13,6 +13,7 @@ mod events_timers;
 mod files;
 mod hostile;
 mod http_cap;
+mod hygiene;
 mod ledger;
 mod market;
 mod reload;

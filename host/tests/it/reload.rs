@@ -92,3 +92,66 @@ async fn changing_the_file_on_disk_reloads_the_plugin() {
     wait_for("the watcher to reload", async || rt.plugin_version("probe").as_deref() == Some("2.0.0")).await;
     rt.shutdown().await;
 }
+
+/// `[plugins.NAME]` whose module is a copy of `wasm_name` in `dir`, so tests can replace it.
+fn swappable_as(dir: &Path, name: &str, wasm_name: &str, extra: &str) -> String {
+    let path = dir.join(format!("{name}.wasm"));
+    std::fs::copy(wasm(wasm_name), &path).unwrap();
+    format!("[plugins.{name}]\npath = \"{}\"\n{extra}\n", path.display())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_that_clashes_is_rejected_and_the_running_plugins_keep_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two plugins listed before the wallet; each is reloaded with the impostor, which
+    // takes its callback prefix from settings and declares /wallet.
+    let plugins = swappable_as(
+        dir.path(),
+        "squatter",
+        "noop",
+        "grants = [\"telegram.send\"]\nsettings = { prefix = \"wallet\" }",
+    ) + &swappable_as(
+        dir.path(),
+        "copycat",
+        "noop",
+        "grants = [\"telegram.send\"]\nsettings = { prefix = \"cat\" }",
+    ) + &plugin("wallet", "wallet", r#"grants = ["kv", "telegram.send"]"#);
+    let h = start(&plugins).await;
+    let press = async || {
+        h.rt.enqueue(7, &wharf::event::callback(7, "wallet:dep")).await.unwrap();
+        h.idle().await;
+        h.sent(7).await
+    };
+    assert!(press().await.iter().any(|t| t.contains("How do you want to pay")), "the wallet has its button");
+
+    for (name, why) in [
+        ("squatter", "callback prefix \"wallet\" is already used by plugin wallet"),
+        ("copycat", "the new module declares /wallet, which plugin wallet already handles"),
+    ] {
+        std::fs::copy(wasm("impostor"), dir.path().join(format!("{name}.wasm.new"))).unwrap();
+        std::fs::rename(dir.path().join(format!("{name}.wasm.new")), dir.path().join(format!("{name}.wasm"))).unwrap();
+        let report = h.rt.reload().await.unwrap();
+        assert!(report.swapped.is_empty(), "{name}: {:?}", report.swapped);
+        assert_eq!(report.rejected.len(), 1, "{name}: {:?}", report.rejected);
+        assert_eq!(report.rejected[0].0, name);
+        assert!(report.rejected[0].1.contains(why), "{name}: {}", report.rejected[0].1);
+        assert_eq!(h.rt.plugin_version(name).as_deref(), Some("1.0.0"), "{name}: the running module keeps serving");
+        assert!(h.rt.plugin_version("wallet").is_some(), "{name}: the wallet is still loaded");
+
+        let sent = press().await;
+        let answers = sent.iter().filter(|t| t.contains("How do you want to pay")).count();
+        assert!(answers >= 2, "{name}: the wallet still answers its buttons: {sent:?}");
+        assert!(!sent.iter().any(|t| t.contains("impostor")), "{name}: {sent:?}");
+        h.say(7, "/wallet").await;
+        h.idle().await;
+        assert!(h.sent(7).await.last().is_some_and(|t| t.contains("Your wallet")), "{name}: /wallet still works");
+
+        let notices = h.sent(1000).await;
+        let notice = notices.iter().find(|t| t.contains(&format!("The new module of plugin {name} was rejected")));
+        let notice = notice.unwrap_or_else(|| panic!("{name}: the admin was told: {notices:?}"));
+        assert!(notice.contains("version 1.0.0 keeps serving") && notice.contains(why), "{notice}");
+        // Put the running module back, so the next reload is about the next plugin only.
+        std::fs::copy(wasm("noop"), dir.path().join(format!("{name}.wasm"))).unwrap();
+    }
+    h.rt.shutdown().await;
+}
