@@ -4,9 +4,11 @@
 //!
 //! - a callback prefix is one plugin's (buttons are routed by it);
 //! - on a reload, a module may not newly take another plugin's name or a command
-//!   another plugin declares, may not stop exporting an interface another running
-//!   plugin imports from it, and may not start exporting one another plugin exports
-//!   when an importer is granted both (it could no longer tell which to call).
+//!   another plugin declares, and may not start exporting an interface another plugin
+//!   exports when an importer is granted both (it could no longer tell which to call).
+//!
+//! (A new module that a running importer no longer links against is rejected by
+//! `plugin::build`, which sees the importer fail.)
 
 use wasmtime::Engine;
 
@@ -46,17 +48,6 @@ pub(super) fn check<'a>(
     }
     let exports = exported_interfaces(engine, &new.component);
     let old_exports = old.map(|o| exported_interfaces(engine, &o.component)).unwrap_or_default();
-    let calls = |o: &LoadedPlugin, target: &LoadedPlugin| o.ctx.spec.has(&Grant::Call(target.name().clone()));
-    for o in &others {
-        for (iface, _) in o.component.component_type().imports(engine) {
-            if old_exports.iter().any(|e| e == iface) && calls(o, new) && !exports.iter().any(|e| e == iface) {
-                return Err(format!(
-                    "the new module no longer exports {iface}, which plugin {} imports from it",
-                    o.name()
-                ));
-            }
-        }
-    }
     for iface in exports.iter().filter(|e| !old_exports.contains(e)) {
         for rival in others.iter().filter(|o| exported_interfaces(engine, &o.component).contains(iface)) {
             let torn = specs.iter().find(|s| {

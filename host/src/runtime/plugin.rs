@@ -103,14 +103,61 @@ pub(crate) async fn build(
             specs.iter().collect()
         }
     };
-    // Each candidate is checked against the plugins decided so far and, for those not
-    // decided yet, against the version now running: a clash rejects the candidate (the
-    // running version is tried next), never a plugin already in the set.
+    // A new module whose swap would unload another running plugin (it no longer links
+    // against it) is rejected too, and the set is built again with its running version.
+    let mut pinned: HashMap<PluginName, String> = HashMap::new();
+    loop {
+        let (mut loaded, errs) = link_all(engine, host, base, specs, &order, &candidates, prev, &pinned).await;
+        let mut blamed = false;
+        for old in prev.iter().flat_map(|s| s.plugins.iter()).filter(|o| !loaded.contains_key(o.name())) {
+            let why = errs.iter().find(|e| e.plugin == *old.name()).map_or("", |e| e.message.as_str());
+            for dep in &old.deps {
+                if loaded.get(dep.name()).is_some_and(|now| now.hash != dep.hash) && !pinned.contains_key(dep.name()) {
+                    let reason = format!(
+                        "plugin {}: the running plugin {} would no longer load with it: {why}",
+                        dep.name(),
+                        old.name()
+                    );
+                    pinned.insert(dep.name().clone(), reason);
+                    blamed = true;
+                }
+            }
+        }
+        if !blamed {
+            errors.extend(errs);
+            errors.extend(pinned.into_iter().map(|(plugin, message)| LoadError { plugin, message }));
+            let plugins = specs.iter().filter_map(|s| loaded.remove(&s.name)).collect();
+            return (PluginSet { plugins }, errors);
+        }
+    }
+}
+
+/// Link and describe every plugin in `order`, trying its candidates in turn (only the
+/// running one for `pinned` plugins). Each candidate is checked against the plugins
+/// decided so far and, for those not decided yet, against the version now running: a
+/// clash rejects the candidate (the running version is tried next), never a plugin
+/// already in the set.
+#[allow(clippy::too_many_arguments)]
+async fn link_all(
+    engine: &Engine,
+    host: &Arc<HostServices>,
+    base: &Linker<PluginState>,
+    specs: &[PluginSpec],
+    order: &[&PluginSpec],
+    candidates: &HashMap<PluginName, Vec<Candidate>>,
+    prev: Option<&PluginSet>,
+    pinned: &HashMap<PluginName, String>,
+) -> (HashMap<PluginName, Arc<LoadedPlugin>>, Vec<LoadError>) {
+    let mut errors = Vec::new();
     let mut loaded: HashMap<PluginName, Arc<LoadedPlugin>> = HashMap::new();
     for spec in order {
-        let list = candidates.remove(&spec.name).unwrap_or_default();
         let running = prev.and_then(|s| s.get(spec.name.as_str()));
-        for (i, cand) in list.into_iter().enumerate() {
+        let list = candidates
+            .get(&spec.name)
+            .into_iter()
+            .flatten()
+            .filter(|c| !pinned.contains_key(&spec.name) || running.is_some_and(|r| r.hash == c.hash));
+        for (i, cand) in list.cloned().enumerate() {
             let result = match link_and_describe(engine, host, base, spec, cand, specs, &loaded).await {
                 Ok(p) => {
                     let others = loaded.values().map(Arc::as_ref).chain(
@@ -138,8 +185,7 @@ pub(crate) async fn build(
             }
         }
     }
-    let plugins = specs.iter().filter_map(|s| loaded.remove(&s.name)).collect();
-    (PluginSet { plugins }, errors)
+    (loaded, errors)
 }
 
 async fn read_and_compile(

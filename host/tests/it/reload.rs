@@ -155,3 +155,57 @@ async fn a_reload_that_clashes_is_rejected_and_the_running_plugins_keep_serving(
     }
     h.rt.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_that_would_unlink_an_importer_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = swappable_as(dir.path(), "wallet", "wallet", r#"grants = ["kv", "telegram.send"]"#)
+        + &swappable_as(
+            dir.path(),
+            "spare",
+            "noop",
+            "grants = [\"telegram.send\"]\nsettings = { prefix = \"sp\", command = \"sp\" }",
+        )
+        + &plugin("ledger-probe", "ledger_probe", r#"grants = ["telegram.send", "call:wallet", "call:spare"]"#);
+    let h = start(&plugins).await;
+    let credit = async |key: &str| {
+        h.say(5, &format!("/l credit 5 100 {key}")).await;
+        h.idle().await;
+        h.sent(5).await.last().cloned().unwrap_or_default()
+    };
+    assert!(credit("probe:1").await.starts_with("ok seq=1"));
+
+    for (name, wasm_name, why) in [
+        // The wallet stops exporting the ledger the probe imports from it.
+        (
+            "wallet",
+            "echo",
+            "the running plugin ledger-probe would no longer load with it: plugin ledger-probe imports wharf:wallet/ledger@0.1.0, which no enabled plugin exports",
+        ),
+        // A second ledger appears, and the probe is granted both.
+        (
+            "spare",
+            "impostor",
+            "the new module exports wharf:wallet/ledger@0.1.0, which plugin wallet exports too, and plugin ledger-probe is granted both",
+        ),
+    ] {
+        let path = dir.path().join(format!("{name}.wasm"));
+        let running = std::fs::read(&path).unwrap();
+        std::fs::copy(wasm(wasm_name), &path).unwrap();
+        let report = h.rt.reload().await.unwrap();
+        assert!(report.swapped.is_empty(), "{name}: {:?}", report.swapped);
+        assert_eq!(report.rejected.len(), 1, "{name}: {:?}", report.rejected);
+        assert_eq!(report.rejected[0].0, name);
+        assert!(report.rejected[0].1.contains(why), "{name}: {}", report.rejected[0].1);
+        assert_eq!(h.rt.plugin_version("ledger-probe").as_deref(), Some("1.0.0"), "{name}: the importer stays");
+        let reply = credit(&format!("probe:{name}")).await;
+        assert!(reply.starts_with("ok seq="), "{name}: the ledger still works: {reply}");
+        let notices = h.sent(1000).await;
+        assert!(
+            notices.iter().any(|t| t.contains(&format!("new module of plugin {name} was rejected"))),
+            "{notices:?}"
+        );
+        std::fs::write(&path, running).unwrap();
+    }
+    h.rt.shutdown().await;
+}
