@@ -79,7 +79,8 @@ pub struct HostServices {
     pub storage: Storage,
     /// Host clock.
     pub clock: Clock,
-    /// Outbound HTTP client (no redirects: a redirect could leave the granted hosts).
+    /// Outbound HTTP client: no redirects (a redirect could leave the granted hosts), no
+    /// proxy, names resolved to public addresses only (see `egress`).
     pub http: reqwest::Client,
     /// Largest HTTP response body.
     pub http_max_body: u64,
