@@ -36,7 +36,8 @@ pub(crate) async fn reload(shared: &Arc<Shared>) -> anyhow::Result<ReloadReport>
     }
     *shared.set.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(set);
     for e in errors {
-        tracing::error!(target: "wharf.reload", plugin = %e.plugin, error = %e.message, "module rejected; the previous version keeps serving");
+        let error = crate::validate::escape_controls(&e.message);
+        tracing::error!(target: "wharf.reload", plugin = %e.plugin, %error, "module rejected; the previous version keeps serving");
         shared.metrics.incr("reload.rejected");
         let serving = shared.current_set().get(e.plugin.as_str()).map(|p| p.manifest.version.clone());
         let keeps = match serving {

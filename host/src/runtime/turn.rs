@@ -104,13 +104,13 @@ async fn run_inner(shared: &Shared, row: &InboxRow) {
                 }
                 Outcome::Refused(reason) => {
                     owner_failed |= owns(&plugin, &event);
-                    let reason = clip(&reason, 500);
+                    let reason = crate::validate::escape_controls(&clip(&reason, 500));
                     tracing::info!(target: "wharf.turn", plugin = %plugin.name(), %reason, "plugin refused the event");
                     shared.metrics.incr(&format!("plugin.refused.{}", plugin.name()));
                 }
                 Outcome::Failed(reason) => {
                     owner_failed |= owns(&plugin, &event);
-                    let reason = clip(&reason, 500);
+                    let reason = crate::validate::escape_controls(&clip(&reason, 500));
                     tracing::warn!(target: "wharf.turn", plugin = %plugin.name(), %reason, "plugin failed; its effects are discarded");
                     shared.metrics.incr(&format!("plugin.failures.{}", plugin.name()));
                     results.push((plugin, Some(reason)));
