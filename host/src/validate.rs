@@ -2,6 +2,8 @@
 //! Every limit is Telegram's own (or stricter), so a message that passes here is not
 //! rejected by Telegram for its shape.
 
+mod markup;
+
 use crate::caps::bindings::wharf::bot::telegram::{ButtonAction, Outgoing, ParseMode};
 use crate::telegram::outbox_call::{self as call, Button, Keyboard, ReplyTo};
 
@@ -58,6 +60,18 @@ pub fn outgoing(
     if msg.text.contains('\0') {
         return Err("text contains a NUL character".into());
     }
+    let visible = match msg.parse_mode {
+        ParseMode::Plain => Ok(msg.text.clone()),
+        ParseMode::Html => markup::html(&msg.text),
+        ParseMode::MarkdownV2 => markup::markdown_v2(&msg.text),
+    }?;
+    if len > 0 && visible.trim().is_empty() {
+        return Err(if allow_empty {
+            "text shows nothing (only spaces or markup); leave it empty for none".into()
+        } else {
+            "text shows nothing (only spaces or markup); Telegram refuses an empty message".into()
+        });
+    }
     let parse_mode = match msg.parse_mode {
         ParseMode::Plain => None,
         ParseMode::Html => Some(call::ParseMode::Html),
@@ -109,13 +123,7 @@ fn keyboard(
                     Button { text: b.text.clone(), action: call::ButtonAction::Callback(full) }
                 }
                 ButtonAction::Url(url) => {
-                    let ok = ["https://", "http://", "tg://"].iter().any(|s| url.starts_with(s)) && url.len() <= 2048;
-                    if !ok {
-                        return Err(format!(
-                            "button URL must start with https://, http:// or tg:// (got {} bytes)",
-                            url.len()
-                        ));
-                    }
+                    button_url(url)?;
                     Button { text: b.text.clone(), action: call::ButtonAction::Url(url.clone()) }
                 }
             };
@@ -124,6 +132,60 @@ fn keyboard(
         out.push(buttons);
     }
     Ok(Keyboard { inline_keyboard: out })
+}
+
+/// Whether `c` could break a line or reorder text when shown: C0 and C1 controls,
+/// DEL, line and paragraph separators, and bidirectional overrides.
+fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `s` on one line: newlines, tabs and every other control or bidirectional character
+/// escaped (`\n`, `\r`, `\t`, `\u{7f}`), so text from a plugin cannot forge a log
+/// line or disguise itself in a notice.
+pub fn escape_controls(s: &str) -> String {
+    if !s.chars().any(is_unsafe_char) {
+        return s.to_owned();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if is_unsafe_char(c) => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Longest URL in a button or photo.
+pub const MAX_URL: usize = 2048;
+
+/// A well-formed absolute URL with one of `schemes` (and a host for http and https).
+pub fn url(url: &str, schemes: &[&str]) -> Result<(), String> {
+    let shown: String = url.chars().take(64).collect();
+    if url.len() > MAX_URL {
+        return Err(format!("URL is {} bytes; at most {MAX_URL}", url.len()));
+    }
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("URL {shown:?} is not well-formed: {e}"))?;
+    if !schemes.contains(&parsed.scheme()) {
+        return Err(format!("URL {shown:?} must start with {}", schemes.join("://, ") + "://"));
+    }
+    let web = matches!(parsed.scheme(), "http" | "https");
+    if web && parsed.host_str().is_none_or(str::is_empty) {
+        return Err(format!("URL {shown:?} has no host"));
+    }
+    if !web && parsed.host_str().is_none_or(str::is_empty) && parsed.path().is_empty() {
+        return Err(format!("URL {shown:?} names nothing after the scheme"));
+    }
+    Ok(())
+}
+
+fn button_url(u: &str) -> Result<(), String> {
+    url(u, &["https", "http", "tg"]).map_err(|e| format!("button {e}"))
 }
 
 /// Validate a manifest's callback prefix, command names and topic names.
@@ -181,5 +243,66 @@ mod tests {
         let url = vec![vec![Button { text: "u".into(), action: ButtonAction::Url("javascript:x".into()) }]];
         assert!(outgoing(&msg("k", Some(url)), None, MAX_TEXT, false).is_err());
         assert!(chat_id(0).is_err() && message_id(0).is_err());
+    }
+
+    #[test]
+    fn controls_are_escaped() {
+        for (raw, shown) in [
+            ("plain ünïcode 😀", "plain ünïcode 😀"),
+            ("a\nINFO forged line", "a\\nINFO forged line"),
+            ("cr\rtab\t", "cr\\rtab\\t"),
+            ("esc\u{1b}[31m", "esc\\u{1b}[31m"),
+            ("c1\u{85}del\u{7f}", "c1\\u{85}del\\u{7f}"),
+            ("bidi\u{202e}sep\u{2028}", "bidi\\u{202e}sep\\u{2028}"),
+        ] {
+            assert_eq!(escape_controls(raw), shown);
+        }
+    }
+
+    fn check(text: &str, mode: ParseMode, allow_empty: bool) -> Result<(), String> {
+        let m = Outgoing { text: text.into(), parse_mode: mode, keyboard: None, reply_to: None };
+        outgoing(&m, None, MAX_TEXT, allow_empty).map(drop)
+    }
+
+    #[test]
+    fn text_must_show_something_and_parse() {
+        let cases: [(&str, ParseMode, bool, Option<&str>); 10] = [
+            ("hi", ParseMode::Plain, false, None),
+            ("   \n\t", ParseMode::Plain, false, Some("shows nothing")),
+            ("\u{3000}", ParseMode::Plain, false, Some("shows nothing")),
+            ("<b> </b>", ParseMode::Html, false, Some("shows nothing")),
+            ("<b>x</b>", ParseMode::Html, false, None),
+            ("<b>x", ParseMode::Html, false, Some("never closed")),
+            ("* *", ParseMode::MarkdownV2, false, Some("shows nothing")),
+            ("1.5", ParseMode::MarkdownV2, false, Some("reserved")),
+            ("", ParseMode::Plain, true, None),
+            ("  ", ParseMode::Plain, true, Some("leave it empty")),
+        ];
+        for (text, mode, allow_empty, err) in cases {
+            let got = check(text, mode, allow_empty);
+            match err {
+                None => assert!(got.is_ok(), "{text:?}: {got:?}"),
+                Some(why) => assert!(got.as_ref().is_err_and(|e| e.contains(why)), "{text:?}: {got:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn urls_are_well_formed() {
+        let web = ["https", "http", "tg"];
+        for good in ["https://example.com/a?b=c", "http://example.com", "tg://user?id=42", "tg://resolve?domain=x"] {
+            assert_eq!(url(good, &web), Ok(()), "{good}");
+        }
+        for (bad, why) in [
+            ("https://", "not well-formed"),
+            ("http://exa mple.com", "not well-formed"),
+            ("javascript:alert(1)", "must start with"),
+            ("ftp://example.com", "must start with"),
+            ("example.com", "not well-formed"),
+            ("tg:", "names nothing"),
+        ] {
+            assert!(url(bad, &web).is_err_and(|e| e.contains(why)), "{bad}: {:?}", url(bad, &web));
+        }
+        assert!(url(&format!("https://x.com/{}", "a".repeat(MAX_URL)), &web).is_err());
     }
 }

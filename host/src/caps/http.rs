@@ -1,6 +1,7 @@
-//! `wharf:bot/http`: outbound requests to granted hosts only, never following redirects
-//! (a redirect could leave the granted hosts), with a timeout clamped to the call's
-//! remaining budget and a cap on the response body.
+//! `wharf:bot/http`: outbound requests to granted hosts only (a grant without a port
+//! covers ports 80 and 443), reached by name only at public addresses (see `egress`),
+//! never following redirects (a redirect could leave the granted hosts), with a timeout
+//! clamped to the call's remaining budget and a cap on the response body.
 
 use std::time::Duration;
 
@@ -26,10 +27,14 @@ impl Host for PluginState {
         let port = url.port_or_known_default().unwrap_or(0);
         let plugin = self.current().clone();
         if !plugin.spec.http.iter().any(|h| h.allows(&host, port)) {
-            return Ok(Err(Error::AccessDenied(format!(
-                "host {host:?} is not granted; add it to http = [...] under [plugins.{}]",
-                plugin.name()
-            ))));
+            let hint = if plugin.spec.http.iter().any(|h| h.allows(&host, 443)) {
+                format!(
+                    "port {port} of host {host:?} is not granted (a grant without a port covers 80 and 443); add \"{host}:{port}\""
+                )
+            } else {
+                format!("host {host:?} is not granted; add it")
+            };
+            return Ok(Err(Error::AccessDenied(format!("{hint} to http = [...] under [plugins.{}]", plugin.name()))));
         }
         let method = match req.method {
             Method::Get => reqwest::Method::GET,
@@ -75,7 +80,10 @@ impl Host for PluginState {
             Err(_) => Err(Error::Timeout),
             Ok(Ok(r)) => r,
             Ok(Err::<_, reqwest::Error>(e)) if e.is_timeout() => Err(Error::Timeout),
-            Ok(Err(e)) => Err(Error::Other(format!("request failed: {}", e.without_url()))),
+            Ok(Err(e)) => match super::egress::refusal(&e) {
+                Some(refused) => Err(Error::AccessDenied(refused.to_string())),
+                None => Err(Error::Other(format!("request failed: {}", e.without_url()))),
+            },
         })
     }
 }

@@ -1,4 +1,5 @@
-//! `wharf:bot/log`: diagnostics go straight to `tracing` (target `wharf.plugin`);
+//! `wharf:bot/log`: diagnostics go straight to `tracing` (target `wharf.plugin`), one
+//! record per call with control characters escaped, so no line can be forged;
 //! business events are buffered with the turn. Secret fields are masked either way.
 
 use wasmtime::Result;
@@ -45,7 +46,8 @@ impl Host for PluginState {
             return Ok(());
         }
         let plugin = self.current().name().to_string();
-        let message = clip(&message, MAX_MESSAGE);
+        // One record per call: a newline or control character cannot start a forged line.
+        let message = crate::validate::escape_controls(clip(&message, MAX_MESSAGE));
         let fields = serde_json::Value::Object(render_fields(&fields)).to_string();
         match level {
             Level::Trace => tracing::trace!(target: "wharf.plugin", %plugin, %fields, "{message}"),

@@ -3,12 +3,14 @@
 //! [`PluginState`] is the data of a plugin's `Store` for one call: the WASI context, the
 //! memory limiter, which plugin is running (a stack, because a plugin may call another
 //! plugin's exported interface in the same store), and the turn's buffered effects.
-//! Each capability module holds only the generated trait impls.
+//! Each capability module holds only the generated trait impls; `egress` decides which
+//! addresses the HTTP capability may connect to.
 
 pub mod bindings;
 mod compat;
 mod config;
 pub(crate) mod effects;
+pub mod egress;
 mod events;
 mod http;
 mod kv;
@@ -79,7 +81,8 @@ pub struct HostServices {
     pub storage: Storage,
     /// Host clock.
     pub clock: Clock,
-    /// Outbound HTTP client (no redirects: a redirect could leave the granted hosts).
+    /// Outbound HTTP client: no redirects (a redirect could leave the granted hosts), no
+    /// proxy, names resolved to public addresses only (see `egress`).
     pub http: reqwest::Client,
     /// Largest HTTP response body.
     pub http_max_body: u64,

@@ -76,7 +76,10 @@ impl Host for PluginState {
         let r = self.render(chat_id, &caption, validate::MAX_CAPTION, true).and_then(|r| {
             let photo = match photo {
                 Photo::FileId(id) if !id.is_empty() && id.len() <= 256 => id,
-                Photo::Url(url) if url.starts_with("https://") || url.starts_with("http://") => url,
+                Photo::Url(url) => {
+                    validate::url(&url, &["https", "http"]).map_err(|e| Error::InvalidInput(format!("photo {e}")))?;
+                    url
+                }
                 _ => return Err(Error::InvalidInput("photo must be a file id or an http(s) URL".into())),
             };
             Ok(OutboxCall::SendPhoto(SendPhoto {

@@ -131,10 +131,11 @@ impl HttpHost {
         Ok(Self(s.to_ascii_lowercase()))
     }
 
-    /// Whether a request to `host` with `port` (the URL's effective port) is covered.
+    /// Whether a request to `host` with `port` (the URL's effective port) is covered:
+    /// a grant with a port covers that port only, one without covers 80 and 443.
     pub fn allows(&self, host: &str, port: u16) -> bool {
         let host = host.to_ascii_lowercase();
-        self.0 == host || self.0 == format!("{host}:{port}")
+        (self.0 == host && matches!(port, 80 | 443)) || self.0 == format!("{host}:{port}")
     }
 
     /// The host as written.
@@ -167,6 +168,10 @@ mod tests {
         assert_eq!(Grant::parse("telegram.files").unwrap().to_string(), "telegram.files");
         assert!(HttpHost::parse("https://x.com").is_err());
         assert!(HttpHost::parse("127.0.0.1:8080").unwrap().allows("127.0.0.1", 8080));
+        assert!(!HttpHost::parse("127.0.0.1:8080").unwrap().allows("127.0.0.1", 8081));
+        let bare = HttpHost::parse("api.example.com").unwrap();
+        assert!(bare.allows("api.example.com", 443) && bare.allows("API.example.com", 80));
+        assert!(!bare.allows("api.example.com", 8080) && !bare.allows("api.example.com", 22));
         assert!(!HttpHost::parse("a.com").unwrap().allows("b.com", 443));
     }
 }

@@ -6,6 +6,7 @@
 //! | `engine` | wasmtime engine, pooling allocator, epoch ticker, compile cache |
 //! | `plugin` | loading, grant checks, linking, `describe()`, the [`PluginSet`] |
 //! | `abi` | the `handler` export of each supported WIT version (0.2, 0.1) |
+//! | `clash` | what a module may not take from the other plugins (prefix, commands, exports) |
 //! | `link` | forwarding cross-plugin calls within one store |
 //! | `sandbox` | one plugin call in a fresh store |
 //! | `turn` | routing an event through plugins and committing the turn |
@@ -13,12 +14,15 @@
 //! | `timers` | due timers → inbox |
 //! | `reload` | hot reload: file watcher and lifecycle events |
 //! | `health` | metrics and the circuit breaker |
+//! | `notice` | notices to admins in Telegram, quoting plugins' text safely |
 
 mod abi;
+mod clash;
 mod dispatcher;
 mod engine;
 mod health;
 mod link;
+mod notice;
 mod plugin;
 mod reload;
 mod sandbox;
@@ -59,11 +63,20 @@ pub struct RuntimeOptions {
     pub quotas: Quotas,
     /// Poll plugin files for changes (overrides `[runtime] watch` when set).
     pub watch: Option<bool>,
+    /// Host names resolved to fixed addresses for plugins' HTTP requests, before DNS
+    /// (tests); the addresses are still checked as DNS answers are.
+    pub dns_overrides: std::collections::HashMap<String, Vec<std::net::IpAddr>>,
 }
 
 impl Default for RuntimeOptions {
     fn default() -> Self {
-        Self { clock: Clock::system(), pg_schema: None, quotas: Quotas::default(), watch: None }
+        Self {
+            clock: Clock::system(),
+            pg_schema: None,
+            quotas: Quotas::default(),
+            watch: None,
+            dns_overrides: Default::default(),
+        }
     }
 }
 
@@ -160,10 +173,7 @@ impl Runtime {
     fn shared(config: &Config, opts: &RuntimeOptions, storage: Storage) -> anyhow::Result<Shared> {
         let rt = &config.runtime;
         let engine = engine::new_engine(rt.concurrency)?;
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .context("building the HTTP client")?;
+        let http = caps::egress::client(opts.dns_overrides.clone())?;
         let host = Arc::new(HostServices {
             storage,
             clock: opts.clock.clone(),

@@ -104,11 +104,77 @@ pub(crate) async fn build(
             specs.iter().collect()
         }
     };
+    // A new module whose swap would unload another running plugin (it no longer links
+    // against it) is rejected too, and the set is built again with its running version.
+    let mut pinned: HashMap<PluginName, String> = HashMap::new();
+    loop {
+        let (mut loaded, errs) = link_all(engine, host, base, specs, &order, &candidates, prev, &pinned).await;
+        let mut blamed = false;
+        for old in prev.iter().flat_map(|s| s.plugins.iter()).filter(|o| !loaded.contains_key(o.name())) {
+            let why = errs.iter().find(|e| e.plugin == *old.name()).map_or("", |e| e.message.as_str());
+            for dep in &old.deps {
+                if loaded.get(dep.name()).is_some_and(|now| now.hash != dep.hash) && !pinned.contains_key(dep.name()) {
+                    let reason = format!(
+                        "plugin {}: the running plugin {} would no longer load with it: {why}",
+                        dep.name(),
+                        old.name()
+                    );
+                    pinned.insert(dep.name().clone(), reason);
+                    blamed = true;
+                }
+            }
+        }
+        if !blamed {
+            errors.extend(errs);
+            errors.extend(pinned.into_iter().map(|(plugin, message)| LoadError { plugin, message }));
+            let plugins = specs.iter().filter_map(|s| loaded.remove(&s.name)).collect();
+            return (PluginSet { plugins }, errors);
+        }
+    }
+}
+
+/// Link and describe every plugin in `order`, trying its candidates in turn (only the
+/// running one for `pinned` plugins). Each candidate is checked against the plugins
+/// decided so far and, for those not decided yet, against the version now running: a
+/// clash rejects the candidate (the running version is tried next), never a plugin
+/// already in the set.
+#[allow(clippy::too_many_arguments)]
+async fn link_all(
+    engine: &Engine,
+    host: &Arc<HostServices>,
+    base: &Linker<PluginState>,
+    specs: &[PluginSpec],
+    order: &[&PluginSpec],
+    candidates: &HashMap<PluginName, Vec<Candidate>>,
+    prev: Option<&PluginSet>,
+    pinned: &HashMap<PluginName, String>,
+) -> (HashMap<PluginName, Arc<LoadedPlugin>>, Vec<LoadError>) {
+    let mut errors = Vec::new();
     let mut loaded: HashMap<PluginName, Arc<LoadedPlugin>> = HashMap::new();
     for spec in order {
-        let list = candidates.remove(&spec.name).unwrap_or_default();
-        for (i, cand) in list.into_iter().enumerate() {
-            match link_and_describe(engine, host, base, spec, cand, specs, &loaded).await {
+        let running = prev.and_then(|s| s.get(spec.name.as_str()));
+        let list = candidates
+            .get(&spec.name)
+            .into_iter()
+            .flatten()
+            .filter(|c| !pinned.contains_key(&spec.name) || running.is_some_and(|r| r.hash == c.hash));
+        for (i, cand) in list.cloned().enumerate() {
+            let result = match link_and_describe(engine, host, base, spec, cand, specs, &loaded).await {
+                Ok(p) => {
+                    let others = loaded.values().map(Arc::as_ref).chain(
+                        prev.iter()
+                            .flat_map(|s| s.plugins.iter())
+                            .filter(|o| o.name() != &spec.name && !loaded.contains_key(o.name()))
+                            .map(Arc::as_ref),
+                    );
+                    let reloading = prev.is_some().then_some(running.map(Arc::as_ref));
+                    super::clash::check(engine, &p, others, reloading, specs)
+                        .map(|()| p)
+                        .map_err(|m| anyhow!("plugin {}: {m}", spec.name))
+                }
+                Err(e) => Err(e),
+            };
+            match result {
                 Ok(p) => {
                     loaded.insert(spec.name.clone(), Arc::new(p));
                     break;
@@ -120,24 +186,7 @@ pub(crate) async fn build(
             }
         }
     }
-    // Callback prefixes must be unique.
-    let mut prefixes: HashMap<String, PluginName> = HashMap::new();
-    let mut plugins = Vec::new();
-    for spec in specs {
-        let Some(p) = loaded.remove(&spec.name) else { continue };
-        if let Some(prefix) = &p.ctx.callback_prefix {
-            if let Some(owner) = prefixes.get(prefix) {
-                errors.push(LoadError {
-                    plugin: spec.name.clone(),
-                    message: format!("callback prefix {prefix:?} is already used by plugin {owner}"),
-                });
-                continue;
-            }
-            prefixes.insert(prefix.clone(), spec.name.clone());
-        }
-        plugins.push(p);
-    }
-    (PluginSet { plugins }, errors)
+    (loaded, errors)
 }
 
 async fn read_and_compile(
@@ -161,7 +210,7 @@ async fn read_and_compile(
 }
 
 /// Names of the non-handler interfaces a component exports.
-fn exported_interfaces(engine: &Engine, c: &Component) -> Vec<String> {
+pub(super) fn exported_interfaces(engine: &Engine, c: &Component) -> Vec<String> {
     c.component_type()
         .exports(engine)
         .filter(|(name, item)| {
@@ -178,20 +227,30 @@ fn link_order<'a>(
     candidates: &HashMap<PluginName, Vec<Candidate>>,
 ) -> Result<Vec<&'a PluginSpec>, LoadError> {
     let first = |s: &PluginSpec| candidates.get(&s.name).and_then(|l| l.first()).map(|c| c.component.clone());
-    let mut exporters: HashMap<String, PluginName> = HashMap::new();
+    // Exporters of each interface, in config order.
+    let mut exporters: HashMap<String, Vec<&PluginName>> = HashMap::new();
     for s in specs {
         if let Some(c) = first(s) {
             for iface in exported_interfaces(engine, &c) {
-                exporters.insert(iface, s.name.clone());
+                exporters.entry(iface).or_default().push(&s.name);
             }
         }
     }
+    // An importer waits for the exporter its grant names; when that choice fails, for
+    // every exporter, so the load error can name them all.
     let deps: HashMap<&PluginName, Vec<PluginName>> = specs
         .iter()
         .map(|s| {
-            let d = first(s)
-                .map(|c| c.component_type().imports(engine).filter_map(|(n, _)| exporters.get(n).cloned()).collect())
-                .unwrap_or_default();
+            let mut d = Vec::new();
+            if let Some(c) = first(s) {
+                for (iface, _) in c.component_type().imports(engine) {
+                    let all = exporters.get(iface).map(Vec::as_slice).unwrap_or_default();
+                    match choose_exporter(s, iface, all) {
+                        Ok(e) => d.push(e.clone()),
+                        Err(_) => d.extend(all.iter().map(|e| (*e).clone())),
+                    }
+                }
+            }
             (&s.name, d)
         })
         .collect();
@@ -236,26 +295,17 @@ async fn link_and_describe(
             check_host_import(engine, spec, name, rest, &item.ty)?;
             continue;
         }
-        // Another plugin's interface.
-        let exporter =
-            loaded.values().find(|p| exported_interfaces(engine, &p.component).iter().any(|e| e == name)).cloned();
-        let Some(exporter) = exporter else {
-            let known = specs.iter().any(|s| s.name != spec.name);
-            bail!(
-                "plugin {} imports {name}, which no enabled plugin exports{}",
-                spec.name,
-                if known { " (is the exporting plugin enabled and loaded?)" } else { "" }
-            );
+        // Another plugin's interface: from the exporter the importer's `call:NAME` names.
+        let exporters: Vec<&PluginName> = specs
+            .iter()
+            .filter_map(|s| loaded.get(&s.name))
+            .filter(|p| exported_interfaces(engine, &p.component).iter().any(|e| e == name))
+            .map(|p| p.name())
+            .collect();
+        let chosen = choose_exporter(spec, name, &exporters).map_err(|m| anyhow!(m))?;
+        let Some(exporter) = loaded.get(chosen).cloned() else {
+            bail!("plugin {} imports {name} from plugin {chosen}, which is not loaded", spec.name);
         };
-        let grant = Grant::Call(exporter.name().clone());
-        if !spec.has(&grant) {
-            bail!(
-                "plugin {p} imports {name} from plugin {e} but is not granted \"{grant}\": add \"{grant}\" to grants under [plugins.{p}] (config line {line})",
-                p = spec.name,
-                e = exporter.name(),
-                line = spec.line
-            );
-        }
         let ComponentItem::ComponentInstance(ty) = item.ty else {
             bail!("plugin {} imports {name} as something other than an interface", spec.name);
         };
@@ -293,6 +343,45 @@ async fn link_and_describe(
     let ctx =
         Arc::new(PluginCtx { spec: spec.clone(), callback_prefix: manifest.callback_prefix.clone(), settings_json });
     Ok(LoadedPlugin { ctx, manifest, component: cand.component, hash: cand.hash, pre, deps })
+}
+
+/// Which of the plugins exporting `iface` (`exporters`, in config order) `importer` links
+/// to: the one its `call:NAME` grants name, which must be exactly one.
+fn choose_exporter<'a>(
+    importer: &PluginSpec,
+    iface: &str,
+    exporters: &[&'a PluginName],
+) -> Result<&'a PluginName, String> {
+    let p = &importer.name;
+    let line = importer.line;
+    let others: Vec<&'a PluginName> = exporters.iter().copied().filter(|e| *e != p).collect();
+    let granted: Vec<&'a PluginName> =
+        others.iter().copied().filter(|e| importer.has(&Grant::Call((*e).clone()))).collect();
+    let list = |names: &[&PluginName]| {
+        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        let verb = if names.len() == 2 { "both" } else { "all" };
+        format!("{} {verb}", names.join(" and "))
+    };
+    let grants = |names: &[&PluginName]| names.iter().map(|n| format!("\"call:{n}\"")).collect::<Vec<_>>().join(", ");
+    match (granted.as_slice(), others.as_slice()) {
+        ([one], _) => Ok(one),
+        ([], []) => Err(format!(
+            "plugin {p} imports {iface}, which no enabled plugin exports (is the exporting plugin enabled and loaded?)"
+        )),
+        ([], [only]) => Err(format!(
+            "plugin {p} imports {iface} from plugin {only} but is not granted \"call:{only}\": add \"call:{only}\" to grants under [plugins.{p}] (config line {line})"
+        )),
+        ([], many) => Err(format!(
+            "plugin {p} imports {iface}, which plugins {} export, and none is named by a grant: add the one to call ({}) to grants under [plugins.{p}] (config line {line})",
+            list(many),
+            grants(many)
+        )),
+        (many, _) => Err(format!(
+            "plugin {p} imports {iface}, which plugins {} export, and is granted {}: keep only the grant of the one to call under [plugins.{p}] (config line {line})",
+            list(many),
+            grants(many)
+        )),
+    }
 }
 
 fn check_host_import(

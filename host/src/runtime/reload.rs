@@ -34,12 +34,24 @@ pub(crate) async fn reload(shared: &Arc<Shared>) -> anyhow::Result<ReloadReport>
             shared.breaker.reset(p.name());
         }
     }
+    *shared.set.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(set);
     for e in errors {
-        tracing::error!(target: "wharf.reload", plugin = %e.plugin, error = %e.message, "module rejected; the previous version keeps serving");
+        let error = crate::validate::escape_controls(&e.message);
+        tracing::error!(target: "wharf.reload", plugin = %e.plugin, %error, "module rejected; the previous version keeps serving");
         shared.metrics.incr("reload.rejected");
+        let serving = shared.current_set().get(e.plugin.as_str()).map(|p| p.manifest.version.clone());
+        let keeps = match serving {
+            Some(v) => format!("version {v} keeps serving"),
+            None => "it is not running".to_owned(),
+        };
+        let text = format!(
+            "⚠️ The new module of plugin {p} was rejected; {keeps}. Why (may quote the plugin): {}",
+            super::notice::quote(e.plugin.as_str(), &e.message),
+            p = e.plugin,
+        );
+        super::notice::tell_admins(shared, &text).await;
         report.rejected.push((e.plugin.to_string(), e.message));
     }
-    *shared.set.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(set);
     record_versions(shared).await?;
     if !report.swapped.is_empty() {
         tracing::info!(target: "wharf.reload", swapped = ?report.swapped, "plugins reloaded");

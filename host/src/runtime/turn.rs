@@ -13,7 +13,7 @@ use super::sandbox::{self, Outcome};
 use crate::caps::TurnState;
 use crate::caps::bindings::wharf::bot::types::{Context, Event, Flow};
 use crate::inbox::Entry;
-use crate::storage::{CommitOutcome, InboxRow, NewInbox, NewOutbox, TurnCommit};
+use crate::storage::{CommitOutcome, InboxRow, NewInbox, NewOutbox};
 use crate::telegram::outbox_call::{AnswerCallbackQuery, OutboxCall, ReplyTo, SendMessage};
 
 /// The plugins an event goes to, in order, each with the event as it should see it.
@@ -149,13 +149,13 @@ async fn run_entry(shared: &Shared, row: &InboxRow, entry: Entry) -> Served {
                 }
                 Outcome::Refused(reason) => {
                     owner_failed |= owns(&plugin, &event);
-                    let reason = clip(&reason, 500);
+                    let reason = crate::validate::escape_controls(&clip(&reason, 500));
                     tracing::info!(target: "wharf.turn", plugin = %plugin.name(), %reason, "plugin refused the event");
                     shared.metrics.incr(&format!("plugin.refused.{}", plugin.name()));
                 }
                 Outcome::Failed(reason) => {
                     owner_failed |= owns(&plugin, &event);
-                    let reason = clip(&reason, 500);
+                    let reason = crate::validate::escape_controls(&clip(&reason, 500));
                     tracing::warn!(target: "wharf.turn", plugin = %plugin.name(), %reason, "plugin failed; its effects are discarded");
                     shared.metrics.incr(&format!("plugin.failures.{}", plugin.name()));
                     results.push((plugin, Some(reason)));
@@ -236,29 +236,12 @@ async fn after_commit(shared: &Shared, results: &[(Arc<LoadedPlugin>, Option<Str
         tracing::error!(target: "wharf.turn", plugin = %plugin.name(), "plugin disabled by the circuit breaker");
         shared.metrics.incr(&format!("plugin.disabled.{}", plugin.name()));
         let text = format!(
-            "⚠️ Plugin {} was disabled after {} consecutive failures (last: {}). Fix it and reload it to enable it again.",
+            "⚠️ Plugin {} was disabled after {} consecutive failures. Fix it and reload it to enable it again. Its last error: {}",
             plugin.name(),
             shared.max_failures,
-            clip(reason, 200)
+            super::notice::quote(plugin.name().as_str(), reason)
         );
-        let outbox = shared
-            .admins
-            .iter()
-            .map(|admin| NewOutbox {
-                chat_id: *admin,
-                plugin: "wharf".into(),
-                call: OutboxCall::SendMessage(SendMessage {
-                    chat_id: *admin,
-                    text: text.clone(),
-                    ..SendMessage::default()
-                }),
-            })
-            .collect();
-        let commit = TurnCommit { outbox, now_ms: shared.host.clock.now_ms(), ..TurnCommit::default() };
-        match shared.host.storage.commit(commit).await {
-            Ok(_) => shared.outbox_ready.notify_one(),
-            Err(e) => tracing::error!(target: "wharf.turn", error = %e, "cannot queue the admin notice"),
-        }
+        super::notice::tell_admins(shared, &text).await;
     }
 }
 
@@ -268,7 +251,7 @@ async fn backoff(attempt: u32) {
     tokio::time::sleep(Duration::from_millis(base + jitter)).await;
 }
 
-fn clip(s: &str, max: usize) -> String {
+pub(super) fn clip(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         return s.to_owned();
     }
@@ -305,7 +288,8 @@ fn apologize(event: &Event, turn: &mut TurnState) {
             text: Some(APOLOGY.into()),
             show_alert: true,
         }),
-        Event::Message(m) if !turn.applied.outbox.iter().any(|o| o.chat_id == m.chat.id) => {
+        // Never to chat 0 (an event without a real chat): Telegram would refuse it.
+        Event::Message(m) if m.chat.id != 0 && !turn.applied.outbox.iter().any(|o| o.chat_id == m.chat.id) => {
             OutboxCall::SendMessage(SendMessage {
                 chat_id: m.chat.id,
                 text: APOLOGY.into(),
@@ -315,7 +299,8 @@ fn apologize(event: &Event, turn: &mut TurnState) {
         }
         _ => return,
     };
-    turn.applied.outbox.push(NewOutbox { chat_id: turn.lane, plugin: "wharf".into(), call });
+    let chat_id = if let Event::Message(m) = event { m.chat.id } else { turn.lane };
+    turn.applied.outbox.push(NewOutbox { chat_id, plugin: "wharf".into(), call });
 }
 
 /// Telegram shows a spinner on a pressed button until the callback is answered: if no

@@ -124,3 +124,37 @@ fn a_chat_session_buys_from_the_seed_catalog() {
         assert!(stdout.contains(expected), "missing {expected:?} in:\n{stdout}");
     }
 }
+
+#[test]
+fn plugin_text_cannot_forge_log_lines() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    let probe = Path::new(env!("WHARF_PLUGIN_DIR")).join("probe.wasm");
+    std::fs::write(
+        &config,
+        format!(
+            "admins = [1000]\n[storage]\nurl = \"sqlite:data/chat.db\"\n[runtime]\ncache_dir = \"{}\"\n\
+             [plugins.probe]\npath = \"{}\"\ngrants = [\"kv\", \"telegram\", \"events\", \"scheduler\"]\nhttp = [\"127.0.0.1\"]\n",
+            Path::new(env!("WHARF_PLUGIN_DIR")).join("../../../wharf-test-cache").display(),
+            probe.display()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wharf"))
+        .args(["chat", "--config", config.to_str().unwrap()])
+        .env("WHARF_LOG", "wharf=info")
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"/forgelog\n/quit\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("ok\\n2026-01-01T00:00:00.000000Z ERROR wharf.turn: forged line"), "{stderr}");
+    assert!(stderr.contains("no\\r\\n2026-01-01T00:00:00.000000Z ERROR wharf.turn: forged reason"), "{stderr}");
+    assert!(!stderr.lines().any(|l| l.starts_with("2026-01-01")), "a forged line: {stderr}");
+}

@@ -68,3 +68,44 @@ async fn calling_without_the_grant_or_the_exporter_fails_to_load() {
     let msg = format!("{:#}", try_start_on(&Db::Sqlite, &only_teller, "").await.err().expect("no exporter"));
     assert!(msg.contains("plugin teller imports wharf:fixtures/bank@0.1.0, which no enabled plugin exports"), "{msg}");
 }
+
+/// The impostor (a second exporter of `wharf:wallet/ledger`, listed first), the wallet,
+/// and `ledger-probe` importing the ledger with `grants`.
+fn impostor_wallet_and_importer(grants: &str) -> String {
+    plugin("impostor", "impostor", r#"grants = ["telegram.send"]"#)
+        + &plugin("wallet", "wallet", r#"grants = ["kv", "telegram.send"]"#)
+        + &plugin("ledger-probe", "ledger_probe", grants)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_links_to_the_exporter_its_grant_names() {
+    // Several starts: a choice left to map order would pick the impostor some of the time.
+    for round in 0..4 {
+        let h = start(&impostor_wallet_and_importer(r#"grants = ["telegram.send", "call:wallet"]"#)).await;
+        h.say(5, &format!("/l credit 5 100 probe:{round}")).await;
+        h.idle().await;
+        assert_eq!(h.sent(5).await, [format!("ok seq=1 amount=100 balance=100 key=probe:{round}")], "round {round}");
+        h.rt.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_two_plugins_could_satisfy_without_one_grant_fails_naming_both() {
+    for (grants, why) in [
+        (r#"grants = ["telegram.send"]"#, "and none is named by a grant"),
+        (
+            r#"grants = ["telegram.send", "call:wallet", "call:impostor"]"#,
+            "and is granted \"call:impostor\", \"call:wallet\"",
+        ),
+    ] {
+        let err = try_start_on(&Db::Sqlite, &impostor_wallet_and_importer(grants), "").await.err().expect(why);
+        let msg = format!("{err:#}");
+        assert!(
+            msg.contains(
+                "plugin ledger-probe imports wharf:wallet/ledger@0.1.0, which plugins impostor and wallet both export"
+            ),
+            "{msg}"
+        );
+        assert!(msg.contains(why), "{msg}");
+    }
+}

@@ -33,6 +33,8 @@ async fn misbehaving(mode: &str, limits: &str, expect: &str) {
     assert_eq!(notice.len(), 1, "{mode}: one notice to the admin: {notice:?}");
     assert!(notice[0].contains("Plugin bad was disabled after 3 consecutive failures"), "{}", notice[0]);
     assert!(notice[0].contains(expect), "{mode}: notice should say {expect:?}: {}", notice[0]);
+    assert!(notice[0].contains("Its last error: [text from plugin bad, not from Wharf] «"), "{}", notice[0]);
+    assert!(!notice[0].chars().any(|c| c.is_control() || c == '\u{202e}'), "{mode}: raw controls: {:?}", notice[0]);
     h.rt.shutdown().await;
 }
 
@@ -49,6 +51,11 @@ async fn a_memory_bomb_hits_its_cap() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_trap_is_reported_with_the_panic_message() {
     misbehaving("trap", "", "probe was told to trap").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_message_reaches_admins_quoted_as_the_plugins_with_controls_escaped() {
+    misbehaving("forge", "", "boom\\u{202e} ⚠️ Wharf: all plugins are healthy <b>again</b>").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -16,6 +16,7 @@ mod fairness;
 mod files;
 mod hostile;
 mod http_cap;
+mod hygiene;
 mod inbox_format;
 mod ledger;
 mod market;

@@ -92,3 +92,120 @@ async fn changing_the_file_on_disk_reloads_the_plugin() {
     wait_for("the watcher to reload", async || rt.plugin_version("probe").as_deref() == Some("2.0.0")).await;
     rt.shutdown().await;
 }
+
+/// `[plugins.NAME]` whose module is a copy of `wasm_name` in `dir`, so tests can replace it.
+fn swappable_as(dir: &Path, name: &str, wasm_name: &str, extra: &str) -> String {
+    let path = dir.join(format!("{name}.wasm"));
+    std::fs::copy(wasm(wasm_name), &path).unwrap();
+    format!("[plugins.{name}]\npath = \"{}\"\n{extra}\n", path.display())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_that_clashes_is_rejected_and_the_running_plugins_keep_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two plugins listed before the wallet; each is reloaded with the impostor, which
+    // takes its callback prefix from settings and declares /wallet.
+    let plugins = swappable_as(
+        dir.path(),
+        "squatter",
+        "noop",
+        "grants = [\"telegram.send\"]\nsettings = { prefix = \"wallet\" }",
+    ) + &swappable_as(
+        dir.path(),
+        "copycat",
+        "noop",
+        "grants = [\"telegram.send\"]\nsettings = { prefix = \"cat\" }",
+    ) + &plugin("wallet", "wallet", r#"grants = ["kv", "telegram.send"]"#);
+    let h = start(&plugins).await;
+    let press = async || {
+        h.rt.enqueue(7, &wharf::event::callback(7, "wallet:dep")).await.unwrap();
+        h.idle().await;
+        h.sent(7).await
+    };
+    assert!(press().await.iter().any(|t| t.contains("How do you want to pay")), "the wallet has its button");
+
+    for (name, why) in [
+        ("squatter", "callback prefix \"wallet\" is already used by plugin wallet"),
+        ("copycat", "the new module declares /wallet, which plugin wallet already handles"),
+    ] {
+        std::fs::copy(wasm("impostor"), dir.path().join(format!("{name}.wasm.new"))).unwrap();
+        std::fs::rename(dir.path().join(format!("{name}.wasm.new")), dir.path().join(format!("{name}.wasm"))).unwrap();
+        let report = h.rt.reload().await.unwrap();
+        assert!(report.swapped.is_empty(), "{name}: {:?}", report.swapped);
+        assert_eq!(report.rejected.len(), 1, "{name}: {:?}", report.rejected);
+        assert_eq!(report.rejected[0].0, name);
+        assert!(report.rejected[0].1.contains(why), "{name}: {}", report.rejected[0].1);
+        assert_eq!(h.rt.plugin_version(name).as_deref(), Some("1.0.0"), "{name}: the running module keeps serving");
+        assert!(h.rt.plugin_version("wallet").is_some(), "{name}: the wallet is still loaded");
+
+        let sent = press().await;
+        let answers = sent.iter().filter(|t| t.contains("How do you want to pay")).count();
+        assert!(answers >= 2, "{name}: the wallet still answers its buttons: {sent:?}");
+        assert!(!sent.iter().any(|t| t.contains("impostor")), "{name}: {sent:?}");
+        h.say(7, "/wallet").await;
+        h.idle().await;
+        assert!(h.sent(7).await.last().is_some_and(|t| t.contains("Your wallet")), "{name}: /wallet still works");
+
+        let notices = h.sent(1000).await;
+        let notice = notices.iter().find(|t| t.contains(&format!("The new module of plugin {name} was rejected")));
+        let notice = notice.unwrap_or_else(|| panic!("{name}: the admin was told: {notices:?}"));
+        assert!(notice.contains("version 1.0.0 keeps serving") && notice.contains(why), "{notice}");
+        // Put the running module back, so the next reload is about the next plugin only.
+        std::fs::copy(wasm("noop"), dir.path().join(format!("{name}.wasm"))).unwrap();
+    }
+    h.rt.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_that_would_unlink_an_importer_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = swappable_as(dir.path(), "wallet", "wallet", r#"grants = ["kv", "telegram.send"]"#)
+        + &swappable_as(
+            dir.path(),
+            "spare",
+            "noop",
+            "grants = [\"telegram.send\"]\nsettings = { prefix = \"sp\", command = \"sp\" }",
+        )
+        + &plugin("ledger-probe", "ledger_probe", r#"grants = ["telegram.send", "call:wallet", "call:spare"]"#);
+    let h = start(&plugins).await;
+    let credit = async |key: &str| {
+        h.say(5, &format!("/l credit 5 100 {key}")).await;
+        h.idle().await;
+        h.sent(5).await.last().cloned().unwrap_or_default()
+    };
+    assert!(credit("probe:1").await.starts_with("ok seq=1"));
+
+    for (name, wasm_name, why) in [
+        // The wallet stops exporting the ledger the probe imports from it.
+        (
+            "wallet",
+            "echo",
+            "the running plugin ledger-probe would no longer load with it: plugin ledger-probe imports wharf:wallet/ledger@0.1.0, which no enabled plugin exports",
+        ),
+        // A second ledger appears, and the probe is granted both.
+        (
+            "spare",
+            "impostor",
+            "the new module exports wharf:wallet/ledger@0.1.0, which plugin wallet exports too, and plugin ledger-probe is granted both",
+        ),
+    ] {
+        let path = dir.path().join(format!("{name}.wasm"));
+        let running = std::fs::read(&path).unwrap();
+        std::fs::copy(wasm(wasm_name), &path).unwrap();
+        let report = h.rt.reload().await.unwrap();
+        assert!(report.swapped.is_empty(), "{name}: {:?}", report.swapped);
+        assert_eq!(report.rejected.len(), 1, "{name}: {:?}", report.rejected);
+        assert_eq!(report.rejected[0].0, name);
+        assert!(report.rejected[0].1.contains(why), "{name}: {}", report.rejected[0].1);
+        assert_eq!(h.rt.plugin_version("ledger-probe").as_deref(), Some("1.0.0"), "{name}: the importer stays");
+        let reply = credit(&format!("probe:{name}")).await;
+        assert!(reply.starts_with("ok seq="), "{name}: the ledger still works: {reply}");
+        let notices = h.sent(1000).await;
+        assert!(
+            notices.iter().any(|t| t.contains(&format!("new module of plugin {name} was rejected"))),
+            "{notices:?}"
+        );
+        std::fs::write(&path, running).unwrap();
+    }
+    h.rt.shutdown().await;
+}
