@@ -40,11 +40,21 @@ pub(crate) struct TurnState {
     pub reads: HashMap<Key, (i64, Option<Vec<u8>>)>,
     pub ranges: Vec<RangeRead>,
     pub applied: CallEffects,
+    /// Budget bookkeeping: the turn's cause, free units used, budgets hit.
+    pub budget: super::budget::TurnBudget,
 }
 
 impl TurnState {
     pub fn new(inbox_id: Option<i64>, lane: i64, now_ms: i64) -> Self {
-        Self { inbox_id, lane, now_ms, reads: HashMap::new(), ranges: Vec::new(), applied: CallEffects::default() }
+        Self {
+            inbox_id,
+            lane,
+            now_ms,
+            reads: HashMap::new(),
+            ranges: Vec::new(),
+            applied: CallEffects::default(),
+            budget: Default::default(),
+        }
     }
 
     /// Keep a successful call's effects.

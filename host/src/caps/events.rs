@@ -7,6 +7,7 @@ use super::bindings::wharf::bot::events::{Error, Host};
 use super::{PluginState, Requirement};
 use crate::config::Grant;
 use crate::inbox::{self, Entry};
+use super::budget::Kind;
 use crate::storage::NewInbox;
 use crate::validate;
 
@@ -33,6 +34,9 @@ impl Host for PluginState {
         }
         if self.turn.totals(&self.call).events >= q.max_turn_events {
             return Ok(Err(Error::InvalidInput(format!("a turn may emit at most {} events", q.max_turn_events))));
+        }
+        if let Err(e) = self.check_hops().and_then(|()| self.charge(Kind::Events)) {
+            return Ok(Err(e));
         }
         let source = self.current().name().to_string();
         // `hops` is set by the turn when it commits (the handled entry's + 1).

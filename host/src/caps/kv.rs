@@ -44,20 +44,32 @@ impl PluginState {
         Ok(value)
     }
 
-    fn kv_write(&mut self, key: &str, value: Option<Vec<u8>>) -> std::result::Result<(), Error> {
-        self.check_key(key)?;
+    /// Buffer a write within the per-turn quotas, then check the KV quota across turns
+    /// (which may read sizes from storage); a refused write leaves the call as it was.
+    async fn kv_write(&mut self, key: &str, value: Option<Vec<u8>>) -> KvResult<()> {
+        if let Err(e) = self.check_key(key) {
+            return Ok(Err(e));
+        }
         let q = &self.host.quotas;
         if let Some(v) = value.as_ref().filter(|v| v.len() > q.max_value_bytes) {
-            return Err(Error::InvalidInput(format!("value is {} bytes; at most {}", v.len(), q.max_value_bytes)));
+            return Ok(Err(Error::InvalidInput(format!("value is {} bytes; at most {}", v.len(), q.max_value_bytes))));
         }
         let (max_writes, max_bytes) = (q.max_turn_writes, q.max_turn_write_bytes);
-        self.call.writes.insert((self.ns(), key.to_owned()), value);
+        let k = (self.ns(), key.to_owned());
+        let before = self.call.writes.insert(k.clone(), value);
         let t = self.turn.totals(&self.call);
-        if t.writes > max_writes || t.write_bytes > max_bytes {
-            self.call.writes.remove(&(self.ns(), key.to_owned()));
-            return Err(Error::InvalidInput(format!("turn writes at most {max_writes} keys and {max_bytes} bytes")));
+        let refused = if t.writes > max_writes || t.write_bytes > max_bytes {
+            Err(Error::InvalidInput(format!("turn writes at most {max_writes} keys and {max_bytes} bytes")))
+        } else {
+            self.charge_kv(key).await?
+        };
+        if refused.is_err() {
+            match before {
+                Some(v) => self.call.writes.insert(k, v),
+                None => self.call.writes.remove(&k),
+            };
         }
-        Ok(())
+        Ok(refused)
     }
 }
 
@@ -75,11 +87,17 @@ impl Host for PluginState {
     }
 
     async fn set(&mut self, key: String, value: Vec<u8>) -> KvResult<()> {
-        Ok(self.deny_if_describing().and_then(|()| self.kv_write(&key, Some(value))))
+        if let Err(e) = self.deny_if_describing() {
+            return Ok(Err(e));
+        }
+        self.kv_write(&key, Some(value)).await
     }
 
     async fn delete(&mut self, key: String) -> KvResult<()> {
-        Ok(self.deny_if_describing().and_then(|()| self.kv_write(&key, None)))
+        if let Err(e) = self.deny_if_describing() {
+            return Ok(Err(e));
+        }
+        self.kv_write(&key, None).await
     }
 
     async fn exists(&mut self, key: String) -> KvResult<bool> {
@@ -140,7 +158,7 @@ impl Host for PluginState {
         let Some(next) = current.checked_add(delta) else {
             return Ok(Err(Error::InvalidInput(format!("{current} + {delta} overflows a 64-bit integer"))));
         };
-        Ok(self.kv_write(&key, Some(next.to_string().into_bytes())).map(|()| next))
+        Ok(self.kv_write(&key, Some(next.to_string().into_bytes())).await?.map(|()| next))
     }
 
     async fn get_many(&mut self, keys: Vec<String>) -> KvResult<Vec<Option<Vec<u8>>>> {
@@ -160,7 +178,7 @@ impl Host for PluginState {
         }
         let before = self.call.writes.clone();
         for (k, v) in entries {
-            if let Err(e) = self.kv_write(&k, Some(v)) {
+            if let Err(e) = self.kv_write(&k, Some(v)).await? {
                 self.call.writes = before;
                 return Ok(Err(e));
             }
@@ -174,7 +192,7 @@ impl Host for PluginState {
         }
         let before = self.call.writes.clone();
         for k in keys {
-            if let Err(e) = self.kv_write(&k, None) {
+            if let Err(e) = self.kv_write(&k, None).await? {
                 self.call.writes = before;
                 return Ok(Err(e));
             }

@@ -7,6 +7,7 @@
 //! addresses the HTTP capability may connect to.
 
 pub mod bindings;
+pub(crate) mod budget;
 mod compat;
 mod config;
 pub(crate) mod effects;
@@ -88,6 +89,8 @@ pub struct HostServices {
     pub http_max_body: u64,
     /// Per-turn quotas.
     pub quotas: Quotas,
+    /// Budgets across turns: every plugin's token buckets.
+    pub(crate) budgets: budget::Budgets,
     /// The bot for live calls: member lookups, file downloads (once Telegram is connected).
     pub live: Arc<crate::telegram::live::LiveBot>,
     /// The bot's admins (`admins` in the config), for `config.admins`.

@@ -6,6 +6,7 @@ use wasmtime::Result;
 use super::bindings::wharf::bot::scheduler::{Error, Host};
 use super::{PluginState, Requirement};
 use crate::config::Grant;
+use super::budget::Kind;
 use crate::storage::TimerOp;
 use crate::validate;
 
@@ -37,6 +38,8 @@ impl PluginState {
         if self.turn.totals(&self.call).timers >= q.max_turn_timers {
             return Err(Error::InvalidInput(format!("a turn may change at most {} timers", q.max_turn_timers)));
         }
+        self.charge(Kind::Timers)?;
+        let due_ms = self.rearm_floor(due_ms);
         let plugin = self.current().name().to_string();
         let lane = self.turn.lane;
         self.call.timers.push(TimerOp::Set { plugin, name, lane, due_ms, interval_ms, payload });

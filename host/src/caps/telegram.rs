@@ -9,6 +9,7 @@ use wasmtime::Result;
 use super::bindings::wharf::bot::telegram::{self as wit, Error, Host, MemberStatus, MessageHandle, Outgoing, Photo};
 use super::{PluginState, Requirement};
 use crate::config::Grant;
+use super::budget::Kind;
 use crate::storage::NewOutbox;
 use crate::telegram::outbox_call::{
     AnswerCallbackQuery, DeleteMessage, EditMessageText, OutboxCall, SendMessage, SendPhoto,
@@ -26,6 +27,7 @@ impl PluginState {
         if self.turn.totals(&self.call).outbox >= max {
             return Err(Error::InvalidInput(format!("a turn may queue at most {max} Telegram calls")));
         }
+        self.charge(Kind::Messages)?;
         let plugin = self.current().name().to_string();
         self.call.outbox.push(NewOutbox { chat_id, plugin, call });
         Ok(())

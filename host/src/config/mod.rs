@@ -4,6 +4,7 @@
 //! reported with its line and column. Relative paths are resolved against the directory
 //! of the config file.
 
+mod budget;
 mod ids;
 
 use std::path::{Path, PathBuf};
@@ -11,7 +12,27 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 use serde::Deserialize;
 
+pub use budget::{Budget, BudgetKeys, Rate};
 pub use ids::{Grant, HttpHost, PluginName};
+
+/// The budget keys of a `[runtime]` or `[plugins.NAME.limits]` table.
+macro_rules! budget_keys {
+    ($t:expr) => {
+        BudgetKeys {
+            timers_per_sec: $t.timers_per_sec,
+            timers_burst: $t.timers_burst,
+            events_per_sec: $t.events_per_sec,
+            events_burst: $t.events_burst,
+            messages_per_sec: $t.messages_per_sec,
+            messages_burst: $t.messages_burst,
+            rearm_delay_ms: $t.rearm_delay_ms,
+            max_hops: $t.max_hops,
+            kv_mib: $t.kv_mib,
+            kv_keys: $t.kv_keys,
+            update_allowance: $t.update_allowance,
+        }
+    };
+}
 
 /// A config problem, with the file and (where known) the line and column.
 #[derive(Debug, thiserror::Error)]
@@ -239,6 +260,35 @@ pub struct RuntimeConfig {
     pub watch: bool,
     /// Largest HTTP response body a plugin may receive, in bytes.
     pub http_max_body: u64,
+    /// Timers set per second (budget across turns).
+    pub timers_per_sec: Option<f64>,
+    /// Timers set in a burst.
+    pub timers_burst: Option<u32>,
+    /// Events emitted per second.
+    pub events_per_sec: Option<f64>,
+    /// Events emitted in a burst.
+    pub events_burst: Option<u32>,
+    /// Telegram calls queued per second.
+    pub messages_per_sec: Option<f64>,
+    /// Telegram calls queued in a burst.
+    pub messages_burst: Option<u32>,
+    /// Minimum delay of a timer set while handling the plugin's own timer, in ms.
+    pub rearm_delay_ms: Option<u64>,
+    /// Deepest event chain (hops).
+    pub max_hops: Option<u32>,
+    /// KV size quota, in MiB.
+    pub kv_mib: Option<u64>,
+    /// KV key-count quota.
+    pub kv_keys: Option<u64>,
+    /// Free timers, events and messages per plugin in a turn handling a Telegram update.
+    pub update_allowance: Option<u32>,
+}
+
+impl RuntimeConfig {
+    /// The default budgets: the built-in ones under the keys set in `[runtime]`.
+    pub fn budget(&self) -> Budget {
+        budget_keys!(self).over(&Budget::default())
+    }
 }
 
 impl Default for RuntimeConfig {
@@ -251,6 +301,17 @@ impl Default for RuntimeConfig {
             max_failures: 5,
             watch: true,
             http_max_body: 1 << 20,
+            timers_per_sec: None,
+            timers_burst: None,
+            events_per_sec: None,
+            events_burst: None,
+            messages_per_sec: None,
+            messages_burst: None,
+            rearm_delay_ms: None,
+            max_hops: None,
+            kv_mib: None,
+            kv_keys: None,
+            update_allowance: None,
         }
     }
 }
@@ -293,6 +354,28 @@ pub struct Limits {
     pub timeout_ms: Option<u64>,
     /// Memory cap, in MiB.
     pub memory_mib: Option<u64>,
+    /// Timers set per second (budget across turns).
+    pub timers_per_sec: Option<f64>,
+    /// Timers set in a burst.
+    pub timers_burst: Option<u32>,
+    /// Events emitted per second.
+    pub events_per_sec: Option<f64>,
+    /// Events emitted in a burst.
+    pub events_burst: Option<u32>,
+    /// Telegram calls queued per second.
+    pub messages_per_sec: Option<f64>,
+    /// Telegram calls queued in a burst.
+    pub messages_burst: Option<u32>,
+    /// Minimum delay of a timer set while handling the plugin's own timer, in ms.
+    pub rearm_delay_ms: Option<u64>,
+    /// Deepest event chain (hops).
+    pub max_hops: Option<u32>,
+    /// KV size quota, in MiB.
+    pub kv_mib: Option<u64>,
+    /// KV key-count quota.
+    pub kv_keys: Option<u64>,
+    /// Free timers, events and messages per plugin in a turn handling a Telegram update.
+    pub update_allowance: Option<u32>,
 }
 
 /// One enabled plugin, resolved: absolute path, effective limits, JSON settings.
@@ -310,6 +393,8 @@ pub struct PluginSpec {
     pub timeout_ms: u64,
     /// Memory cap in bytes.
     pub memory_bytes: u64,
+    /// Budgets across turns.
+    pub budget: Budget,
     /// Settings as a JSON object.
     pub settings: serde_json::Map<String, serde_json::Value>,
     /// The line of `[plugins.NAME]` in the config file, for error messages.
@@ -356,6 +441,7 @@ impl Config {
                 crate::secret::mask_url(&self.storage.url)
             ));
         }
+        budget_keys!(rt).check().map_err(|e| format!("[runtime] {e}"))?;
         if let Some(tg) = &self.telegram
             && tg.mode == TelegramMode::Webhook
             && tg.webhook.is_none()
@@ -392,6 +478,7 @@ impl Config {
                     ));
                 }
             }
+            budget_keys!(p.limits).check().map_err(|e| format!("line {line}: [plugins.{name}.limits] {e}"))?;
         }
         Ok(())
     }
@@ -426,6 +513,7 @@ impl Config {
                     http: p.http.clone(),
                     timeout_ms: p.limits.timeout_ms.unwrap_or(self.runtime.timeout_ms),
                     memory_bytes: p.limits.memory_mib.unwrap_or(self.runtime.memory_mib) << 20,
+                    budget: budget_keys!(p.limits).over(&self.runtime.budget()),
                     settings,
                     line: self.line_of(spanned.span().start),
                 };

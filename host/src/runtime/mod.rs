@@ -49,7 +49,7 @@ use crate::caps::{self, HostServices, PluginState, Quotas};
 use crate::clock::Clock;
 use crate::config::{Config, PluginSpec};
 use crate::inbox::Entry;
-use crate::storage::{NewInbox, Storage};
+use crate::storage::{KvQuota, NewInbox, Storage};
 use plugin::PluginSet;
 
 /// Options that are not in `config.toml` (mostly for tests and embedding).
@@ -174,12 +174,17 @@ impl Runtime {
         let rt = &config.runtime;
         let engine = engine::new_engine(rt.concurrency)?;
         let http = caps::egress::client(opts.dns_overrides.clone())?;
+        let specs = config.plugin_specs();
+        storage.set_kv_quotas(
+            specs.iter().map(|s| (s.name.to_string(), KvQuota { bytes: s.budget.kv_bytes, keys: s.budget.kv_keys })),
+        );
         let host = Arc::new(HostServices {
             storage,
             clock: opts.clock.clone(),
             http,
             http_max_body: rt.http_max_body,
             quotas: opts.quotas.clone(),
+            budgets: caps::budget::Budgets::default(),
             live: Arc::default(),
             admins: config.admins.clone(),
         });
@@ -187,7 +192,7 @@ impl Runtime {
             base_linker: caps::base_linker(&engine).map_err(anyhow::Error::from)?,
             engine,
             host,
-            specs: config.plugin_specs(),
+            specs,
             cache_dir: config.resolve(&rt.cache_dir),
             set: RwLock::new(Arc::new(PluginSet::default())),
             admins: config.admins.iter().copied().collect(),
@@ -263,6 +268,7 @@ impl Runtime {
         let start = Instant::now();
         for _ in 0..iterations {
             let mut state = caps::TurnState::new(None, lane, now_ms);
+            state.budget.cause = caps::budget::Cause::new(event, 0, None);
             for (plugin, ev) in &routed {
                 let (t, outcome) = sandbox::handle(&shared.engine, &shared.host, plugin, state, ev, &ctx).await;
                 state = t;

@@ -12,8 +12,9 @@ use super::plugin::{LoadedPlugin, PluginSet};
 use super::sandbox::{self, Outcome};
 use crate::caps::TurnState;
 use crate::caps::bindings::wharf::bot::types::{Context, Event, Flow};
+use crate::caps::budget::{BudgetHit, Cause};
 use crate::inbox::Entry;
-use crate::storage::{CommitOutcome, InboxRow, NewInbox, NewOutbox};
+use crate::storage::{CommitOutcome, InboxRow, NewInbox, NewLogEvent, NewOutbox};
 use crate::telegram::outbox_call::{AnswerCallbackQuery, OutboxCall, ReplyTo, SendMessage};
 
 /// The plugins an event goes to, in order, each with the event as it should see it.
@@ -131,6 +132,7 @@ async fn run_entry(shared: &Shared, row: &InboxRow, entry: Entry) -> Served {
         let now_ms = shared.host.clock.now_ms();
         let ctx = context(shared, &event, row.lane, row.id, now_ms);
         let mut turn = TurnState::new(Some(row.id), row.lane, now_ms);
+        turn.budget.cause = Cause::new(&event, hops, row.target.as_deref());
         let mut results: Vec<(Arc<LoadedPlugin>, Option<String>)> = Vec::new();
         let mut fault = None;
         let mut owner_failed = false;
@@ -177,6 +179,8 @@ async fn run_entry(shared: &Shared, row: &InboxRow, entry: Entry) -> Served {
         }
         answer_unanswered(&event, &mut turn);
         stamp_hops(&mut turn.applied.inbox, hops.saturating_add(1));
+        let hits = std::mem::take(&mut turn.budget.hits);
+        turn.applied.log.extend(hits.iter().map(budget_event));
         let emitted = !turn.applied.inbox.is_empty();
         let queued = !turn.applied.outbox.is_empty();
         let timers = !turn.applied.timers.is_empty();
@@ -193,7 +197,7 @@ async fn run_entry(shared: &Shared, row: &InboxRow, entry: Entry) -> Served {
                 if queued {
                     shared.outbox_ready.notify_one();
                 }
-                after_commit(shared, &results).await;
+                after_commit(shared, &results, &hits).await;
                 return Served::Done;
             }
             Ok(CommitOutcome::AlreadyHandled) => {
@@ -222,26 +226,72 @@ async fn run_entry(shared: &Shared, row: &InboxRow, entry: Entry) -> Served {
     }
 }
 
-/// Update the circuit breaker with the committed turn's results; tell admins when a
-/// plugin gets disabled.
-async fn after_commit(shared: &Shared, results: &[(Arc<LoadedPlugin>, Option<String>)]) {
+/// The event-log record of a budget hit.
+fn budget_event(hit: &BudgetHit) -> NewLogEvent {
+    #[derive(serde::Serialize)]
+    struct Fields<'a> {
+        plugin: &'a str,
+        budget: &'a str,
+        detail: &'a str,
+    }
+    let fields = Fields { plugin: hit.plugin.as_str(), budget: hit.budget, detail: &hit.detail };
+    NewLogEvent {
+        plugin: "wharf".into(),
+        kind: "budget.exceeded".into(),
+        user_id: None,
+        fields: serde_json::to_string(&fields).unwrap_or_default(),
+    }
+}
+
+/// Update the circuit breaker with the committed turn's results and the budgets its
+/// plugins hit; tell admins when a plugin gets disabled.
+async fn after_commit(shared: &Shared, results: &[(Arc<LoadedPlugin>, Option<String>)], hits: &[BudgetHit]) {
+    let now_ms = shared.host.clock.now_ms();
+    let mut counted = Vec::new();
+    for hit in hits {
+        let name = &hit.plugin;
+        tracing::warn!(target: "wharf.budget", plugin = %name, budget = hit.budget, detail = %hit.detail, "plugin hit a budget");
+        shared.metrics.incr(&format!("plugin.budget.{name}"));
+        shared.metrics.incr(&format!("plugin.budget.{name}.{}", hit.budget));
+        if counted.contains(&name) {
+            continue;
+        }
+        counted.push(name);
+        if shared.breaker.budget_hit(name, now_ms) {
+            let text = format!(
+                "⚠️ Plugin {name} was disabled after hitting its budgets in {} turns within a minute (last: {}). \
+                 Fix it and reload it to enable it again.",
+                shared.max_failures,
+                clip(&hit.detail, 200)
+            );
+            disabled(shared, name, &text).await;
+        }
+    }
     for (plugin, failure) in results {
         let Some(reason) = failure else {
-            shared.breaker.success(plugin.name());
+            if !counted.contains(&plugin.name()) {
+                shared.breaker.success(plugin.name());
+            }
             continue;
         };
         if !shared.breaker.failure(plugin.name()) {
             continue;
         }
-        tracing::error!(target: "wharf.turn", plugin = %plugin.name(), "plugin disabled by the circuit breaker");
-        shared.metrics.incr(&format!("plugin.disabled.{}", plugin.name()));
         let text = format!(
             "⚠️ Plugin {} was disabled after {} consecutive failures. Fix it and reload it to enable it again. Its last error: {}",
             plugin.name(),
             shared.max_failures,
             super::notice::quote(plugin.name().as_str(), reason)
         );
-        super::notice::tell_admins(shared, &text).await;
+        disabled(shared, plugin.name(), &text).await;
+    }
+}
+
+/// Log and count that the breaker disabled `plugin`, and tell every admin.
+async fn disabled(shared: &Shared, plugin: &crate::config::PluginName, text: &str) {
+    tracing::error!(target: "wharf.turn", plugin = %plugin, "plugin disabled by the circuit breaker");
+    shared.metrics.incr(&format!("plugin.disabled.{plugin}"));
+    super::notice::tell_admins(shared, text).await;
     }
 }
 

@@ -142,6 +142,7 @@ pub(super) async fn insert_outbox(
     Ok(())
 }
 
+/// Insert entries, each with its causal hop count.
 pub(super) async fn insert_inbox(conn: &mut AnyConnection, rows: &[&NewInbox], now_ms: i64) -> Result<(), sqlx::Error> {
     for chunk in rows.chunks(CHUNK) {
         let sql = format!(

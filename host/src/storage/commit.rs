@@ -7,6 +7,7 @@ use std::sync::Weak;
 use sqlx::{AnyConnection, Executor, Row};
 use tokio::sync::{mpsc, oneshot};
 
+use super::usage::{KvUsage, Ledger, UsageBook};
 use super::{Backend, Inner, StorageError, bulk, queries};
 
 /// A KV key the turn read, with the version it saw (0 = absent).
@@ -175,10 +176,11 @@ pub(super) async fn run_committer(inner: Weak<Inner>, mut rx: mpsc::Receiver<Pen
         let mut conn = inner.writer.lock().await;
         let turns: Vec<&TurnCommit> = batch.iter().map(|p| &p.turn).collect();
         let owners: Vec<Option<&str>> = batch.iter().map(|p| p.owner.as_deref()).collect();
-        let result = commit_batch(&mut conn, inner.backend, &turns, &owners).await;
+        let result = commit_batch(&mut conn, inner.backend, &inner.usage, &turns, &owners).await;
         drop(conn);
         match result {
-            Ok((seq, outcomes)) => {
+            Ok((seq, outcomes, usage)) => {
+                inner.usage.committed(usage);
                 for (turn, outcome) in turns.iter().zip(&outcomes) {
                     match outcome {
                         CommitOutcome::Committed => {
@@ -235,25 +237,32 @@ pub(super) async fn finish<T>(conn: &mut AnyConnection, result: Result<T, sqlx::
     }
 }
 
+/// What a committed batch reports: its sequence number, each turn's outcome, and the
+/// KV usage of the namespaces it wrote.
+type BatchResult = (i64, Vec<CommitOutcome>, Vec<(String, KvUsage)>);
+
 async fn commit_batch(
     conn: &mut AnyConnection,
     backend: Backend,
+    book: &UsageBook,
     turns: &[&TurnCommit],
     owners: &[Option<&str>],
-) -> Result<(i64, Vec<CommitOutcome>), sqlx::Error> {
+) -> Result<BatchResult, sqlx::Error> {
     begin(conn, backend).await?;
-    let result = apply_batch(conn, turns, owners).await;
+    let result = apply_batch(conn, book, turns, owners).await;
     finish(conn, result).await
 }
 
 /// Validate every turn in order against the database and the turns committed before it
-/// in this batch, then apply the committed ones with a few multi-row statements. A turn
-/// committed under a lease (`owners`) applies only while its runtime holds the lane.
+/// in this batch (its reads, then the KV quotas of what it writes), then apply the
+/// committed ones with a few multi-row statements. A turn committed under a lease
+/// (`owners`) applies only while its runtime holds the lane.
 async fn apply_batch(
     conn: &mut AnyConnection,
+    book: &UsageBook,
     turns: &[&TurnCommit],
     owners: &[Option<&str>],
-) -> Result<(i64, Vec<CommitOutcome>), sqlx::Error> {
+) -> Result<BatchResult, sqlx::Error> {
     let seq: i64 = sqlx::query("UPDATE commit_seq SET n = n + 1 WHERE id = 1 RETURNING n")
         .fetch_one(&mut *conn)
         .await?
@@ -265,6 +274,7 @@ async fn apply_batch(
     let current = bulk::versions(conn, &read_keys).await?;
     let ids: Vec<i64> = turns.iter().filter_map(|t| t.inbox_id).collect();
     let present = bulk::present_inbox(conn, &ids).await?;
+    let mut ledger = Ledger::load(conn, book, turns).await?;
 
     let mut outcomes = Vec::with_capacity(turns.len());
     let mut written: HashSet<(&str, &str)> = HashSet::new();
@@ -279,6 +289,7 @@ async fn apply_batch(
             let k = (r.ns.as_str(), r.key.as_str());
             written.contains(&k) || current.get(&(r.ns.clone(), r.key.clone())).copied().unwrap_or(0) != r.version
         }) || ranges_changed(conn, turn, &written).await?
+            || !ledger.admit(turn)
         {
             CommitOutcome::Conflict
         } else {
@@ -293,7 +304,8 @@ async fn apply_batch(
     let committed: Vec<&TurnCommit> =
         turns.iter().zip(&outcomes).filter(|(_, o)| **o == CommitOutcome::Committed).map(|(t, _)| *t).collect();
     apply(conn, &committed, seq).await?;
-    Ok((seq, outcomes))
+    ledger.store(conn).await?;
+    Ok((seq, outcomes, ledger.totals()))
 }
 
 /// Whether a listing the turn made would now return other keys: either the database

@@ -12,6 +12,7 @@ mod commit;
 mod lanes;
 mod queries;
 mod telegram;
+mod usage;
 mod webhook;
 
 use std::str::FromStr;
@@ -26,6 +27,7 @@ use tokio::sync::{Mutex, mpsc};
 pub use commit::{CommitOutcome, KeyRead, NewInbox, NewLogEvent, NewOutbox, RangeRead, TimerOp, TurnCommit};
 pub use queries::{EventLogRow, InboxRow, OutboxRow, TimerRow};
 pub use telegram::SentMessage;
+pub use usage::{KvQuota, KvUsage};
 
 /// A storage failure (I/O, SQL, migration). Never the plugin's fault.
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +63,7 @@ struct Inner {
     pool: AnyPool,
     writer: Mutex<AnyConnection>,
     cache: cache::KvCache,
+    usage: usage::UsageBook,
     commits: mpsc::Sender<commit::Pending>,
 }
 
@@ -119,6 +122,7 @@ impl Storage {
                 pool,
                 writer: Mutex::new(writer),
                 cache: cache::KvCache::default(),
+                usage: usage::UsageBook::default(),
                 commits: tx,
             }),
         };

@@ -20,6 +20,7 @@ mod hygiene;
 mod inbox_format;
 mod ledger;
 mod market;
+mod noisy;
 mod ownership;
 mod reload;
 mod shop;
