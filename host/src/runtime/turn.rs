@@ -292,7 +292,6 @@ async fn disabled(shared: &Shared, plugin: &crate::config::PluginName, text: &st
     tracing::error!(target: "wharf.turn", plugin = %plugin, "plugin disabled by the circuit breaker");
     shared.metrics.incr(&format!("plugin.disabled.{plugin}"));
     super::notice::tell_admins(shared, text).await;
-    }
 }
 
 async fn backoff(attempt: u32) {
