@@ -1,6 +1,6 @@
 //! The storage contract, run against SQLite and (when configured) PostgreSQL.
 
-use wharf::storage::{CommitOutcome, KeyRead, NewInbox, RangeRead, Storage, TimerOp, TurnCommit};
+use wharf::storage::{CommitOutcome, KeyRead, KvQuota, KvUsage, NewInbox, RangeRead, Storage, TimerOp, TurnCommit};
 
 use crate::common::{Db, databases};
 
@@ -210,5 +210,35 @@ async fn lanes_are_leased_through_the_database_and_served_round_robin() {
         s.release_all_lanes("c").await.unwrap();
         assert_eq!(s.lanes_waiting(10).await.unwrap(), [3, 1], "{db:?}");
         assert!(s.inbox_has_work().await.unwrap());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kv_usage_is_stored_with_the_writes_and_quotas_refuse_growth_at_commit() {
+    use CommitOutcome::{Committed, Conflict};
+    for db in databases() {
+        let (s, _d) = open(&db).await;
+        s.set_kv_quotas([("q".to_owned(), KvQuota { bytes: 100, keys: 2 })]);
+        let turn = |writes| TurnCommit { writes, ..Default::default() };
+        let commit = |writes| s.commit(turn(writes));
+        assert_eq!(commit(vec![write("q", "a", "0123456789"), write("q", "b", "x")]).await.unwrap(), Committed);
+        assert_eq!(s.kv_usage("q").await.unwrap(), KvUsage { bytes: 13, keys: 2 }, "{db:?}");
+        assert_eq!(commit(vec![write("q", "c", "x")]).await.unwrap(), Conflict, "{db:?}: a third key");
+        assert_eq!(s.kv_get("q", "c").await.unwrap().0, None);
+        // Overwrite, delete and add in one turn: the key count stays, so it fits.
+        let swap = vec![write("q", "a", "y"), ("q".into(), "b".into(), None), write("q", "c", "x")];
+        assert_eq!(commit(swap).await.unwrap(), Committed, "{db:?}");
+        assert_eq!(s.kv_usage("q").await.unwrap(), KvUsage { bytes: 4, keys: 2 });
+        assert_eq!(commit(vec![write("q", "a", &"z".repeat(99))]).await.unwrap(), Conflict, "{db:?}: 102 bytes");
+        // A namespace without a quota is counted, not limited; one over a lowered quota
+        // may shrink but not grow.
+        assert_eq!(commit(vec![write("free", "k", &"z".repeat(500))]).await.unwrap(), Committed);
+        s.set_kv_quotas([("free".to_owned(), KvQuota { bytes: 10, keys: 10 })]);
+        assert_eq!(commit(vec![write("free", "k2", "x")]).await.unwrap(), Conflict, "{db:?}");
+        assert_eq!(commit(vec![write("free", "k", "small")]).await.unwrap(), Committed, "{db:?}");
+        for ns in ["q", "free"] {
+            assert_eq!(s.kv_usage(ns).await.unwrap(), s.kv_usage_recount(ns).await.unwrap(), "{db:?}: {ns}");
+        }
+        assert_eq!(s.kv_usage("free").await.unwrap(), KvUsage { bytes: 6, keys: 1 });
     }
 }
