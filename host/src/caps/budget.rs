@@ -58,6 +58,11 @@ impl Bucket {
         Self { tokens: f64::from(rate.burst), last_ms: now_ms }
     }
 
+    /// Give back a token taken for effects that were never applied.
+    pub fn refund(&mut self, rate: Rate) {
+        self.tokens = (self.tokens + 1.0).min(f64::from(rate.burst));
+    }
+
     /// Refill for the time since the last call, then take one token if there is one.
     pub fn take(&mut self, rate: Rate, now_ms: i64) -> bool {
         let elapsed = now_ms.saturating_sub(self.last_ms).max(0) as f64 / 1000.0;
@@ -84,7 +89,21 @@ impl Budgets {
         let mut map = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         map.entry((plugin.clone(), kind)).or_insert_with(|| Bucket::full(rate, now_ms)).take(rate, now_ms)
     }
+
+    /// Give back the tokens a turn attempt took when its effects were not applied (a
+    /// conflict re-runs the turn, which is charged again).
+    pub(crate) fn refund(&self, charged: &[Charge]) {
+        let mut map = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (plugin, kind, rate) in charged {
+            if let Some(b) = map.get_mut(&(plugin.clone(), *kind)) {
+                b.refund(*rate);
+            }
+        }
+    }
 }
+
+/// A token taken from a bucket: whose, which kind, at which rate.
+pub(crate) type Charge = (PluginName, Kind, Rate);
 
 /// What caused the turn, as far as budgets care.
 #[derive(Debug, Clone, Default)]
@@ -129,6 +148,8 @@ pub(crate) struct TurnBudget {
     kv_sizes: HashMap<Key, Option<usize>>,
     /// Budgets hit, in order.
     pub hits: Vec<BudgetHit>,
+    /// Tokens taken, to refund if the turn's effects are not applied.
+    pub charged: Vec<Charge>,
 }
 
 /// A budget refusal as each interface's error type (`quota-exceeded`, which 0.1
@@ -189,6 +210,7 @@ impl PluginState {
             Kind::Messages => budget.messages,
         };
         if self.host.budgets.take(plugin.name(), kind, rate, self.host.clock.now_ms()) {
+            self.turn.budget.charged.push((plugin.name().clone(), kind, rate));
             return Ok(());
         }
         let detail =
@@ -227,21 +249,22 @@ impl PluginState {
             Ok(u) => u,
             Err(e) => return Err(self.fault(format_args!("kv usage: {e}"))),
         };
-        // New stored sizes of the keys this turn writes in the namespace.
-        let pending: BTreeMap<String, Option<usize>> = self
-            .turn
-            .applied
-            .writes
-            .iter()
-            .chain(self.call.writes.iter())
-            .filter(|((n, _), _)| *n == ns)
-            .map(|((_, k), v)| (k.clone(), v.as_ref().map(|v| k.len() + v.len())))
-            .collect();
-        let worst_bytes = usage.bytes.saturating_add(pending.values().flatten().sum::<usize>() as u64);
-        let worst_keys = usage.keys.saturating_add(pending.values().flatten().count() as u64);
+        // An upper bound first, without allocating: every buffered write as a new key
+        // (a key written by the turn and again by this call counts twice).
+        let buffered = || self.turn.applied.writes.iter().chain(self.call.writes.iter()).filter(|((n, _), _)| *n == ns);
+        let (mut worst_bytes, mut worst_keys) = (usage.bytes, usage.keys);
+        for ((_, k), v) in buffered() {
+            if let Some(v) = v {
+                worst_bytes = worst_bytes.saturating_add((k.len() + v.len()) as u64);
+                worst_keys = worst_keys.saturating_add(1);
+            }
+        }
         if worst_bytes <= max_bytes && worst_keys <= max_keys {
             return Ok(Ok(()));
         }
+        // New stored sizes of the keys this turn writes in the namespace.
+        let pending: BTreeMap<String, Option<usize>> =
+            buffered().map(|((_, k), v)| (k.clone(), v.as_ref().map(|v| k.len() + v.len()))).collect();
         // Near the quota: count exactly, with the stored size of each key written.
         let unknown: Vec<String> = pending
             .keys()
@@ -319,5 +342,8 @@ mod tests {
         assert!(budgets.take(&b, Kind::Timers, RATE, 0), "another plugin has its own bucket");
         assert!(!budgets.take(&a, Kind::Timers, RATE, 100));
         assert!(budgets.take(&a, Kind::Timers, RATE, 600), "refilled on the clock");
+        budgets.refund(&[(a.clone(), Kind::Timers, RATE)]);
+        assert!(budgets.take(&a, Kind::Timers, RATE, 600), "a refunded token is there again");
+        assert!(!budgets.take(&a, Kind::Timers, RATE, 600));
     }
 }

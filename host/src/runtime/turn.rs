@@ -169,6 +169,7 @@ async fn run_entry(shared: &Shared, row: &InboxRow, entry: Entry) -> Served {
             }
         }
         if let Some(reason) = fault {
+            shared.host.budgets.refund(&turn.budget.charged);
             tracing::warn!(target: "wharf.turn", %reason, attempt, "host fault; turn will be retried");
             shared.metrics.incr("turns.host_faults");
             backoff(attempt).await;
@@ -180,6 +181,7 @@ async fn run_entry(shared: &Shared, row: &InboxRow, entry: Entry) -> Served {
         answer_unanswered(&event, &mut turn);
         stamp_hops(&mut turn.applied.inbox, hops.saturating_add(1));
         let hits = std::mem::take(&mut turn.budget.hits);
+        let charged = std::mem::take(&mut turn.budget.charged);
         turn.applied.log.extend(hits.iter().map(budget_event));
         let emitted = !turn.applied.inbox.is_empty();
         let queued = !turn.applied.outbox.is_empty();
@@ -201,6 +203,7 @@ async fn run_entry(shared: &Shared, row: &InboxRow, entry: Entry) -> Served {
                 return Served::Done;
             }
             Ok(CommitOutcome::AlreadyHandled) => {
+                shared.host.budgets.refund(&charged);
                 shared.metrics.incr("turns.already_handled");
                 return Served::Done;
             }
@@ -209,12 +212,14 @@ async fn run_entry(shared: &Shared, row: &InboxRow, entry: Entry) -> Served {
                 return Served::LeaseLost;
             }
             Ok(CommitOutcome::Conflict) => {
+                shared.host.budgets.refund(&charged);
                 shared.metrics.incr("turns.conflicts");
                 if attempt > 3 {
                     backoff(attempt - 3).await;
                 }
             }
             Err(e) => {
+                shared.host.budgets.refund(&charged);
                 tracing::warn!(target: "wharf.turn", error = %e, attempt, "commit failed; turn will be retried");
                 shared.metrics.incr("turns.commit_errors");
                 backoff(attempt).await;
