@@ -274,9 +274,12 @@ pub(crate) enum Requirement {
     HttpHosts,
 }
 
+/// A capability's rule: what importing one of its functions requires.
+type Rule = fn(&str) -> Requirement;
+
 /// Each `wharf:bot` interface with its own rules (a function in its module; `http`'s
 /// rule lives here). The same rules apply to every WIT version the host links.
-const CAPABILITIES: [(&str, fn(&str) -> Requirement); 7] = [
+const CAPABILITIES: [(&str, Rule); 7] = [
     ("config", config::requirement),
     ("log", log::requirement),
     ("kv", kv::requirement),
