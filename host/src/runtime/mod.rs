@@ -10,7 +10,7 @@
 //! | `link` | forwarding cross-plugin calls within one store |
 //! | `sandbox` | one plugin call in a fresh store |
 //! | `turn` | routing an event through plugins and committing the turn |
-//! | `dispatcher` | inbox → per-chat lanes |
+//! | `dispatcher` | inbox → per-chat lanes, leased through the database, served round-robin |
 //! | `timers` | due timers → inbox |
 //! | `reload` | hot reload: file watcher and lifecycle events |
 //! | `health` | metrics and the circuit breaker |
