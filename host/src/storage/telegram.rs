@@ -118,6 +118,21 @@ impl Storage {
         rows.iter().map(OutboxRow::from_row).collect()
     }
 
+    /// Queue a row given as stored text (e.g. as an earlier release wrote it); for tests
+    /// and tooling. The sender reads it like any other row.
+    pub async fn outbox_insert_raw(&self, chat_id: i64, plugin: &str, payload: &str, now_ms: i64) -> Result<(), StorageError> {
+        let mut conn = self.inner.writer.lock().await;
+        conn.execute(
+            sqlx::query("INSERT INTO outbox (chat_id, plugin, payload, created_ms) VALUES ($1, $2, $3, $4)")
+                .bind(chat_id)
+                .bind(plugin)
+                .bind(payload)
+                .bind(now_ms),
+        )
+        .await?;
+        Ok(())
+    }
+
     /// Take or renew the lease on `chat`'s outbox for `owner` until `until_ms`; false
     /// when another owner holds an unexpired lease.
     pub async fn claim_chat(&self, chat: i64, owner: &str, now_ms: i64, until_ms: i64) -> Result<bool, StorageError> {

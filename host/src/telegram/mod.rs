@@ -13,6 +13,8 @@
 //! | `deliver` | one outbox row → one Bot API request, its answer classified |
 //! | [`outbox_call`] | the outbox's typed, versioned wire format |
 //! | [`limits`] | Telegram's rate limits as token buckets |
+//! | `webhook` | webhook mode: updates posted by Telegram → inbox |
+//! | `webhook_server` | its HTTP server: connection cap, header/body/idle timeouts |
 //! | [`emulator`] | the Bot API emulator |
 
 mod backoff;
@@ -27,6 +29,7 @@ pub mod outbox_call;
 mod poller;
 mod sender;
 mod webhook;
+mod webhook_server;
 
 use std::sync::Arc;
 
@@ -148,9 +151,8 @@ impl Telegram {
                 let listener = tokio::net::TcpListener::bind(hook.listen)
                     .await
                     .with_context(|| format!("[telegram.webhook] cannot listen on {}", hook.listen))?;
-                tasks.push(tokio::spawn(async move {
-                    let _ = axum::serve(listener, app).await;
-                }));
+                let limits = webhook_server::Limits::from_config(hook);
+                tasks.push(tokio::spawn(webhook_server::serve(listener, app, limits, front.metrics.clone())));
                 front
                     .bot
                     .set_webhook(public)

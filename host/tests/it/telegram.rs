@@ -25,6 +25,16 @@ async fn bot_with(plugins: &str, limits: RateLimits) -> Bot {
 }
 
 async fn bot_in_mode(plugins: &str, limits: RateLimits, webhook: bool) -> Bot {
+    bot_configured(plugins, limits, webhook, |_| {}).await
+}
+
+/// A bot whose `[telegram]` settings `tweak` adjusts.
+pub(crate) async fn bot_configured(
+    plugins: &str,
+    limits: RateLimits,
+    webhook: bool,
+    tweak: impl FnOnce(&mut TelegramConfig),
+) -> Bot {
     let emu = Emulator::start(([127, 0, 0, 1], 0).into(), TOKEN).await.unwrap();
     emu.enforce_limits(Some(limits));
     let h = start(plugins).await;
@@ -37,6 +47,7 @@ async fn bot_in_mode(plugins: &str, limits: RateLimits, webhook: bool) -> Bot {
         cfg.webhook =
             Some(WebhookConfig::new(([127, 0, 0, 1], port).into(), &format!("http://127.0.0.1:{port}/telegram/hook")));
     }
+    tweak(&mut cfg);
     let tg = Telegram::start(h.rt.link(), &cfg, TOKEN).await.unwrap();
     Bot { h, emu, _tg: tg }
 }
@@ -45,7 +56,7 @@ pub(crate) async fn bot(plugins: &str) -> Bot {
     bot_with(plugins, RateLimits::default()).await
 }
 
-fn echo_and_probe() -> String {
+pub(crate) fn echo_and_probe() -> String {
     plugin("echo", "echo", r#"grants = ["telegram.send"]"#) + &plugin("probe", "probe", ALL)
 }
 

@@ -142,8 +142,18 @@ pub(super) async fn handle(
             return Reply::Err(401, "Unauthorized".into(), None);
         }
         *w.requests.entry(method.clone()).or_default() += 1;
+        let now = w.in_flight.entry(method.clone()).or_default();
+        *now += 1;
+        let now = *now;
+        let max = w.max_in_flight.entry(method.clone()).or_default();
+        *max = (*max).max(now);
         w.take_fault(&method)
     };
+    let _in_flight = InFlight { shared: &shared, method: &method };
+    let delay = shared.world().send_delay.filter(|_| is_send(&method));
+    if let Some(d) = delay {
+        tokio::time::sleep(d).await;
+    }
     match fault {
         Some(FaultKind::RetryAfter(s)) => {
             return Reply::Err(429, format!("Too Many Requests: retry after {s}"), Some(s));
@@ -215,6 +225,25 @@ pub(super) async fn handle(
             Reply::Ok(json!({ "url": url, "has_custom_certificate": false, "pending_update_count": w.updates.len() }))
         }
         _ => Reply::Err(404, "Not Found: method not found".into(), None),
+    }
+}
+
+/// Methods the bot uses to send (the ones a send delay applies to).
+fn is_send(method: &str) -> bool {
+    matches!(method, "sendMessage" | "sendPhoto" | "editMessageText" | "deleteMessage" | "answerCallbackQuery")
+}
+
+/// Counts a request as in flight until it is answered.
+struct InFlight<'a> {
+    shared: &'a Shared,
+    method: &'a str,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if let Some(n) = self.shared.world().in_flight.get_mut(self.method) {
+            *n = n.saturating_sub(1);
+        }
     }
 }
 

@@ -4,7 +4,8 @@
 //! (this module's [`Emulator`] methods, or `/control/…` over HTTP) acts as users: send
 //! text and commands, upload documents, press buttons, block the bot; reads what the
 //! bot sent to each chat; and injects faults (429 with `retry_after`, 403, 409, 5xx,
-//! delays) or enforces Telegram's rate limits.
+//! delays), delays every send, enforces Telegram's rate limits, and counts how many
+//! requests per method it was answering at once.
 //!
 //! Control routes (JSON bodies; each answers with the new `update_id`):
 //!
@@ -267,6 +268,16 @@ impl Emulator {
     /// Requests received for `method` (`"file"` counts file downloads).
     pub fn requests(&self, method: &str) -> u64 {
         self.shared.world().requests.get(method).copied().unwrap_or(0)
+    }
+
+    /// Most requests for `method` the emulator was answering at the same moment.
+    pub fn max_concurrent(&self, method: &str) -> u64 {
+        self.shared.world().max_in_flight.get(method).copied().unwrap_or(0)
+    }
+
+    /// Answer every send, edit, delete and callback answer after `delay` (`None`: at once).
+    pub fn set_send_delay(&self, delay: Option<Duration>) {
+        self.shared.world().send_delay = delay;
     }
 
     /// 429 responses given for exceeded rate limits.

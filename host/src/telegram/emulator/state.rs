@@ -77,6 +77,11 @@ pub(super) struct World {
     pub faults: VecDeque<Fault>,
     pub limiter: Option<Limiter>,
     pub requests: HashMap<String, u64>,
+    /// Requests being answered now, and the most seen at once, per method.
+    pub in_flight: HashMap<String, u64>,
+    pub max_in_flight: HashMap<String, u64>,
+    /// Every send, edit, delete and callback answer is answered after this long.
+    pub send_delay: Option<std::time::Duration>,
     pub too_many: u64,
     pub answered: Vec<(String, Option<String>)>,
     pub commands: Value,
