@@ -4,6 +4,8 @@
 //!    → outbox → sender → emulator, over loopback (limits lifted, to measure the path).
 //! 2. The outbox's achieved rate under Telegram's real limits, as a fraction of the
 //!    configured 30 messages/s, and the 429s met.
+//! 3. A slow Bot API (every send answered after 50 ms): 100 replies to 100 chats with
+//!    limits lifted, and the outbox rate under the real limits.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -20,6 +22,11 @@ use wharf::{Runtime, RuntimeOptions};
 const TOKEN: &str = "1:bench";
 
 async fn setup(limits: RateLimits) -> (Emulator, Runtime, Telegram, tempfile::TempDir) {
+    setup_slow(limits, None).await
+}
+
+/// As [`setup`], with the emulator answering every send after `delay`.
+async fn setup_slow(limits: RateLimits, delay: Option<Duration>) -> (Emulator, Runtime, Telegram, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let plugin_dir = PathBuf::from(env!("WHARF_PLUGIN_DIR"));
     let text = format!(
@@ -32,6 +39,7 @@ async fn setup(limits: RateLimits) -> (Emulator, Runtime, Telegram, tempfile::Te
     let config = Config::parse(&text, dir.path()).unwrap();
     let emu = Emulator::start(([127, 0, 0, 1], 0).into(), TOKEN).await.unwrap();
     emu.enforce_limits(Some(limits));
+    emu.set_send_delay(delay);
     let rt = Runtime::start(&config, RuntimeOptions::default()).await.unwrap();
     let mut cfg = TelegramConfig::polling(&emu.api_url());
     cfg.limits = limits;
@@ -108,9 +116,28 @@ async fn steady(chats: i64, rate: f64, seconds: f64) {
     rt.shutdown().await;
 }
 
-async fn outbox_rate(messages: i64) {
+/// 100 replies to 100 chats with every send answered after 50 ms (limits lifted): the
+/// time from the first update pushed to the last reply received.
+async fn slow_api_replies(chats: i64) {
+    let (emu, rt, tg, _dir) = setup_slow(RateLimits::default().scaled(10_000.0), Some(Duration::from_millis(50))).await;
+    let start = Instant::now();
+    for chat in 1..=chats {
+        emu.send_text(chat, "/echo hi");
+    }
+    let all = emu.wait_sent(Duration::from_secs(600), |e| (1..=chats).all(|c| !e.texts(c).is_empty())).await;
+    let secs = start.elapsed().as_secs_f64();
+    assert!(all, "not every reply arrived");
+    println!(
+        "Bot API answering each send after 50 ms: {chats} replies to {chats} chats in {secs:.2} s (at most {} sends in flight at once)",
+        emu.max_concurrent("sendMessage")
+    );
+    tg.stop().await;
+    rt.shutdown().await;
+}
+
+async fn outbox_rate(messages: i64, delay: Option<Duration>) {
     let limits = RateLimits::default();
-    let (emu, rt, tg, _dir) = setup(limits).await;
+    let (emu, rt, tg, _dir) = setup_slow(limits, delay).await;
     for chat in 1..=messages {
         emu.send_text(chat, "/echo hi");
     }
@@ -124,8 +151,9 @@ async fn outbox_rate(messages: i64) {
     let steady = &at[burst..];
     let secs = steady.last().unwrap().duration_since(steady[0]).as_secs_f64();
     let rate = (steady.len() - 1) as f64 / secs;
+    let slow = delay.map_or(String::new(), |d| format!(", each send answered after {} ms", d.as_millis()));
     println!(
-        "outbox to {messages} chats under Telegram's limits: {rate:.1} msg/s after the initial burst = {:.1} % of the configured {} msg/s; 429 responses: {}",
+        "outbox to {messages} chats under Telegram's limits{slow}: {rate:.1} msg/s after the initial burst = {:.1} % of the configured {} msg/s; 429 responses: {}",
         100.0 * rate / limits.global_per_sec,
         limits.global_per_sec,
         emu.too_many()
@@ -143,5 +171,7 @@ async fn main() {
     end_to_end(1, 2_000).await;
     end_to_end(200, 25).await;
     steady(100, 200.0, 5.0).await;
-    outbox_rate(600).await;
+    outbox_rate(600, None).await;
+    slow_api_replies(100).await;
+    outbox_rate(600, Some(Duration::from_millis(50))).await;
 }

@@ -120,7 +120,13 @@ impl Storage {
 
     /// Queue a row given as stored text (e.g. as an earlier release wrote it); for tests
     /// and tooling. The sender reads it like any other row.
-    pub async fn outbox_insert_raw(&self, chat_id: i64, plugin: &str, payload: &str, now_ms: i64) -> Result<(), StorageError> {
+    pub async fn outbox_insert_raw(
+        &self,
+        chat_id: i64,
+        plugin: &str,
+        payload: &str,
+        now_ms: i64,
+    ) -> Result<(), StorageError> {
         let mut conn = self.inner.writer.lock().await;
         conn.execute(
             sqlx::query("INSERT INTO outbox (chat_id, plugin, payload, created_ms) VALUES ($1, $2, $3, $4)")

@@ -82,7 +82,12 @@ pub(super) async fn serve(listener: TcpListener, app: Router, limits: Limits, me
     }
 }
 
-async fn connection(stream: tokio::net::TcpStream, app: Router, limits: Limits, _slot: tokio::sync::OwnedSemaphorePermit) {
+async fn connection(
+    stream: tokio::net::TcpStream,
+    app: Router,
+    limits: Limits,
+    _slot: tokio::sync::OwnedSemaphorePermit,
+) {
     let activity = Arc::new(Activity { start: Instant::now(), last_ms: AtomicU64::new(0), busy: AtomicU64::new(0) });
     let act = activity.clone();
     let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
@@ -91,7 +96,8 @@ async fn connection(stream: tokio::net::TcpStream, app: Router, limits: Limits, 
         act.busy.fetch_add(1, Ordering::AcqRel);
         async move {
             let (parts, body) = req.into_parts();
-            let body = Body::new(TimedBody { inner: body, deadline: Box::pin(tokio::time::sleep(limits.body_timeout)) });
+            let body =
+                Body::new(TimedBody { inner: body, deadline: Box::pin(tokio::time::sleep(limits.body_timeout)) });
             let response = tower_service::Service::call(&mut app, hyper::Request::from_parts(parts, body)).await;
             let ms = u64::try_from(act.start.elapsed().as_millis()).unwrap_or(u64::MAX);
             act.last_ms.store(ms, Ordering::Release);

@@ -137,7 +137,10 @@ async fn an_unreadable_row_is_dead_lettered_with_the_reason_and_the_chat_goes_on
     for row in bad {
         storage.outbox_insert_raw(7, "wharf", row, T0).await.unwrap();
     }
-    storage.outbox_insert_raw(7, "wharf", r#"{"method":"sendMessage","params":{"chat_id":7,"text":"after"}}"#, T0).await.unwrap();
+    storage
+        .outbox_insert_raw(7, "wharf", r#"{"method":"sendMessage","params":{"chat_id":7,"text":"after"}}"#, T0)
+        .await
+        .unwrap();
     assert!(b.emu.wait_sent(WAIT, |e| e.texts(7) == ["after"]).await, "the chat stopped at a bad row");
     let dead = storage.dead_letters().await.unwrap();
     assert_eq!(dead.len(), bad.len(), "{dead:?}");
@@ -156,7 +159,12 @@ async fn a_handle_is_recorded_on_delivery_and_names_the_message_for_edits() {
     let row = |call| NewOutbox { chat_id: 8, plugin: "echo".into(), call };
     let outbox = vec![
         row(OutboxCall::SendMessage(SendMessage { chat_id: 8, text: "first".into(), ..SendMessage::default() })),
-        row(OutboxCall::SendMessage(SendMessage { chat_id: 8, text: "request".into(), handle: Some(41), ..SendMessage::default() })),
+        row(OutboxCall::SendMessage(SendMessage {
+            chat_id: 8,
+            text: "request".into(),
+            handle: Some(41),
+            ..SendMessage::default()
+        })),
         row(OutboxCall::EditMessageText(EditMessageText {
             chat_id: 8,
             target: MessageRef::Handle(41),
@@ -181,4 +189,43 @@ async fn a_handle_is_recorded_on_delivery_and_names_the_message_for_edits() {
     let dead = storage.dead_letters().await.unwrap();
     assert!(dead[0].2.contains("handle 99 was never delivered"), "{}", dead[0].2);
     b.h.rt.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chats_are_found_per_chat_and_leased_to_one_owner_at_a_time() {
+    for db in crate::common::databases() {
+        let (s, _d) = crate::storage_suite::open(&db).await;
+        let text = |chat: i64| {
+            OutboxCall::SendMessage(SendMessage { chat_id: chat, text: "x".into(), ..SendMessage::default() })
+        };
+        let outbox = [-100, 5, -100, 9, 5, -100]
+            .into_iter()
+            .map(|chat| NewOutbox { chat_id: chat, plugin: "p".into(), call: text(chat) })
+            .collect();
+        s.commit(TurnCommit { outbox, now_ms: T0, ..TurnCommit::default() }).await.unwrap();
+        assert_eq!(s.outbox_chats(i64::MIN, 100).await.unwrap(), [-100, 5, 9], "{db:?}");
+        assert_eq!(s.outbox_chats(i64::MIN, 2).await.unwrap(), [-100, 5], "{db:?}: a page");
+        assert_eq!(s.outbox_chats(5, 100).await.unwrap(), [9], "{db:?}: the next page");
+        let head = s.outbox_chat_head(-100, i64::MIN, 2).await.unwrap();
+        assert_eq!(head.len(), 2);
+        assert!(head[0].id < head[1].id && head.iter().all(|r| r.chat_id == -100));
+        assert_eq!(s.outbox_chat_head(-100, head[1].id, 10).await.unwrap().len(), 1, "{db:?}");
+
+        assert!(s.claim_chat(5, "a", T0, T0 + 1000).await.unwrap(), "{db:?}: free");
+        assert!(!s.claim_chat(5, "b", T0 + 10, T0 + 1010).await.unwrap(), "{db:?}: held by a");
+        assert!(s.claim_chat(5, "a", T0 + 10, T0 + 1010).await.unwrap(), "{db:?}: a renews");
+        assert!(s.claim_chat(5, "b", T0 + 2000, T0 + 3000).await.unwrap(), "{db:?}: a's lease lapsed");
+        s.release_chat(5, "a").await.unwrap();
+        assert!(!s.claim_chat(5, "a", T0 + 2001, T0 + 3001).await.unwrap(), "{db:?}: a cannot release b's lease");
+        s.release_chat(5, "b").await.unwrap();
+        assert!(s.claim_chat(5, "a", T0 + 2002, T0 + 3002).await.unwrap(), "{db:?}: released");
+
+        let sent = wharf::storage::SentMessage { handle: 7, plugin: "p".into(), chat_id: 9, message_id: 3 };
+        let row = s.outbox_chat_head(9, i64::MIN, 1).await.unwrap().remove(0);
+        s.outbox_delivered(row.id, Some(&sent), T0).await.unwrap();
+        assert_eq!(s.handle_owner(7).await.unwrap(), Some(("p".into(), 9)), "{db:?}");
+        assert_eq!(s.message_owner(9, 3).await.unwrap().as_deref(), Some("p"));
+        assert_eq!(s.sent_message(8).await.unwrap(), None);
+        assert_eq!(s.outbox_chats(i64::MIN, 100).await.unwrap(), [-100, 5], "{db:?}: chat 9 is empty");
+    }
 }

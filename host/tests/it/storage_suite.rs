@@ -4,7 +4,7 @@ use wharf::storage::{CommitOutcome, KeyRead, KvQuota, KvUsage, NewInbox, RangeRe
 
 use crate::common::{Db, databases};
 
-async fn open(db: &Db) -> (Storage, tempfile::TempDir) {
+pub(crate) async fn open(db: &Db) -> (Storage, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let storage = match db {
         Db::Sqlite => Storage::open(&format!("sqlite:{}", dir.path().join("s.db").display()), None).await,
