@@ -220,13 +220,13 @@ async fn work(front: Arc<Front>, pace: Arc<Pace>, chat: i64) -> (i64, Exit) {
             continue;
         }
         // The chat's own pace first (no slot held while a group waits its 3 s), then a
-        // slot, then the global bucket: tokens are taken right before the request.
+        // slot, then the global bucket: tokens are taken right before the request. The
+        // slot is held until a delivered row is removed, so at most `max_in_flight`
+        // messages are ever sent but not yet recorded (the crash rule).
         pace.chat_ready(chat).await;
-        let outcome = {
-            let _slot = pace.in_flight.acquire().await;
-            pace.charge(chat).await;
-            deliver(&front, &row).await
-        };
+        let slot = pace.in_flight.acquire().await;
+        pace.charge(chat).await;
+        let outcome = deliver(&front, &row).await;
         match outcome {
             Delivery::Delivered(sent) => {
                 retry.reset();
@@ -234,21 +234,25 @@ async fn work(front: Arc<Front>, pace: Arc<Pace>, chat: i64) -> (i64, Exit) {
                 if let Err(e) = front.storage.outbox_delivered(row.id, sent.as_ref(), front.clock.now_ms()).await {
                     tracing::warn!(target: "wharf.telegram", chat_id = chat, error = %e, "sent, but cannot mark it; it may be sent again");
                 }
+                drop(slot);
                 after = row.id;
                 rows.pop_front();
             }
             Delivery::RetryAfter(d) => {
+                drop(slot);
                 front.metrics.incr("telegram.retry_after");
                 tracing::warn!(target: "wharf.telegram", chat_id = chat, seconds = d.as_secs(), "rate-limited by Telegram");
                 tokio::time::sleep(d).await;
             }
             Delivery::Transient(reason) => {
+                drop(slot);
                 front.metrics.incr("telegram.transient_errors");
                 let delay = retry.delay();
                 tracing::warn!(target: "wharf.telegram", chat_id = chat, %reason, retry_in_ms = delay.as_millis() as u64, "send failed; will retry");
                 tokio::time::sleep(delay).await;
             }
             Delivery::Blocked(reason) => {
+                drop(slot);
                 front.metrics.incr("telegram.blocked");
                 blocked = chat > 0;
                 if let Err(e) = front.storage.set_blocked(chat, true, front.clock.now_ms()).await {
@@ -260,6 +264,7 @@ async fn work(front: Arc<Front>, pace: Arc<Pace>, chat: i64) -> (i64, Exit) {
                 (front.wake)();
             }
             Delivery::Rejected(reason) => {
+                drop(slot);
                 front.metrics.incr("telegram.rejected");
                 dead(&front, &row, &reason, None).await;
                 after = row.id;
