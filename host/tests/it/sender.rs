@@ -50,7 +50,8 @@ fn member_update(chat: serde_json::Value, user: i64, status: &str) -> serde_json
         "old_chat_member": {"user": bot, "status": "member"}, "new_chat_member": new}})
 }
 
-async fn wait_for(what: &str, mut cond: impl AsyncFnMut() -> bool) {
+/// Poll `cond` until it holds; fail naming `what` after [`WAIT`].
+pub(crate) async fn wait_for(what: &str, mut cond: impl AsyncFnMut() -> bool) {
     let deadline = std::time::Instant::now() + WAIT;
     while !cond().await {
         assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
