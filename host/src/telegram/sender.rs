@@ -24,7 +24,7 @@
 //!   per chat, at most `max_in_flight` in all) may be sent again; a committed message is
 //!   never lost. `host/tests/it/crash.rs` checks this.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -107,7 +107,7 @@ pub(super) async fn run(front: Arc<Front>) {
         in_flight: Semaphore::new(front.sender.max_in_flight.max(1)),
     });
     let mut workers: JoinSet<(i64, Exit)> = JoinSet::new();
-    let mut live: HashMap<i64, ()> = HashMap::new();
+    let mut live: HashSet<i64> = HashSet::new();
     let mut held: HashMap<i64, Instant> = HashMap::new();
     let mut cursor = i64::MIN;
     let mut errors = Backoff::new(Duration::from_millis(200), Duration::from_secs(30));
@@ -127,10 +127,10 @@ pub(super) async fn run(front: Arc<Front>) {
                     if live.len() >= MAX_WORKERS {
                         break;
                     }
-                    if live.contains_key(&chat) || held.contains_key(&chat) {
+                    if live.contains(&chat) || held.contains_key(&chat) {
                         continue;
                     }
-                    live.insert(chat, ());
+                    live.insert(chat);
                     workers.spawn(work(front.clone(), pace.clone(), chat));
                 }
                 if live.is_empty() {
