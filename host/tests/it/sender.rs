@@ -17,6 +17,8 @@ async fn a_group_backlog_does_not_hold_up_a_private_chat() {
     for i in 0..600 {
         b.emu.send_text_in(10 + i % 5, -100, &format!("/echo g{i}"));
     }
+    // The private reply is queued behind (after) more than 500 of the group's rows.
+    wait_for("the group's replies to be queued", async || b.h.outbox_len().await >= 550).await;
     b.emu.send_text(5, "/echo private");
     let answered = b.emu.wait_sent(Duration::from_secs(60), |e| e.texts(5) == ["private"]).await;
     assert!(answered, "the private chat waited behind the group; group got {}", b.emu.texts(-100).len());
