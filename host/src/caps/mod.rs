@@ -309,6 +309,23 @@ pub(crate) fn describe_linker(engine: &wasmtime::Engine, component: &Component) 
     bindings::wharf::bot::config::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
     bindings::wharf::bot::log::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
     compat::add_pure_to_linker(&mut linker)?;
-    linker.define_unknown_imports_as_traps(component)?;
+    let engine = linker.engine().clone();
+    let ty = component.component_type();
+    // Stubbed one by one (not `define_unknown_imports_as_traps`, whose exact-name stubs
+    // would shadow WASI's semver-matched definitions).
+    for (name, item) in ty.imports(&engine) {
+        let pure = ["types", "config", "log"].iter().any(|i| name.starts_with(&format!("wharf:bot/{i}@")));
+        let wasmtime::component::types::ComponentItem::ComponentInstance(inst) = item.ty else { continue };
+        if name.starts_with("wasi:") || pure {
+            continue;
+        }
+        let mut stubs = linker.instance(name)?;
+        for (func, f) in inst.exports(&engine) {
+            if matches!(f.ty, wasmtime::component::types::ComponentItem::ComponentFunc(_)) {
+                let what = format!("{name}#{func} is not available in describe()");
+                stubs.func_new(func, move |_, _, _, _| Err(wasmtime::Error::msg(what.clone())))?;
+            }
+        }
+    }
     Ok(linker)
 }

@@ -151,7 +151,8 @@ fn copy(e: &Emulator, admin: i64, id: i64) -> Option<Sent> {
 async fn a_decision_updates_every_admins_copy_of_the_request() {
     let m = market("").await;
     let id = request_deposit(&m, 7, "50", "REF-C").await;
-    assert!(m.emu.wait_sent(WAIT, |e| copy(e, ADMIN2, id).is_some()).await, "{:#?}", m.emu.texts(ADMIN2));
+    let both = |e: &Emulator, id: i64| copy(e, ADMIN, id).is_some() && copy(e, ADMIN2, id).is_some();
+    assert!(m.emu.wait_sent(WAIT, |e| both(e, id)).await, "{:#?}", m.emu.texts(ADMIN2));
     m.tap(ADMIN, "Approve", &format!("Deposit #{id} approved")).await;
     let shows = |e: &Emulator, admin: i64| {
         copy(e, admin, id).is_some_and(|s| s.edits == 1 && s.text.contains(&format!("Approved by {ADMIN}")))
@@ -164,7 +165,7 @@ async fn a_decision_updates_every_admins_copy_of_the_request() {
 
     // A rejection by the other admin shows its reason on the first admin's copy.
     let id = request_deposit(&m, 7, "20", "REF-D").await;
-    assert!(m.emu.wait_sent(WAIT, |e| copy(e, ADMIN2, id).is_some()).await);
+    assert!(m.emu.wait_sent(WAIT, |e| both(e, id)).await);
     m.tap(ADMIN2, "Reject", "Send the reason").await;
     m.say(ADMIN2, "no transfer", &format!("Deposit #{id} rejected")).await;
     let rejected = |e: &Emulator| {
