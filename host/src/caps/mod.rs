@@ -3,8 +3,10 @@
 //! [`PluginState`] is the data of a plugin's `Store` for one call: the WASI context, the
 //! memory limiter, which plugin is running (a stack, because a plugin may call another
 //! plugin's exported interface in the same store), and the turn's buffered effects.
-//! Each capability module holds only the generated trait impls; `egress` decides which
-//! addresses the HTTP capability may connect to.
+//! Each capability module holds the generated trait impls and its `requirement` (the
+//! grant each function needs, see [`requirement`]); `messages` holds handles and message
+//! ownership, `compat` the adapters that serve `wharf:bot@0.1.0` components, `budget`
+//! the per-plugin budgets across turns, `egress` which addresses HTTP may connect to.
 
 pub mod bindings;
 pub(crate) mod budget;
