@@ -6,6 +6,10 @@
 //!    configured 30 messages/s, and the 429s met.
 //! 3. A slow Bot API (every send answered after 50 ms): 100 replies to 100 chats with
 //!    limits lifted, and the outbox rate under the real limits.
+//! 4. CPU time per update at a steady rate: the emulator runs on a runtime of its own
+//!    (threads named `emulator`), and the CPU time of every other thread of the process
+//!    (the bot's runtime, SQLite's worker, wasmtime's, the bench's own pushing loop) is
+//!    read from `/proc/self/task` before and after.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -20,6 +24,39 @@ use wharf::telegram::limits::RateLimits;
 use wharf::{Runtime, RuntimeOptions};
 
 const TOKEN: &str = "1:bench";
+
+/// The emulator's own runtime, so its CPU time can be told apart from the bot's.
+static EMULATOR_RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+
+fn emulator_rt() -> &'static tokio::runtime::Runtime {
+    EMULATOR_RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("emulator")
+            .enable_all()
+            .build()
+            .unwrap()
+    })
+}
+
+/// CPU seconds (user + system) used so far by this process's threads not named `emulator`.
+/// Threads that already exited are not counted (the bot's threads live through a case).
+fn bot_cpu_secs() -> f64 {
+    // Clock ticks per second (USER_HZ) are 100 on Linux.
+    const TICKS: f64 = 100.0;
+    let mut ticks = 0u64;
+    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else { continue };
+        let Some((head, rest)) = stat.rsplit_once(')') else { continue };
+        if head.contains("(emulator") {
+            continue;
+        }
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        // After the command name: state is field 3; utime and stime are fields 14 and 15.
+        ticks += fields[11].parse::<u64>().unwrap_or(0) + fields[12].parse::<u64>().unwrap_or(0);
+    }
+    ticks as f64 / TICKS
+}
 
 async fn setup(limits: RateLimits) -> (Emulator, Runtime, Telegram, tempfile::TempDir) {
     setup_slow(limits, None).await
@@ -37,7 +74,7 @@ async fn setup_slow(limits: RateLimits, delay: Option<Duration>) -> (Emulator, R
         plugin_dir.join("echo.wasm").display()
     );
     let config = Config::parse(&text, dir.path()).unwrap();
-    let emu = Emulator::start(([127, 0, 0, 1], 0).into(), TOKEN).await.unwrap();
+    let emu = emulator_rt().spawn(Emulator::start(([127, 0, 0, 1], 0).into(), TOKEN)).await.unwrap().unwrap();
     emu.enforce_limits(Some(limits));
     emu.set_send_delay(delay);
     let rt = Runtime::start(&config, RuntimeOptions::default()).await.unwrap();
@@ -94,6 +131,7 @@ async fn steady(chats: i64, rate: f64, seconds: f64) {
     let (emu, rt, tg, _dir) = setup(RateLimits::default().scaled(10_000.0)).await;
     let total = (rate * seconds) as i64;
     let mut pushed: HashMap<(i64, String), Instant> = HashMap::new();
+    let cpu_before = bot_cpu_secs();
     let start = Instant::now();
     for i in 0..total {
         tokio::time::sleep_until((start + Duration::from_secs_f64(i as f64 / rate)).into()).await;
@@ -106,11 +144,14 @@ async fn steady(chats: i64, rate: f64, seconds: f64) {
         .wait_sent(Duration::from_secs(600), |e| (1..=chats).map(|c| e.texts(c).len() as i64).sum::<i64>() == total)
         .await;
     assert!(all, "not every reply arrived");
+    let cpu = bot_cpu_secs() - cpu_before;
     let lat = latencies(&emu, chats, &pushed);
     println!(
-        "  at a steady {rate:.0} updates/s across {chats} chats: latency p50 {:.1} ms, p99 {:.1} ms ({total} updates)",
+        "  at a steady {rate:.0} updates/s across {chats} chats: latency p50 {:.1} ms, p99 {:.1} ms ({total} updates); \
+         CPU time of the bot {:.2} ms per update (emulator excluded)",
         percentile(&lat, 0.5).as_secs_f64() * 1e3,
-        percentile(&lat, 0.99).as_secs_f64() * 1e3
+        percentile(&lat, 0.99).as_secs_f64() * 1e3,
+        cpu * 1e3 / total as f64
     );
     tg.stop().await;
     rt.shutdown().await;
