@@ -4,10 +4,10 @@
 use wasmtime::Result;
 
 use super::bindings::wharf::bot::events::{Error, Host};
+use super::budget::Kind;
 use super::{PluginState, Requirement};
 use crate::config::Grant;
 use crate::inbox::{self, Entry};
-use super::budget::Kind;
 use crate::storage::NewInbox;
 use crate::validate;
 

@@ -4,9 +4,9 @@
 use wasmtime::Result;
 
 use super::bindings::wharf::bot::scheduler::{Error, Host};
+use super::budget::Kind;
 use super::{PluginState, Requirement};
 use crate::config::Grant;
-use super::budget::Kind;
 use crate::storage::TimerOp;
 use crate::validate;
 

@@ -7,9 +7,9 @@
 use wasmtime::Result;
 
 use super::bindings::wharf::bot::telegram::{self as wit, Error, Host, MemberStatus, MessageHandle, Outgoing, Photo};
+use super::budget::Kind;
 use super::{PluginState, Requirement};
 use crate::config::Grant;
-use super::budget::Kind;
 use crate::storage::NewOutbox;
 use crate::telegram::outbox_call::{
     AnswerCallbackQuery, DeleteMessage, EditMessageText, OutboxCall, SendMessage, SendPhoto,
