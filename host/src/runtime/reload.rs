@@ -74,12 +74,12 @@ pub(crate) async fn record_versions(shared: &Shared) -> anyhow::Result<()> {
         };
         let commit = TurnCommit {
             versions: vec![(p.name().to_string(), version.clone())],
-            inbox: vec![NewInbox {
-                lane: 0,
-                target: Some(p.name().to_string()),
-                payload: serde_json::to_string(&Event::Lifecycle(event))?,
-                dedupe: Some(format!("lifecycle:{}:{version}", p.name())),
-            }],
+            inbox: vec![NewInbox::entry(
+                0,
+                Some(p.name().to_string()),
+                &crate::inbox::Entry::new(Event::Lifecycle(event)),
+                Some(format!("lifecycle:{}:{version}", p.name())),
+            )?],
             now_ms: shared.host.clock.now_ms(),
             ..TurnCommit::default()
         };
