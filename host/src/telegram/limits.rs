@@ -62,6 +62,8 @@ fn params(l: RateLimits, chat: i64) -> (f64, f64) {
 #[derive(Debug)]
 pub struct Limiter {
     limits: RateLimits,
+    /// Tokens every bucket keeps back (its capacity is that much smaller).
+    reserve: f64,
     chats: HashMap<i64, Bucket>,
     global: Option<Bucket>,
 }
@@ -69,19 +71,33 @@ pub struct Limiter {
 impl Limiter {
     /// A limiter with full buckets.
     pub fn new(limits: RateLimits) -> Self {
-        Self { limits, chats: HashMap::new(), global: None }
+        Self::with_reserve(limits, 0.0)
+    }
+
+    /// A limiter whose buckets hold `reserve` tokens less than the limits allow (at least
+    /// one). A sender pacing itself keeps one in reserve: requests sent in order may reach
+    /// Telegram out of order, and right after a full burst Telegram's bucket has no token
+    /// to spare for one that overtook another.
+    pub fn with_reserve(limits: RateLimits, reserve: f64) -> Self {
+        Self { limits, reserve, chats: HashMap::new(), global: None }
     }
 
     fn chat_params(&self, chat: i64) -> (f64, f64) {
-        params(self.limits, chat)
+        let (cap, rate) = params(self.limits, chat);
+        ((cap - self.reserve).max(1.0), rate)
+    }
+
+    fn global_params(&self) -> (f64, f64) {
+        let g = self.limits.global_per_sec;
+        ((g - self.reserve).max(1.0), g)
     }
 
     /// How long until a message to `chat` may go: (wait for the chat, wait overall).
     pub fn wait(&mut self, chat: i64, now: Instant) -> (Duration, Duration) {
         let (cap, rate) = self.chat_params(chat);
-        let g = self.limits.global_per_sec;
+        let (gcap, g) = self.global_params();
         let chat_wait = self.chats.entry(chat).or_insert(Bucket { tokens: cap, at: now }).wait(cap, rate, now);
-        let global_wait = self.global.get_or_insert(Bucket { tokens: g, at: now }).wait(g, g, now);
+        let global_wait = self.global.get_or_insert(Bucket { tokens: gcap, at: now }).wait(gcap, g, now);
         (chat_wait, global_wait)
     }
 
@@ -93,9 +109,10 @@ impl Limiter {
 
     /// Forget chats whose buckets are full again (they behave as new ones would).
     pub fn prune(&mut self, now: Instant) {
-        let l = self.limits;
+        let (l, reserve) = (self.limits, self.reserve);
         self.chats.retain(|chat, b| {
             let (cap, rate) = params(l, *chat);
+            let cap = (cap - reserve).max(1.0);
             b.wait(cap, rate, now);
             b.tokens < cap
         });
@@ -128,5 +145,22 @@ mod tests {
         assert!(chat > Duration::from_millis(900) && global.is_zero());
         assert_eq!(l.wait(5, t0 + Duration::from_secs(1)).0, Duration::ZERO);
         assert_eq!(l.wait(-100, t0).0, Duration::ZERO, "groups have their own bucket");
+    }
+
+    #[test]
+    fn a_reserve_keeps_a_token_back_in_every_bucket() {
+        let mut l = Limiter::with_reserve(RateLimits::default(), 1.0);
+        let t0 = Instant::now();
+        for _ in 0..2 {
+            assert_eq!(l.wait(5, t0).0, Duration::ZERO);
+            l.take(5);
+        }
+        assert!(!l.wait(5, t0).0.is_zero(), "the third of a burst of 3 waits");
+        let mut l = Limiter::with_reserve(RateLimits::default(), 1.0);
+        for chat in 100..129 {
+            assert!(l.wait(chat, t0).1.is_zero(), "chat {chat}");
+            l.take(chat);
+        }
+        assert!(!l.wait(200, t0).1.is_zero(), "29 of the global 30 go at once");
     }
 }

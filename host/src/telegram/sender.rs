@@ -14,8 +14,9 @@
 //! - **Limits.** At most `[telegram] max_in_flight` requests are in flight at once.
 //!   Each send waits for its chat's token bucket (1/s with a burst of 3 for private
 //!   chats, 20/min for groups), then, in arrival order (a fair queue), for the global
-//!   bucket (30/s); all at 97 % of the configured rates, so Telegram never answers 429
-//!   for our pace. A 429's `retry_after` pauses that chat; 5xx and network errors retry
+//!   bucket (30/s); all at 97 % of the configured rates and with one token of every
+//!   bucket kept back (requests sent in order may reach Telegram out of order), so
+//!   Telegram never answers 429 for our pace. A 429's `retry_after` pauses that chat; 5xx and network errors retry
 //!   that chat with backoff and jitter; 403 "blocked" marks the user and emits a member
 //!   event instead of retrying; other 400s go to the dead letters with the reason, as
 //!   does a row that cannot be read.
@@ -102,7 +103,7 @@ enum Exit {
 
 pub(super) async fn run(front: Arc<Front>) {
     let pace = Arc::new(Pace {
-        limiter: std::sync::Mutex::new(Limiter::new(front.limits.scaled(MARGIN))),
+        limiter: std::sync::Mutex::new(Limiter::with_reserve(front.limits.scaled(MARGIN), 1.0)),
         gate: tokio::sync::Mutex::new(()),
         in_flight: Semaphore::new(front.sender.max_in_flight.max(1)),
     });
