@@ -195,6 +195,14 @@ impl Storage {
         Ok(finish(&mut conn, result).await?)
     }
 
+    /// Forget delivered messages recorded before `before_ms` (their handles no longer
+    /// name a message, so a plugin can no longer edit or delete them). Returns how many.
+    pub async fn forget_sent_messages(&self, before_ms: i64) -> Result<u64, StorageError> {
+        let mut conn = self.inner.writer.lock().await;
+        let done = conn.execute(sqlx::query("DELETE FROM sent_messages WHERE at_ms < $1").bind(before_ms)).await?;
+        Ok(done.rows_affected())
+    }
+
     /// The delivered message recorded under `handle`.
     pub async fn sent_message(&self, handle: i64) -> Result<Option<SentMessage>, StorageError> {
         let row = sqlx::query("SELECT plugin, chat_id, message_id FROM sent_messages WHERE handle = $1")

@@ -93,6 +93,12 @@ impl Pace {
     }
 }
 
+/// How long the message id behind a handle is remembered (a plugin can edit or delete
+/// its message through the handle for this long).
+const REMEMBER_SENT_MS: i64 = 30 * 24 * 3_600_000;
+/// How often records older than that are removed.
+const FORGET_EVERY: Duration = Duration::from_secs(3_600);
+
 /// Why a worker stopped.
 enum Exit {
     /// Its chat's outbox is empty.
@@ -112,7 +118,15 @@ pub(super) async fn run(front: Arc<Front>) {
     let mut held: HashMap<i64, Instant> = HashMap::new();
     let mut cursor = i64::MIN;
     let mut errors = Backoff::new(Duration::from_millis(200), Duration::from_secs(30));
+    let mut forgot: Option<Instant> = None;
     loop {
+        if forgot.is_none_or(|t| t.elapsed() >= FORGET_EVERY) {
+            forgot = Some(Instant::now());
+            let before = front.clock.now_ms() - REMEMBER_SENT_MS;
+            if let Err(e) = front.storage.forget_sent_messages(before).await {
+                tracing::warn!(target: "wharf.telegram", error = %e, "cannot forget old sent messages");
+            }
+        }
         let ready = front.outbox_ready.notified();
         tokio::pin!(ready);
         ready.as_mut().enable();

@@ -223,6 +223,9 @@ async fn chats_are_found_per_chat_and_leased_to_one_owner_at_a_time() {
         assert_eq!(s.handle_owner(7).await.unwrap(), Some(("p".into(), 9)), "{db:?}");
         assert_eq!(s.message_owner(9, 3).await.unwrap().as_deref(), Some("p"));
         assert_eq!(s.sent_message(8).await.unwrap(), None);
+        assert_eq!(s.forget_sent_messages(T0).await.unwrap(), 0, "{db:?}: recorded at T0, not before");
+        assert_eq!(s.forget_sent_messages(T0 + 1).await.unwrap(), 1, "{db:?}");
+        assert_eq!(s.handle_owner(7).await.unwrap(), None, "{db:?}: forgotten");
         assert_eq!(s.outbox_chats(i64::MIN, 100).await.unwrap(), [-100, 5], "{db:?}: chat 9 is empty");
     }
 }
