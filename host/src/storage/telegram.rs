@@ -34,16 +34,24 @@ pub(super) async fn apply_marks(
         }
     }
     for (user, blocked) in last {
-        let q = if blocked {
-            sqlx::query("INSERT INTO blocked_users (user_id, at_ms) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING")
-                .bind(user)
-                .bind(now_ms)
-        } else {
-            sqlx::query("DELETE FROM blocked_users WHERE user_id = $1").bind(user)
-        };
-        conn.execute(q).await?;
+        conn.execute(block_mark(user, blocked, now_ms)).await?;
     }
     Ok(())
+}
+
+/// The statement that marks `user` as having blocked the bot, or clears the mark.
+fn block_mark<'q>(
+    user: i64,
+    blocked: bool,
+    now_ms: i64,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    if blocked {
+        sqlx::query("INSERT INTO blocked_users (user_id, at_ms) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING")
+            .bind(user)
+            .bind(now_ms)
+    } else {
+        sqlx::query("DELETE FROM blocked_users WHERE user_id = $1").bind(user)
+    }
 }
 
 impl Storage {
@@ -279,14 +287,7 @@ impl Storage {
     /// Record that `user` blocked (or unblocked) the bot.
     pub async fn set_blocked(&self, user: i64, blocked: bool, now_ms: i64) -> Result<(), StorageError> {
         let mut conn = self.inner.writer.lock().await;
-        let q = if blocked {
-            sqlx::query("INSERT INTO blocked_users (user_id, at_ms) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING")
-                .bind(user)
-                .bind(now_ms)
-        } else {
-            sqlx::query("DELETE FROM blocked_users WHERE user_id = $1").bind(user)
-        };
-        conn.execute(q).await?;
+        conn.execute(block_mark(user, blocked, now_ms)).await?;
         Ok(())
     }
 
