@@ -1,4 +1,5 @@
-//! `cargo bench --bench telegram`: prints the Telegram path's figures (no assertions).
+//! `cargo bench --bench telegram [-- CASE…]`: prints the Telegram path's figures (no assertions).
+//! Cases: `one-chat`, `many-chats`, `steady`, `outbox-limits`, `slow-api` (all when none is named).
 //!
 //! 1. End-to-end updates/s and p50/p99 latency: emulator → poller → inbox → echo plugin
 //!    → outbox → sender → emulator, over loopback (limits lifted, to measure the path).
@@ -208,11 +209,24 @@ async fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
+    // `cargo bench --bench telegram -- steady` runs only the cases whose name contains a word given.
+    let only: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let run = |name: &str| only.is_empty() || only.iter().any(|w| name.contains(w.as_str()));
     println!("== Wharf Telegram benchmark ({} cores)", std::thread::available_parallelism().map_or(0, |n| n.get()));
-    end_to_end(1, 2_000).await;
-    end_to_end(200, 25).await;
-    steady(100, 200.0, 5.0).await;
-    outbox_rate(600, None).await;
-    slow_api_replies(100).await;
-    outbox_rate(600, Some(Duration::from_millis(50))).await;
+    if run("one-chat") {
+        end_to_end(1, 2_000).await;
+    }
+    if run("many-chats") {
+        end_to_end(200, 25).await;
+    }
+    if run("steady") {
+        steady(100, 200.0, 5.0).await;
+    }
+    if run("outbox-limits") {
+        outbox_rate(600, None).await;
+    }
+    if run("slow-api") {
+        slow_api_replies(100).await;
+        outbox_rate(600, Some(Duration::from_millis(50))).await;
+    }
 }

@@ -106,6 +106,9 @@ impl Storage {
             .max_connections(8)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(30))
+            // A broken connection fails its statement and is dropped then; pinging each
+            // one on every acquire cost a round trip to its thread per read.
+            .test_before_acquire(false)
             .after_connect(move |conn, _| {
                 let setup = setup.clone();
                 Box::pin(async move {
