@@ -1,5 +1,6 @@
 //! `wharf:bot@0.1.0` for components built against the previous WIT: its imports are
-//! adapters over the 0.2 implementation, so both versions obey the same rules.
+//! adapters over the 0.2 implementation, served by the same capability views (`Kv`,
+//! `Telegram`, …), so both versions obey the same rules, grants and quotas.
 //!
 //! - `types`, `log`, `config` and `http` did not change: the 0.2 implementation is linked
 //!   under the 0.1 names as it is.
@@ -10,31 +11,37 @@
 //!   messages as in 0.2.
 
 use wasmtime::Result;
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::Linker;
 
 use super::PluginState;
 use super::bindings::v01::wharf::bot as v01;
 use super::bindings::wharf::bot as v02;
-
-fn getter(s: &mut PluginState) -> &mut PluginState {
-    s
-}
+use super::config::ConfigCap;
+use super::events::{Events, EventsCap};
+use super::http::HttpCap;
+use super::kv::{Kv, KvCap};
+use super::log::LogCap;
+use super::scheduler::{Scheduler, SchedulerCap};
+use super::telegram::TelegramCap;
 
 /// Add the 0.1 imports without effects (`types`, `log`, `config`) to `linker`.
 pub(crate) fn add_pure_to_linker(linker: &mut Linker<PluginState>) -> Result<()> {
     linker.instance("wharf:bot/types@0.1.0")?;
-    v02::log::add_to_linker_instance::<_, HasSelf<_>>(&mut linker.instance("wharf:bot/log@0.1.0")?, getter)?;
-    v02::config::add_to_linker_instance::<_, HasSelf<_>>(&mut linker.instance("wharf:bot/config@0.1.0")?, getter)
+    v02::log::add_to_linker_instance::<_, LogCap>(&mut linker.instance("wharf:bot/log@0.1.0")?, PluginState::log)?;
+    v02::config::add_to_linker_instance::<_, ConfigCap>(
+        &mut linker.instance("wharf:bot/config@0.1.0")?,
+        PluginState::config,
+    )
 }
 
-/// Add every `wharf:bot/*@0.1.0` import to `linker`.
+/// Add every `wharf:bot/*@0.1.0` import to `linker`, served by the same views as 0.2.
 pub(crate) fn add_to_linker(linker: &mut Linker<PluginState>) -> Result<()> {
     add_pure_to_linker(linker)?;
-    v02::http::add_to_linker_instance::<_, HasSelf<_>>(&mut linker.instance("wharf:bot/http@0.1.0")?, getter)?;
-    v01::telegram::add_to_linker::<_, HasSelf<_>>(linker, getter)?;
-    v01::kv::add_to_linker::<_, HasSelf<_>>(linker, getter)?;
-    v01::events::add_to_linker::<_, HasSelf<_>>(linker, getter)?;
-    v01::scheduler::add_to_linker::<_, HasSelf<_>>(linker, getter)?;
+    v02::http::add_to_linker_instance::<_, HttpCap>(&mut linker.instance("wharf:bot/http@0.1.0")?, PluginState::http)?;
+    v01::telegram::add_to_linker::<_, TelegramCap>(linker, PluginState::telegram)?;
+    v01::kv::add_to_linker::<_, KvCap>(linker, PluginState::kv)?;
+    v01::events::add_to_linker::<_, EventsCap>(linker, PluginState::events)?;
+    v01::scheduler::add_to_linker::<_, SchedulerCap>(linker, PluginState::scheduler)?;
     Ok(())
 }
 
@@ -61,7 +68,7 @@ macro_rules! forward {
     };
 }
 
-impl v01::kv::Host for PluginState {
+impl v01::kv::Host for Kv<'_> {
     forward!(kv:
         fn get(key: String) -> Option<Vec<u8>>;
         fn set(key: String, value: Vec<u8>) -> ();
@@ -84,13 +91,13 @@ impl v01::kv::Host for PluginState {
     }
 }
 
-impl v01::events::Host for PluginState {
+impl v01::events::Host for Events<'_> {
     forward!(events:
         fn emit(topic: String, payload: Vec<u8>) -> ();
     );
 }
 
-impl v01::scheduler::Host for PluginState {
+impl v01::scheduler::Host for Scheduler<'_> {
     forward!(scheduler:
         fn schedule_at(name: String, at_ms: i64, payload: Vec<u8>) -> ();
         fn schedule_after(name: String, delay_ms: u64, payload: Vec<u8>) -> ();

@@ -2,29 +2,71 @@
 //! are delivered after it, exactly once, in the same lane (chat) as the emitting turn.
 
 use wasmtime::Result;
+use wasmtime::component::{HasData, Linker};
 
-use super::bindings::wharf::bot::events::{Error, Host};
+use super::bindings::wharf::bot::events::{self as wit, Error, Host};
 use super::budget::Kind;
-use super::{PluginState, Requirement};
+use super::{Access, PluginState, Requirement};
 use crate::config::Grant;
 use crate::inbox::{self, Entry};
 use crate::storage::NewInbox;
 use crate::validate;
+
+/// Per-turn limits on events.
+#[derive(Clone, Copy, Debug)]
+pub struct EventQuotas {
+    /// Most events emitted by one turn.
+    pub max_turn_events: usize,
+    /// Largest payload, in bytes.
+    pub max_payload_bytes: usize,
+}
+
+impl Default for EventQuotas {
+    fn default() -> Self {
+        Self { max_turn_events: 100, max_payload_bytes: 64 << 10 }
+    }
+}
 
 /// Importing `events` needs the `events` grant.
 pub(super) fn requirement(_func: &str) -> Requirement {
     Requirement::Grant(Grant::Events)
 }
 
-impl Host for PluginState {
+/// `events` as the running plugin may use it in one host call.
+pub(crate) struct Events<'a> {
+    state: &'a mut PluginState,
+    access: Access,
+    quotas: EventQuotas,
+}
+
+impl PluginState {
+    /// The `events` view for this host call.
+    pub(super) fn events(&mut self) -> Events<'_> {
+        Events { access: self.access(requirement("emit")), quotas: self.host.quotas.events, state: self }
+    }
+}
+
+/// [`HasData`] for linking `events` to [`Events`] views.
+pub(super) struct EventsCap;
+
+impl HasData for EventsCap {
+    type Data<'a> = Events<'a>;
+}
+
+/// Link `wharf:bot/events` (the current version) to [`Events`] views.
+pub(super) fn add_to_linker(linker: &mut Linker<PluginState>) -> Result<()> {
+    wit::add_to_linker::<_, EventsCap>(linker, PluginState::events)
+}
+
+impl Host for Events<'_> {
     async fn emit(&mut self, topic: String, payload: Vec<u8>) -> Result<std::result::Result<(), Error>> {
-        if self.describing {
+        if self.access.check(self.state.current().name(), "").is_err() {
             return Ok(Err(Error::AccessDenied));
         }
         if let Err(e) = validate::name_like("topic", &topic, 64, &['.', '-']) {
             return Ok(Err(Error::InvalidInput(e)));
         }
-        let q = &self.host.quotas;
+        let q = self.quotas;
         if payload.len() > q.max_payload_bytes {
             return Ok(Err(Error::InvalidInput(format!(
                 "payload is {} bytes; at most {}",
@@ -32,18 +74,19 @@ impl Host for PluginState {
                 q.max_payload_bytes
             ))));
         }
-        if self.turn.totals(&self.call).events >= q.max_turn_events {
+        let s = &mut *self.state;
+        if s.turn.totals(&s.call).events >= q.max_turn_events {
             return Ok(Err(Error::InvalidInput(format!("a turn may emit at most {} events", q.max_turn_events))));
         }
-        if let Err(e) = self.check_hops().and_then(|()| self.charge(Kind::Events)) {
+        if let Err(e) = s.check_hops().and_then(|()| s.charge(Kind::Events)) {
             return Ok(Err(e));
         }
-        let source = self.current().name().to_string();
+        let source = s.current().name().to_string();
         // `hops` is set by the turn when it commits (the handled entry's + 1).
         let entry = Entry::new(inbox::Event::Custom(inbox::CustomEvent { topic, payload, source }));
-        match NewInbox::entry(self.turn.lane, None, &entry, None) {
-            Ok(e) => self.call.inbox.push(e),
-            Err(e) => return Err(self.fault(format_args!("encode event: {e}"))),
+        match NewInbox::entry(s.turn.lane, None, &entry, None) {
+            Ok(e) => s.call.inbox.push(e),
+            Err(e) => return Err(s.fault(format_args!("encode event: {e}"))),
         }
         Ok(Ok(()))
     }

@@ -6,17 +6,58 @@
 use std::time::Duration;
 
 use wasmtime::Result;
+use wasmtime::component::{HasData, Linker};
 
-use super::PluginState;
-use super::bindings::wharf::bot::http::{Error, Host, Method, Request, Response};
+use super::bindings::wharf::bot::http::{self as wit, Error, Host, Method, Request, Response};
+use super::{Access, PluginState, Requirement};
 
-/// Longest timeout a plugin may ask for.
-const MAX_TIMEOUT_MS: u64 = 30_000;
+/// Limits on one request.
+#[derive(Clone, Copy, Debug)]
+struct HttpQuotas {
+    /// Longest timeout a plugin may ask for, in milliseconds.
+    max_timeout_ms: u64,
+    /// Largest response body, in bytes (`http_max_body` in `[runtime]`).
+    max_body: u64,
+}
 
-impl Host for PluginState {
+/// Importing `http` needs at least one host under `http = [...]`; which hosts a request
+/// may reach is checked per request.
+pub(super) fn requirement(_func: &str) -> Requirement {
+    Requirement::HttpHosts
+}
+
+/// `http` as the running plugin may use it in one host call.
+pub(crate) struct Http<'a> {
+    state: &'a mut PluginState,
+    access: Access,
+    quotas: HttpQuotas,
+}
+
+impl PluginState {
+    /// The `http` view for this host call.
+    pub(super) fn http(&mut self) -> Http<'_> {
+        let quotas = HttpQuotas { max_timeout_ms: 30_000, max_body: self.host.http_max_body };
+        Http { access: self.access(requirement("fetch")), quotas, state: self }
+    }
+}
+
+/// [`HasData`] for linking `http` to [`Http`] views.
+pub(super) struct HttpCap;
+
+impl HasData for HttpCap {
+    type Data<'a> = Http<'a>;
+}
+
+/// Link `wharf:bot/http` (the current version) to [`Http`] views.
+pub(super) fn add_to_linker(linker: &mut Linker<PluginState>) -> Result<()> {
+    wit::add_to_linker::<_, HttpCap>(linker, PluginState::http)
+}
+
+impl Host for Http<'_> {
     async fn fetch(&mut self, req: Request) -> Result<std::result::Result<Response, Error>> {
-        if self.describing {
-            return Ok(Err(Error::AccessDenied("describe() may not make requests".into())));
+        let plugin = self.state.current().clone();
+        if let Err(why) = self.access.check(plugin.name(), "describe() may not make requests") {
+            return Ok(Err(Error::AccessDenied(why)));
         }
         let url = match reqwest::Url::parse(&req.url) {
             Ok(u) if matches!(u.scheme(), "http" | "https") => u,
@@ -25,7 +66,6 @@ impl Host for PluginState {
         };
         let host = url.host_str().unwrap_or_default().to_owned();
         let port = url.port_or_known_default().unwrap_or(0);
-        let plugin = self.current().clone();
         if !plugin.spec.http.iter().any(|h| h.allows(&host, port)) {
             let hint = if plugin.spec.http.iter().any(|h| h.allows(&host, 443)) {
                 format!(
@@ -44,9 +84,10 @@ impl Host for PluginState {
             Method::Patch => reqwest::Method::PATCH,
             Method::Head => reqwest::Method::HEAD,
         };
-        let wanted = req.timeout_ms.map_or(MAX_TIMEOUT_MS, u64::from).min(MAX_TIMEOUT_MS);
-        let timeout = Duration::from_millis(wanted.min(self.remaining_ms()).max(1));
-        let mut builder = self.host.http.request(method, url).timeout(timeout);
+        let max_timeout = self.quotas.max_timeout_ms;
+        let wanted = req.timeout_ms.map_or(max_timeout, u64::from).min(max_timeout);
+        let timeout = Duration::from_millis(wanted.min(self.state.remaining_ms()).max(1));
+        let mut builder = self.state.host.http.request(method, url).timeout(timeout);
         for (k, v) in &req.headers {
             builder = builder.header(k.as_str(), v.as_str());
         }
@@ -57,8 +98,8 @@ impl Host for PluginState {
             Ok(r) => r,
             Err(e) => return Ok(Err(Error::InvalidInput(format!("bad request: {e}")))),
         };
-        let cap = self.host.http_max_body;
-        let client = self.host.http.clone();
+        let cap = self.quotas.max_body;
+        let client = self.state.host.http.clone();
         let result = async move {
             let mut resp = client.execute(request).await?;
             let status = resp.status().as_u16();

@@ -36,14 +36,12 @@ impl PluginState {
 
     /// `target` as an outbox reference if the running plugin sent that message in
     /// `chat_id`; `access-denied` otherwise. A storage failure aborts the turn attempt.
+    /// (Whether the plugin may edit or delete at all is its `telegram` view's check.)
     pub(super) async fn own_message(
         &mut self,
         chat_id: i64,
         target: WitRef,
     ) -> Result<std::result::Result<MessageRef, Error>> {
-        if self.describing {
-            return Ok(Err(Error::AccessDenied("describe() may not edit or delete messages".into())));
-        }
         let me = self.current().name().to_string();
         let storage = self.host.storage.clone();
         let owned = match target {

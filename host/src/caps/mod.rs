@@ -3,11 +3,17 @@
 //! [`PluginState`] is the data of a plugin's `Store` for one call: the WASI context, the
 //! memory limiter, which plugin is running (a stack, because a plugin may call another
 //! plugin's exported interface in the same store), and the turn's buffered effects.
-//! Each capability module holds the generated trait impls and its `requirement` (the
-//! grant each function needs, see [`requirement`]); `messages` holds handles and message
-//! ownership, `compat` the adapters that serve `wharf:bot@0.1.0` components, `budget`
-//! the per-plugin budgets across turns, `egress` which addresses HTTP may connect to.
+//!
+//! Each capability module owns its rules, in the style of wasmtime's `WasiKeyValue<'a>`:
+//! a view (`Kv<'a>`, `Telegram<'a>`, …, made by `state.kv()`, `state.telegram()`, … for
+//! each host call) that implements the generated `Host` trait and holds the access
+//! decided for the running plugin (see `access`) and the capability's quotas; the
+//! module's `requirement` (the grant each function needs, checked at load time); and its
+//! `add_to_linker`. `messages` holds handles and message ownership, `compat` the adapters
+//! that serve `wharf:bot@0.1.0` components through the same views, `budget` the
+//! per-plugin budgets across turns, `egress` which addresses HTTP may connect to.
 
+mod access;
 pub mod bindings;
 pub(crate) mod budget;
 mod compat;
@@ -30,51 +36,31 @@ use wasmtime::{ResourceLimiter, Result};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::clock::{Clock, WasiWallClock};
-use crate::config::{Grant, PluginName, PluginSpec};
+use crate::config::{PluginName, PluginSpec};
 use crate::storage::Storage;
+pub(crate) use access::{Access, Requirement};
 pub(crate) use effects::{CallEffects, TurnState};
+pub use events::EventQuotas;
+pub use kv::KvQuotas;
+pub use log::LogQuotas;
+pub use scheduler::SchedulerQuotas;
+pub use telegram::TelegramQuotas;
 
-/// Per-turn quotas on what one plugin call may produce. The host clamps or refuses
-/// anything beyond them with an `invalid-input` error.
-#[derive(Clone, Debug)]
+/// Per-turn quotas on what one plugin call may produce, one part per capability (each
+/// defined, with its defaults, in the capability's module). The host refuses anything
+/// beyond them with an `invalid-input` error.
+#[derive(Clone, Debug, Default)]
 pub struct Quotas {
-    /// Longest KV key, in bytes.
-    pub max_key_bytes: usize,
-    /// Largest KV value, in bytes.
-    pub max_value_bytes: usize,
-    /// Most bytes written to KV by one turn.
-    pub max_turn_write_bytes: usize,
-    /// Most distinct keys written by one turn.
-    pub max_turn_writes: usize,
-    /// Most Telegram calls queued by one turn.
-    pub max_turn_outbox: usize,
-    /// Most events emitted by one turn.
-    pub max_turn_events: usize,
-    /// Most timer changes by one turn.
-    pub max_turn_timers: usize,
-    /// Most business events by one turn.
-    pub max_turn_log_events: usize,
-    /// Most diagnostic lines per call (the rest are dropped and counted).
-    pub max_call_log_lines: usize,
-    /// Largest event or timer payload, in bytes.
-    pub max_payload_bytes: usize,
-}
-
-impl Default for Quotas {
-    fn default() -> Self {
-        Self {
-            max_key_bytes: 512,
-            max_value_bytes: 1 << 20,
-            max_turn_write_bytes: 8 << 20,
-            max_turn_writes: 10_000,
-            max_turn_outbox: 100,
-            max_turn_events: 100,
-            max_turn_timers: 100,
-            max_turn_log_events: 100,
-            max_call_log_lines: 100,
-            max_payload_bytes: 64 << 10,
-        }
-    }
+    /// `kv`: key and value sizes, writes per turn.
+    pub kv: KvQuotas,
+    /// `telegram`: calls queued per turn.
+    pub telegram: TelegramQuotas,
+    /// `events`: events per turn, payload size.
+    pub events: EventQuotas,
+    /// `scheduler`: timer changes per turn, payload size.
+    pub scheduler: SchedulerQuotas,
+    /// `log`: business events per turn, diagnostic lines per call.
+    pub log: LogQuotas,
 }
 
 /// Services shared by every store: storage, time, the HTTP client, limits.
@@ -153,7 +139,7 @@ pub struct PluginState {
     /// Set when a host call failed for reasons that are not the plugin's fault.
     pub(crate) host_fault: Option<String>,
     pub(crate) deadline: Instant,
-    /// `describe()` runs with every capability denied.
+    /// `describe()` is running: the capabilities' views deny every effect.
     pub(crate) describing: bool,
     /// The message whose button the call answers: (plugin, chat, message id). Only the
     /// plugin owning a callback prefix gets its presses, and only it can have put its
@@ -161,6 +147,7 @@ pub struct PluginState {
     pub(crate) pressed: Option<(PluginName, i64, i32)>,
     /// Diagnostic lines dropped for exceeding the per-call quota.
     pub(crate) dropped_log_lines: usize,
+    /// Diagnostic lines written in this call (see `log`).
     log_lines: usize,
 }
 
@@ -237,15 +224,6 @@ impl PluginState {
         let skip = joined.chars().count().saturating_sub(300);
         joined.chars().skip(skip).collect()
     }
-
-    pub(crate) fn take_log_line(&mut self) -> bool {
-        self.log_lines += 1;
-        if self.log_lines > self.host.quotas.max_call_log_lines {
-            self.dropped_log_lines += 1;
-            return false;
-        }
-        true
-    }
 }
 
 impl WasiView for PluginState {
@@ -256,31 +234,31 @@ impl WasiView for PluginState {
 
 /// A linker with WASI (sandboxed: no files, sockets or environment) and every Wharf
 /// capability, in the current WIT version and (through adapters) the previous one.
-/// Grants are enforced when a plugin is loaded, by its imports.
+/// Grants are enforced when a plugin is loaded, by its imports, and again by each
+/// capability's view on every call.
 pub(crate) fn base_linker(engine: &wasmtime::Engine) -> Result<Linker<PluginState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-    bindings::Plugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+    bindings::wharf::bot::types::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+    config::add_to_linker(&mut linker)?;
+    log::add_to_linker(&mut linker)?;
+    kv::add_to_linker(&mut linker)?;
+    events::add_to_linker(&mut linker)?;
+    scheduler::add_to_linker(&mut linker)?;
+    telegram::add_to_linker(&mut linker)?;
+    http::add_to_linker(&mut linker)?;
     compat::add_to_linker(&mut linker)?;
     Ok(linker)
 }
 
-/// What a plugin's config must say for it to import one function of a capability.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Requirement {
-    /// Always available.
-    Nothing,
-    /// This grant (`PluginSpec::has` also accepts the grants that imply it).
-    Grant(Grant),
-    /// At least one host under `http = [...]`.
-    HttpHosts,
-}
+/// `types` has only types.
+impl bindings::wharf::bot::types::Host for PluginState {}
 
 /// A capability's rule: what importing one of its functions requires.
 type Rule = fn(&str) -> Requirement;
 
-/// Each `wharf:bot` interface with its own rules (a function in its module; `http`'s
-/// rule lives here). The same rules apply to every WIT version the host links.
+/// Each `wharf:bot` interface with its own rules (a function in its module). The same
+/// rules apply to every WIT version the host links.
 const CAPABILITIES: [(&str, Rule); 7] = [
     ("config", config::requirement),
     ("log", log::requirement),
@@ -288,7 +266,7 @@ const CAPABILITIES: [(&str, Rule); 7] = [
     ("events", events::requirement),
     ("scheduler", scheduler::requirement),
     ("telegram", telegram::requirement),
-    ("http", |_| Requirement::HttpHosts),
+    ("http", http::requirement),
 ];
 
 /// What importing function `func` of interface `interface` (`kv`, `telegram`, …)
@@ -308,8 +286,8 @@ pub(crate) fn requirement(interface: &str, func: &str) -> Option<Requirement> {
 pub(crate) fn describe_linker(engine: &wasmtime::Engine, component: &Component) -> Result<Linker<PluginState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-    bindings::wharf::bot::config::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
-    bindings::wharf::bot::log::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+    config::add_to_linker(&mut linker)?;
+    log::add_to_linker(&mut linker)?;
     compat::add_pure_to_linker(&mut linker)?;
     let engine = linker.engine().clone();
     let ty = component.component_type();

@@ -5,10 +5,11 @@
 //! (see `caps::messages`).
 
 use wasmtime::Result;
+use wasmtime::component::{HasData, Linker};
 
 use super::bindings::wharf::bot::telegram::{self as wit, Error, Host, MemberStatus, MessageHandle, Outgoing, Photo};
 use super::budget::Kind;
-use super::{PluginState, Requirement};
+use super::{Access, PluginState, Requirement};
 use crate::config::Grant;
 use crate::storage::NewOutbox;
 use crate::telegram::outbox_call::{
@@ -18,31 +19,16 @@ use crate::validate::{self, Rendered};
 
 type TgResult<T> = Result<std::result::Result<T, Error>>;
 
-impl PluginState {
-    fn queue(&mut self, chat_id: i64, call: OutboxCall) -> std::result::Result<(), Error> {
-        if self.describing {
-            return Err(Error::AccessDenied("describe() may not send messages".into()));
-        }
-        let max = self.host.quotas.max_turn_outbox.min(super::messages::HANDLES_PER_TURN - 1);
-        if self.turn.totals(&self.call).outbox >= max {
-            return Err(Error::InvalidInput(format!("a turn may queue at most {max} Telegram calls")));
-        }
-        self.charge(Kind::Messages)?;
-        let plugin = self.current().name().to_string();
-        self.call.outbox.push(NewOutbox { chat_id, plugin, call });
-        Ok(())
-    }
+/// Per-turn limits on Telegram calls.
+#[derive(Clone, Copy, Debug)]
+pub struct TelegramQuotas {
+    /// Most calls queued by one turn (never more than a turn has message handles).
+    pub max_turn_outbox: usize,
+}
 
-    fn render(
-        &self,
-        chat_id: i64,
-        msg: &Outgoing,
-        max: usize,
-        allow_empty: bool,
-    ) -> std::result::Result<Rendered, Error> {
-        validate::chat_id(chat_id).map_err(Error::InvalidInput)?;
-        let prefix = self.current().callback_prefix.clone();
-        validate::outgoing(msg, prefix.as_deref(), max, allow_empty).map_err(Error::InvalidInput)
+impl Default for TelegramQuotas {
+    fn default() -> Self {
+        Self { max_turn_outbox: 100 }
     }
 }
 
@@ -57,9 +43,83 @@ pub(super) fn requirement(func: &str) -> Requirement {
     })
 }
 
-impl Host for PluginState {
+/// `telegram` as the running plugin may use it in one host call: its access to each
+/// group of functions with a grant of its own.
+pub(crate) struct Telegram<'a> {
+    state: &'a mut PluginState,
+    /// Sending, editing, deleting, answering callbacks.
+    send: Access,
+    /// `get-chat-member`.
+    members: Access,
+    /// `download-file`.
+    files: Access,
+    quotas: TelegramQuotas,
+}
+
+impl PluginState {
+    /// The `telegram` view for this host call.
+    pub(super) fn telegram(&mut self) -> Telegram<'_> {
+        Telegram {
+            send: self.access(requirement("send-message")),
+            members: self.access(requirement("get-chat-member")),
+            files: self.access(requirement("download-file")),
+            quotas: self.host.quotas.telegram,
+            state: self,
+        }
+    }
+}
+
+/// [`HasData`] for linking `telegram` to [`Telegram`] views.
+pub(super) struct TelegramCap;
+
+impl HasData for TelegramCap {
+    type Data<'a> = Telegram<'a>;
+}
+
+/// Link `wharf:bot/telegram` (the current version) to [`Telegram`] views.
+pub(super) fn add_to_linker(linker: &mut Linker<PluginState>) -> Result<()> {
+    wit::add_to_linker::<_, TelegramCap>(linker, PluginState::telegram)
+}
+
+impl Telegram<'_> {
+    /// `access-denied` unless `access` allows the call; `in_describe` says what
+    /// `describe()` may not do.
+    fn allowed(&self, access: &Access, in_describe: &str) -> std::result::Result<(), Error> {
+        access.check(self.state.current().name(), in_describe).map_err(Error::AccessDenied)
+    }
+
+    /// Queue `call` in the outbox, within the turn's quota and the plugin's budget.
+    fn queue(&mut self, chat_id: i64, call: OutboxCall) -> std::result::Result<(), Error> {
+        let max = self.quotas.max_turn_outbox.min(super::messages::HANDLES_PER_TURN - 1);
+        let s = &mut *self.state;
+        if s.turn.totals(&s.call).outbox >= max {
+            return Err(Error::InvalidInput(format!("a turn may queue at most {max} Telegram calls")));
+        }
+        s.charge(Kind::Messages)?;
+        let plugin = s.current().name().to_string();
+        s.call.outbox.push(NewOutbox { chat_id, plugin, call });
+        Ok(())
+    }
+
+    fn render(
+        &self,
+        chat_id: i64,
+        msg: &Outgoing,
+        max: usize,
+        allow_empty: bool,
+    ) -> std::result::Result<Rendered, Error> {
+        validate::chat_id(chat_id).map_err(Error::InvalidInput)?;
+        let prefix = self.state.current().callback_prefix.clone();
+        validate::outgoing(msg, prefix.as_deref(), max, allow_empty).map_err(Error::InvalidInput)
+    }
+}
+
+impl Host for Telegram<'_> {
     async fn send_message(&mut self, chat_id: i64, message: Outgoing) -> TgResult<MessageHandle> {
-        let handle = self.next_handle();
+        if let Err(e) = self.allowed(&self.send, "describe() may not send messages") {
+            return Ok(Err(e));
+        }
+        let handle = self.state.next_handle();
         let r = self.render(chat_id, &message, validate::MAX_TEXT, false).map(|r| {
             OutboxCall::SendMessage(SendMessage {
                 chat_id,
@@ -74,7 +134,10 @@ impl Host for PluginState {
     }
 
     async fn send_photo(&mut self, chat_id: i64, photo: Photo, caption: Outgoing) -> TgResult<MessageHandle> {
-        let handle = self.next_handle();
+        if let Err(e) = self.allowed(&self.send, "describe() may not send messages") {
+            return Ok(Err(e));
+        }
+        let handle = self.state.next_handle();
         let r = self.render(chat_id, &caption, validate::MAX_CAPTION, true).and_then(|r| {
             let photo = match photo {
                 Photo::FileId(id) if !id.is_empty() && id.len() <= 256 => id,
@@ -98,8 +161,11 @@ impl Host for PluginState {
     }
 
     async fn edit_message(&mut self, chat_id: i64, target: wit::MessageRef, message: Outgoing) -> TgResult<()> {
+        if let Err(e) = self.allowed(&self.send, "describe() may not edit or delete messages") {
+            return Ok(Err(e));
+        }
         let r = match self.render(chat_id, &message, validate::MAX_TEXT, false) {
-            Ok(r) => self.own_message(chat_id, target).await?.map(|target| (target, r)),
+            Ok(r) => self.state.own_message(chat_id, target).await?.map(|target| (target, r)),
             Err(e) => Err(e),
         };
         let call = r.map(|(target, r)| {
@@ -115,8 +181,11 @@ impl Host for PluginState {
     }
 
     async fn delete_message(&mut self, chat_id: i64, target: wit::MessageRef) -> TgResult<()> {
+        if let Err(e) = self.allowed(&self.send, "describe() may not edit or delete messages") {
+            return Ok(Err(e));
+        }
         let target = match validate::chat_id(chat_id) {
-            Ok(()) => self.own_message(chat_id, target).await?,
+            Ok(()) => self.state.own_message(chat_id, target).await?,
             Err(e) => Err(Error::InvalidInput(e)),
         };
         let call = target.map(|target| OutboxCall::DeleteMessage(DeleteMessage { chat_id, target }));
@@ -124,13 +193,16 @@ impl Host for PluginState {
     }
 
     async fn answer_callback(&mut self, callback_id: String, text: Option<String>, show_alert: bool) -> TgResult<()> {
+        if let Err(e) = self.allowed(&self.send, "describe() may not send messages") {
+            return Ok(Err(e));
+        }
         if callback_id.is_empty() || callback_id.len() > 128 {
             return Ok(Err(Error::InvalidInput("callback id must be 1-128 bytes".into())));
         }
         if let Some(n) = text.as_ref().map(|t| t.chars().count()).filter(|n| *n > 200) {
             return Ok(Err(Error::InvalidInput(format!("callback answer is {n} characters; at most 200"))));
         }
-        let lane = self.turn.lane;
+        let lane = self.state.turn.lane;
         let call =
             OutboxCall::AnswerCallbackQuery(AnswerCallbackQuery { callback_query_id: callback_id, text, show_alert });
         Ok(self.queue(lane, call))
@@ -138,11 +210,11 @@ impl Host for PluginState {
 
     async fn get_chat_member(&mut self, chat_id: i64, user_id: i64) -> TgResult<MemberStatus> {
         use crate::telegram::members::{LookupError, Status};
-        if self.describing {
-            return Ok(Err(Error::AccessDenied("describe() may not call Telegram".into())));
+        if let Err(e) = self.allowed(&self.members, "describe() may not call Telegram") {
+            return Ok(Err(e));
         }
-        let budget = std::time::Duration::from_millis(self.remaining_ms().min(10_000));
-        Ok(match self.host.live.member_status(chat_id, user_id, budget).await {
+        let budget = std::time::Duration::from_millis(self.state.remaining_ms().min(10_000));
+        Ok(match self.state.host.live.member_status(chat_id, user_id, budget).await {
             Ok(status) => Ok(match status {
                 Status::Creator => MemberStatus::Creator,
                 Status::Administrator => MemberStatus::Administrator,
@@ -159,12 +231,12 @@ impl Host for PluginState {
 
     async fn download_file(&mut self, file_id: String, max_bytes: u32) -> TgResult<Vec<u8>> {
         use crate::telegram::files::DownloadError;
-        if self.describing {
-            return Ok(Err(Error::AccessDenied("describe() may not call Telegram".into())));
+        if let Err(e) = self.allowed(&self.files, "describe() may not call Telegram") {
+            return Ok(Err(e));
         }
-        let budget = std::time::Duration::from_millis(self.remaining_ms().min(10_000));
-        let result = self.host.live.download(&file_id, max_bytes, budget).await;
-        let plugin = self.current().name();
+        let budget = std::time::Duration::from_millis(self.state.remaining_ms().min(10_000));
+        let result = self.state.host.live.download(&file_id, max_bytes, budget).await;
+        let plugin = self.state.current().name();
         match &result {
             Ok(bytes) => tracing::debug!(target: "wharf.telegram", %plugin, bytes = bytes.len(), "file downloaded"),
             // Download errors never carry the token (see `telegram::files`).

@@ -398,16 +398,6 @@ fn check_host_import(
             spec.name
         );
     }
-    let needs = |grant: Grant, func: &str| -> anyhow::Result<()> {
-        if spec.has(&grant) {
-            return Ok(());
-        }
-        Err(anyhow!(
-            "plugin {p} imports {full} (function {func}) but is not granted \"{grant}\": add \"{grant}\" to grants under [plugins.{p}] (config line {line})",
-            p = spec.name,
-            line = spec.line
-        ))
-    };
     let funcs: Vec<String> = match item {
         ComponentItem::ComponentInstance(ty) => ty
             .exports(engine)
@@ -417,16 +407,20 @@ fn check_host_import(
         _ => Vec::new(),
     };
     for f in &funcs {
-        match crate::caps::requirement(iface, f) {
-            None => bail!("plugin {} imports {full}, which this host does not provide", spec.name),
-            Some(Requirement::Nothing) => {}
-            Some(Requirement::Grant(grant)) => needs(grant, f)?,
-            Some(Requirement::HttpHosts) if spec.http.is_empty() => bail!(
-                "plugin {p} imports {full} but no HTTP host is granted: add http = [\"api.example.com\"] under [plugins.{p}] (config line {line})",
-                p = spec.name,
-                line = spec.line
+        let Some(need) = crate::caps::requirement(iface, f) else {
+            bail!("plugin {} imports {full}, which this host does not provide", spec.name);
+        };
+        if need.met_by(spec) {
+            continue;
+        }
+        let (p, line) = (&spec.name, spec.line);
+        match need {
+            Requirement::Grant(grant) => bail!(
+                "plugin {p} imports {full} (function {f}) but is not granted \"{grant}\": add \"{grant}\" to grants under [plugins.{p}] (config line {line})"
             ),
-            Some(Requirement::HttpHosts) => {}
+            Requirement::HttpHosts | Requirement::Nothing => bail!(
+                "plugin {p} imports {full} but no HTTP host is granted: add http = [\"api.example.com\"] under [plugins.{p}] (config line {line})"
+            ),
         }
     }
     Ok(())

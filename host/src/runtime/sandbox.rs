@@ -55,7 +55,8 @@ async fn instantiate(
 }
 
 /// Call `describe()`; `pre` comes from `caps::describe_linker` (no effectful imports,
-/// no other plugins), and every capability also refuses while `describing` is set.
+/// no other plugins), and the capabilities' views also refuse every effect while
+/// `describing` is set.
 pub(crate) async fn describe(
     engine: &Engine,
     host: &Arc<HostServices>,

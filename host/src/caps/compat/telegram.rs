@@ -4,7 +4,7 @@
 
 use wasmtime::Result;
 
-use super::super::PluginState;
+use super::super::telegram::Telegram;
 use super::{v01, v02};
 use v01::telegram as old;
 use v02::telegram as new;
@@ -45,7 +45,7 @@ fn done<T, U>(r: std::result::Result<T, new::Error>, f: impl FnOnce(T) -> U) -> 
     r.map(f).map_err(error)
 }
 
-impl old::Host for PluginState {
+impl old::Host for Telegram<'_> {
     async fn send_message(&mut self, chat_id: i64, message: old::Outgoing) -> OldResult<()> {
         let r = <Self as new::Host>::send_message(self, chat_id, outgoing(message)).await?;
         Ok(done(r, drop))
