@@ -124,15 +124,18 @@ pub(crate) async fn run(shared: Arc<Shared>) {
 /// at once.
 async fn step(shared: &Shared, storage: &Storage, max_held: usize) -> Result<bool, StorageError> {
     let room = max_held.saturating_sub(lock(&shared.lanes).held.len());
-    let waiting = storage.lanes_waiting(i64::try_from(room).unwrap_or(i64::MAX).saturating_add(1)).await?;
-    let fresh: Vec<i64> = {
-        let mut lanes = lock(&shared.lanes);
-        let unheld: Vec<i64> = waiting.into_iter().filter(|l| !lanes.held.contains_key(l)).collect();
-        lanes.others_waiting = unheld.len() > room;
-        unheld.into_iter().take(room).collect()
+    let claimed = match i64::try_from(room) {
+        Ok(n) if n > 0 => storage.claim_waiting(&shared.owner, n, LEASE_MS).await?,
+        _ => Vec::new(),
     };
-    let claimed =
-        if fresh.is_empty() { Vec::new() } else { storage.claim_lanes(&shared.owner, &fresh, LEASE_MS).await? };
+    // Whether lanes wait that this runtime has no room for: only worth a look when the
+    // claim filled the room.
+    if claimed.len() >= room {
+        let others = !storage.lanes_waiting(1).await?.is_empty();
+        lock(&shared.lanes).others_waiting = others;
+    } else {
+        lock(&shared.lanes).others_waiting = false;
+    }
     let returned = {
         let mut lanes = lock(&shared.lanes);
         for lane in &claimed {
@@ -145,13 +148,35 @@ async fn step(shared: &Shared, storage: &Storage, max_held: usize) -> Result<boo
         return Ok(false);
     }
     let mut release: Vec<i64> = returned.iter().filter(|(_, used_up)| *used_up).map(|(l, _)| *l).collect();
-    let drained: Vec<i64> = returned.iter().filter(|(_, used_up)| !*used_up).map(|(l, _)| *l).collect();
-    let rows = match storage.lane_heads(&drained, HEAD).await {
-        Ok(rows) => rows,
-        Err(e) => {
-            lock(&shared.lanes).returned.extend(returned);
-            return Err(e);
+    let ran_out: Vec<i64> =
+        returned.iter().filter(|(l, used_up)| !*used_up && !claimed.contains(l)).map(|(l, _)| *l).collect();
+    // Lanes that ran out of entries read: most have none left. Those are given back in
+    // one statement; the others (and the lanes just claimed) get their next entries read.
+    let gone = if ran_out.is_empty() {
+        Vec::new()
+    } else {
+        match storage.release_drained(&shared.owner, &ran_out).await {
+            Ok(gone) => gone,
+            Err(e) => {
+                lock(&shared.lanes).returned.extend(returned);
+                return Err(e);
+            }
         }
+    };
+    if !gone.is_empty() {
+        let mut lanes = lock(&shared.lanes);
+        for lane in &gone {
+            lanes.held.remove(lane);
+        }
+    }
+    let drained: Vec<i64> =
+        returned.iter().filter(|(l, used_up)| !*used_up && !gone.contains(l)).map(|(l, _)| *l).collect();
+    let rows = if drained.is_empty() {
+        Vec::new()
+    } else {
+        storage.lane_heads(&drained, HEAD).await.inspect_err(|_| {
+            lock(&shared.lanes).returned.extend(returned.iter().filter(|(l, _)| !gone.contains(l)));
+        })?
     };
     let mut by_lane: HashMap<i64, VecDeque<InboxRow>> = HashMap::new();
     for row in rows {

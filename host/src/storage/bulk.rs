@@ -1,17 +1,19 @@
 //! Multi-row statements for the group commit: a batch of turns costs a constant number
-//! of round trips to the database, not a few per turn.
+//! of statements, not a few per turn. Reads run at once; writes are added to the
+//! batch's [`Script`], which sends them (on SQLite) in one round trip with the commit.
 
 use std::collections::HashMap;
 
 use sqlx::{AnyConnection, Row};
 
 use super::commit::{NewInbox, NewLogEvent, NewOutbox};
+use super::script::{Script, Val};
 
 /// Rows per statement (well under SQLite's and PostgreSQL's parameter limits).
 const CHUNK: usize = 200;
 
 /// `($s, $s+1, …), (…)` for `rows` rows of `cols` placeholders starting at `$start`.
-fn tuples(rows: usize, cols: usize, start: usize) -> String {
+pub(super) fn tuples(rows: usize, cols: usize, start: usize) -> String {
     let mut out = String::with_capacity(rows * cols * 5);
     for r in 0..rows {
         if r > 0 {
@@ -53,7 +55,7 @@ pub(super) async fn versions(
     Ok(out)
 }
 
-fn id_list(n: usize) -> String {
+pub(super) fn id_list(n: usize) -> String {
     (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
@@ -79,107 +81,107 @@ pub(super) async fn present_inbox(
     Ok(out)
 }
 
-pub(super) async fn delete_inbox(conn: &mut AnyConnection, ids: &[i64]) -> Result<(), sqlx::Error> {
+/// Remove handled entries.
+pub(super) fn delete_inbox(script: &mut Script, ids: &[i64]) {
     for chunk in ids.chunks(CHUNK) {
         let sql = format!("DELETE FROM inbox WHERE id IN ({})", id_list(chunk.len()));
-        let mut q = sqlx::query(&sql);
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        q.execute(&mut *conn).await?;
+        script.push(sql, chunk.iter().map(|id| Val::Int(*id)).collect());
     }
-    Ok(())
 }
 
 /// Write `rows` (distinct keys) at `version`.
-pub(super) async fn upsert_kv(
-    conn: &mut AnyConnection,
-    rows: &[(&str, &str, &[u8])],
-    version: i64,
-) -> Result<(), sqlx::Error> {
+pub(super) fn upsert_kv(script: &mut Script, rows: &[(&str, &str, &[u8])], version: i64) {
     for chunk in rows.chunks(CHUNK) {
         let sql = format!(
             "INSERT INTO kv (ns, key, value, version) VALUES {} \
              ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, version = excluded.version",
             tuples(chunk.len(), 4, 1)
         );
-        let mut q = sqlx::query(&sql);
-        for (ns, key, value) in chunk {
-            q = q.bind(*ns).bind(*key).bind(*value).bind(version);
-        }
-        q.execute(&mut *conn).await?;
+        let args = chunk
+            .iter()
+            .flat_map(|(ns, key, value)| {
+                [
+                    Val::Text((*ns).to_owned()),
+                    Val::Text((*key).to_owned()),
+                    Val::Blob(value.to_vec()),
+                    Val::Int(version),
+                ]
+            })
+            .collect();
+        script.push(sql, args);
     }
-    Ok(())
 }
 
-pub(super) async fn delete_kv(conn: &mut AnyConnection, keys: &[(&str, &str)]) -> Result<(), sqlx::Error> {
+/// Remove `keys`.
+pub(super) fn delete_kv(script: &mut Script, keys: &[(&str, &str)]) {
     for chunk in keys.chunks(CHUNK) {
         let sql = format!("DELETE FROM kv WHERE {}", key_filter(chunk.len()));
-        let mut q = sqlx::query(&sql);
-        for (ns, key) in chunk {
-            q = q.bind(*ns).bind(*key);
-        }
-        q.execute(&mut *conn).await?;
+        let args =
+            chunk.iter().flat_map(|(ns, key)| [Val::Text((*ns).to_owned()), Val::Text((*key).to_owned())]).collect();
+        script.push(sql, args);
     }
-    Ok(())
 }
 
-pub(super) async fn insert_outbox(
-    conn: &mut AnyConnection,
-    rows: &[&NewOutbox],
-    now_ms: i64,
-) -> Result<(), sqlx::Error> {
+/// Queue Telegram calls.
+pub(super) fn insert_outbox(script: &mut Script, rows: &[&NewOutbox], now_ms: i64) -> Result<(), sqlx::Error> {
     for chunk in rows.chunks(CHUNK) {
         let sql =
             format!("INSERT INTO outbox (chat_id, plugin, payload, created_ms) VALUES {}", tuples(chunk.len(), 4, 1));
-        let mut q = sqlx::query(&sql);
+        let mut args = Vec::with_capacity(chunk.len() * 4);
         for o in chunk {
             let payload = o.call.to_row().map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-            q = q.bind(o.chat_id).bind(o.plugin.as_str()).bind(payload).bind(now_ms);
+            args.extend([Val::Int(o.chat_id), Val::Text(o.plugin.clone()), Val::Text(payload), Val::Int(now_ms)]);
         }
-        q.execute(&mut *conn).await?;
+        script.push(sql, args);
     }
     Ok(())
 }
 
-/// Insert entries, each with its causal hop count.
-pub(super) async fn insert_inbox(conn: &mut AnyConnection, rows: &[&NewInbox], now_ms: i64) -> Result<(), sqlx::Error> {
+/// Insert entries (each with its causal hop count in its payload); an entry whose
+/// dedupe key is queued already is skipped.
+pub(super) fn insert_inbox(script: &mut Script, rows: &[&NewInbox], now_ms: i64) {
     for chunk in rows.chunks(CHUNK) {
         let sql = format!(
             "INSERT INTO inbox (lane, target, payload, dedupe, created_ms) VALUES {} ON CONFLICT (dedupe) DO NOTHING",
             tuples(chunk.len(), 5, 1)
         );
-        let mut q = sqlx::query(&sql);
-        for e in chunk {
-            q = q
-                .bind(e.lane)
-                .bind(e.target.as_deref())
-                .bind(e.payload.as_str())
-                .bind(e.dedupe.as_deref())
-                .bind(now_ms);
-        }
-        q.execute(&mut *conn).await?;
+        let args = chunk
+            .iter()
+            .flat_map(|e| {
+                [
+                    Val::Int(e.lane),
+                    Val::OptText(e.target.clone()),
+                    Val::Text(e.payload.clone()),
+                    Val::OptText(e.dedupe.clone()),
+                    Val::Int(now_ms),
+                ]
+            })
+            .collect();
+        script.push(sql, args);
     }
-    Ok(())
 }
 
-pub(super) async fn insert_log(
-    conn: &mut AnyConnection,
-    rows: &[&NewLogEvent],
-    now_ms: i64,
-) -> Result<(), sqlx::Error> {
+/// Record business events.
+pub(super) fn insert_log(script: &mut Script, rows: &[&NewLogEvent], now_ms: i64) {
     for chunk in rows.chunks(CHUNK) {
         let sql = format!(
             "INSERT INTO event_log (at_ms, plugin, kind, user_id, fields) VALUES {}",
             tuples(chunk.len(), 5, 1)
         );
-        let mut q = sqlx::query(&sql);
-        for l in chunk {
-            q = q.bind(now_ms).bind(l.plugin.as_str()).bind(l.kind.as_str()).bind(l.user_id).bind(l.fields.as_str());
-        }
-        q.execute(&mut *conn).await?;
+        let args = chunk
+            .iter()
+            .flat_map(|l| {
+                [
+                    Val::Int(now_ms),
+                    Val::Text(l.plugin.clone()),
+                    Val::Text(l.kind.clone()),
+                    Val::OptInt(l.user_id),
+                    Val::Text(l.fields.clone()),
+                ]
+            })
+            .collect();
+        script.push(sql, args);
     }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use std::sync::Weak;
 use sqlx::{AnyConnection, Executor, Row};
 use tokio::sync::{mpsc, oneshot};
 
+use super::script::{Script, Tx, Val};
 use super::usage::{KvUsage, Ledger, UsageBook};
 use super::{Backend, Inner, StorageError, bulk, queries};
 
@@ -248,25 +249,53 @@ async fn commit_batch(
     turns: &[&TurnCommit],
     owners: &[Option<&str>],
 ) -> Result<BatchResult, sqlx::Error> {
-    begin(conn, backend).await?;
-    let result = apply_batch(conn, book, turns, owners).await;
-    finish(conn, result).await
+    let seq = match begin_batch(conn, backend).await {
+        Ok(seq) => seq,
+        Err(e) => {
+            let _ = conn.execute("ROLLBACK").await;
+            return Err(e);
+        }
+    };
+    let mut script = Script::default();
+    match check_batch(conn, book, turns, owners, seq, &mut script).await {
+        Ok(result) => {
+            script.run(conn, backend, Tx::Finish).await?;
+            Ok(result)
+        }
+        Err(e) => {
+            let _ = conn.execute("ROLLBACK").await;
+            Err(e)
+        }
+    }
+}
+
+/// Open the batch's write transaction and take its sequence number (on SQLite in one
+/// round trip).
+async fn begin_batch(conn: &mut AnyConnection, backend: Backend) -> Result<i64, sqlx::Error> {
+    const NEXT: &str = "UPDATE commit_seq SET n = n + 1 WHERE id = 1 RETURNING n";
+    let rows = match backend {
+        // `fetch_all`: the Any driver's `fetch_one` looks only at the first statement.
+        Backend::Sqlite => sqlx::query(&format!("BEGIN IMMEDIATE; {NEXT}")).fetch_all(&mut *conn).await?,
+        Backend::Postgres => {
+            conn.execute("BEGIN").await?;
+            sqlx::query(NEXT).fetch_all(&mut *conn).await?
+        }
+    };
+    rows.first().ok_or(sqlx::Error::RowNotFound)?.try_get(0)
 }
 
 /// Validate every turn in order against the database and the turns committed before it
-/// in this batch (its reads, then the KV quotas of what it writes), then apply the
-/// committed ones with a few multi-row statements. A turn committed under a lease
-/// (`owners`) applies only while its runtime holds the lane.
-async fn apply_batch(
+/// in this batch (its reads, then the KV quotas of what it writes), then add the
+/// committed ones' writes to `script` as a few multi-row statements. A turn committed
+/// under a lease (`owners`) applies only while its runtime holds the lane.
+async fn check_batch(
     conn: &mut AnyConnection,
     book: &UsageBook,
     turns: &[&TurnCommit],
     owners: &[Option<&str>],
+    seq: i64,
+    script: &mut Script,
 ) -> Result<BatchResult, sqlx::Error> {
-    let seq: i64 = sqlx::query("UPDATE commit_seq SET n = n + 1 WHERE id = 1 RETURNING n")
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get(0)?;
     let mut read_keys: Vec<(&str, &str)> =
         turns.iter().flat_map(|t| t.reads.iter().map(|r| (r.ns.as_str(), r.key.as_str()))).collect();
     read_keys.sort_unstable();
@@ -303,8 +332,8 @@ async fn apply_batch(
     }
     let committed: Vec<&TurnCommit> =
         turns.iter().zip(&outcomes).filter(|(_, o)| **o == CommitOutcome::Committed).map(|(t, _)| *t).collect();
-    apply(conn, &committed, seq).await?;
-    ledger.store(conn).await?;
+    apply(script, &committed, seq)?;
+    ledger.store(script);
     Ok((seq, outcomes, ledger.totals()))
 }
 
@@ -328,7 +357,7 @@ async fn ranges_changed(
     Ok(false)
 }
 
-async fn apply(conn: &mut AnyConnection, turns: &[&TurnCommit], seq: i64) -> Result<(), sqlx::Error> {
+fn apply(script: &mut Script, turns: &[&TurnCommit], seq: i64) -> Result<(), sqlx::Error> {
     // Last write of a key in the batch wins.
     let mut kv: BTreeMap<(&str, &str), Option<&[u8]>> = BTreeMap::new();
     for t in turns {
@@ -338,61 +367,52 @@ async fn apply(conn: &mut AnyConnection, turns: &[&TurnCommit], seq: i64) -> Res
     }
     let upserts: Vec<(&str, &str, &[u8])> = kv.iter().filter_map(|((n, k), v)| v.map(|v| (*n, *k, v))).collect();
     let deletes: Vec<(&str, &str)> = kv.iter().filter(|(_, v)| v.is_none()).map(|(k, _)| *k).collect();
-    bulk::upsert_kv(conn, &upserts, seq).await?;
-    bulk::delete_kv(conn, &deletes).await?;
+    bulk::upsert_kv(script, &upserts, seq);
+    bulk::delete_kv(script, &deletes);
     let ids: Vec<i64> = turns.iter().filter_map(|t| t.inbox_id).collect();
-    bulk::delete_inbox(conn, &ids).await?;
+    bulk::delete_inbox(script, &ids);
     let now_ms = turns.iter().map(|t| t.now_ms).max().unwrap_or_default();
     let outbox: Vec<&NewOutbox> = turns.iter().flat_map(|t| &t.outbox).collect();
-    bulk::insert_outbox(conn, &outbox, now_ms).await?;
+    bulk::insert_outbox(script, &outbox, now_ms)?;
     let inbox: Vec<&NewInbox> = turns.iter().flat_map(|t| &t.inbox).collect();
-    bulk::insert_inbox(conn, &inbox, now_ms).await?;
+    bulk::insert_inbox(script, &inbox, now_ms);
     let log: Vec<&NewLogEvent> = turns.iter().flat_map(|t| &t.log).collect();
-    bulk::insert_log(conn, &log, now_ms).await?;
+    bulk::insert_log(script, &log, now_ms);
     for t in turns {
-        apply_timers_and_versions(conn, t).await?;
+        timers_and_versions(script, t);
     }
     Ok(())
 }
 
-async fn apply_timers_and_versions(conn: &mut AnyConnection, turn: &TurnCommit) -> Result<(), sqlx::Error> {
+fn timers_and_versions(script: &mut Script, turn: &TurnCommit) {
     for t in &turn.timers {
         match t {
-            TimerOp::Set { plugin, name, lane, due_ms, interval_ms, payload } => {
-                sqlx::query(
-                    "INSERT INTO timers (plugin, name, lane, due_ms, interval_ms, payload) VALUES ($1, $2, $3, $4, $5, $6) \
-                     ON CONFLICT (plugin, name) DO UPDATE SET lane = excluded.lane, due_ms = excluded.due_ms, \
-                     interval_ms = excluded.interval_ms, payload = excluded.payload",
-                )
-                .bind(plugin)
-                .bind(name)
-                .bind(lane)
-                .bind(due_ms)
-                .bind(interval_ms)
-                .bind(payload.as_slice())
-                .execute(&mut *conn)
-                .await?;
-            }
-            TimerOp::Cancel { plugin, name } => {
-                sqlx::query("DELETE FROM timers WHERE plugin = $1 AND name = $2")
-                    .bind(plugin)
-                    .bind(name)
-                    .execute(&mut *conn)
-                    .await?;
-            }
+            TimerOp::Set { plugin, name, lane, due_ms, interval_ms, payload } => script.push(
+                "INSERT INTO timers (plugin, name, lane, due_ms, interval_ms, payload) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (plugin, name) DO UPDATE SET lane = excluded.lane, due_ms = excluded.due_ms, \
+                 interval_ms = excluded.interval_ms, payload = excluded.payload",
+                vec![
+                    Val::Text(plugin.clone()),
+                    Val::Text(name.clone()),
+                    Val::Int(*lane),
+                    Val::Int(*due_ms),
+                    Val::OptInt(*interval_ms),
+                    Val::Blob(payload.clone()),
+                ],
+            ),
+            TimerOp::Cancel { plugin, name } => script.push(
+                "DELETE FROM timers WHERE plugin = $1 AND name = $2",
+                vec![Val::Text(plugin.clone()), Val::Text(name.clone())],
+            ),
         }
     }
     for (plugin, ver) in &turn.versions {
-        sqlx::query(
+        script.push(
             "INSERT INTO plugin_versions (plugin, version) VALUES ($1, $2) \
              ON CONFLICT (plugin) DO UPDATE SET version = excluded.version",
-        )
-        .bind(plugin)
-        .bind(ver)
-        .execute(&mut *conn)
-        .await?;
+            vec![Val::Text(plugin.clone()), Val::Text(ver.clone())],
+        );
     }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 use sqlx::{Executor, Row};
 
 use super::queries::InboxRow;
+use super::script::{Script, Tx, Val};
 use super::{Backend, Storage, StorageError};
 
 /// Lanes per statement (well under both backends' parameter and compound-select limits).
@@ -52,6 +53,46 @@ impl Storage {
         Ok(rows.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?)
     }
 
+    /// Take the lease, for `lease_ms`, on up to `limit` lanes with queued entries that no
+    /// runtime holds (or whose lease ran out), the longest waiting first: one statement.
+    /// Returns the lanes now held.
+    pub async fn claim_waiting(&self, owner: &str, limit: i64, lease_ms: i64) -> Result<Vec<i64>, StorageError> {
+        let now = now_sql(self.backend());
+        // PostgreSQL: replicas claiming at once skip each other's rows instead of waiting.
+        let lock = if self.backend() == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+        let sql = format!(
+            "UPDATE lanes SET owner = $1, lease_until = {now} + $2 WHERE lane IN (\
+               SELECT lane FROM lanes WHERE pending > 0 AND (owner IS NULL OR lease_until < {now}) \
+               ORDER BY served, lane LIMIT $3{lock}) \
+             AND pending > 0 AND (owner IS NULL OR lease_until < {now}) RETURNING lane"
+        );
+        let mut conn = self.inner.writer.lock().await;
+        let rows = sqlx::query(&sql).bind(owner).bind(lease_ms).bind(limit).fetch_all(&mut *conn).await?;
+        Ok(rows.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?)
+    }
+
+    /// Give back `owner`'s leases on those of `lanes` that have no queued entry left,
+    /// forgetting them: one statement. Returns those lanes; the others still have
+    /// entries and stay held.
+    pub async fn release_drained(&self, owner: &str, lanes: &[i64]) -> Result<Vec<i64>, StorageError> {
+        let mut out = Vec::with_capacity(lanes.len());
+        let mut conn = self.inner.writer.lock().await;
+        for chunk in lanes.chunks(CHUNK) {
+            let sql = format!(
+                "DELETE FROM lanes WHERE owner = $1 AND pending <= 0 AND lane IN ({}) RETURNING lane",
+                list(chunk.len(), 2)
+            );
+            let mut q = sqlx::query(&sql).bind(owner);
+            for lane in chunk {
+                q = q.bind(*lane);
+            }
+            for row in q.fetch_all(&mut *conn).await? {
+                out.push(row.try_get(0)?);
+            }
+        }
+        Ok(out)
+    }
+
     /// Take the lease on those of `lanes` that are free, expired or already `owner`'s,
     /// for `lease_ms`. Returns the lanes now held.
     pub async fn claim_lanes(&self, owner: &str, lanes: &[i64], lease_ms: i64) -> Result<Vec<i64>, StorageError> {
@@ -85,29 +126,23 @@ impl Storage {
     /// Give back `owner`'s leases on `lanes`: a lane with entries left goes behind every
     /// waiting lane; a lane without entries is forgotten.
     pub async fn release_lanes(&self, owner: &str, lanes: &[i64]) -> Result<(), StorageError> {
-        let mut conn = self.inner.writer.lock().await;
+        let mut script = Script::default();
         for chunk in lanes.chunks(CHUNK) {
+            let ids: Vec<Val> = chunk.iter().map(|l| Val::Int(*l)).collect();
             let sql = format!(
                 "UPDATE lanes SET owner = NULL, lease_until = 0, \
                  served = (SELECT COALESCE(MAX(served), 0) + 1 FROM lanes) WHERE owner = $1 AND lane IN ({})",
                 list(chunk.len(), 2)
             );
-            let mut q = sqlx::query(&sql).bind(owner);
-            for lane in chunk {
-                q = q.bind(*lane);
-            }
-            q.execute(&mut *conn).await?;
+            script.push(sql, std::iter::once(Val::Text(owner.to_owned())).chain(ids.iter().cloned()).collect());
             let sql = format!(
                 "DELETE FROM lanes WHERE pending <= 0 AND owner IS NULL AND lane IN ({})",
                 list(chunk.len(), 1)
             );
-            let mut q = sqlx::query(&sql);
-            for lane in chunk {
-                q = q.bind(*lane);
-            }
-            q.execute(&mut *conn).await?;
+            script.push(sql, ids);
         }
-        Ok(())
+        let mut conn = self.inner.writer.lock().await;
+        Ok(script.run(&mut conn, self.backend(), Tx::Whole).await?)
     }
 
     /// Give back every lease `owner` holds (at shutdown).

@@ -9,8 +9,10 @@
 mod bulk;
 mod cache;
 mod commit;
+mod delivered;
 mod lanes;
 mod queries;
+mod script;
 mod telegram;
 mod usage;
 mod webhook;
@@ -65,6 +67,7 @@ struct Inner {
     cache: cache::KvCache,
     usage: usage::UsageBook,
     commits: mpsc::Sender<commit::Pending>,
+    deliveries: mpsc::Sender<delivered::Delivered>,
 }
 
 impl std::fmt::Debug for Storage {
@@ -119,6 +122,7 @@ impl Storage {
             .connect_with(opts)
             .await?;
         let (tx, rx) = mpsc::channel(1024);
+        let (delivered_tx, delivered_rx) = mpsc::channel(1024);
         let storage = Self {
             inner: Arc::new(Inner {
                 backend,
@@ -127,9 +131,11 @@ impl Storage {
                 cache: cache::KvCache::default(),
                 usage: usage::UsageBook::default(),
                 commits: tx,
+                deliveries: delivered_tx,
             }),
         };
         tokio::spawn(commit::run_committer(Arc::downgrade(&storage.inner), rx));
+        tokio::spawn(delivered::run(Arc::downgrade(&storage.inner), delivered_rx));
         Ok(storage)
     }
 

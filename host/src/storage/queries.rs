@@ -174,11 +174,11 @@ impl Storage {
 
     /// Append events to the inbox (one transaction, a few multi-row statements).
     pub async fn push_inbox(&self, entries: &[NewInbox], now_ms: i64) -> Result<(), StorageError> {
-        let mut conn = self.inner.writer.lock().await;
-        begin(&mut conn, self.backend()).await?;
         let rows: Vec<&NewInbox> = entries.iter().collect();
-        let result = super::bulk::insert_inbox(&mut conn, &rows, now_ms).await;
-        Ok(finish(&mut conn, result).await?)
+        let mut script = super::script::Script::default();
+        super::bulk::insert_inbox(&mut script, &rows, now_ms);
+        let mut conn = self.inner.writer.lock().await;
+        Ok(script.run(&mut conn, self.backend(), super::script::Tx::Whole).await?)
     }
 
     /// Up to `limit` inbox entries with id greater than `after`, oldest first (all lanes;

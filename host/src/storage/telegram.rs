@@ -6,6 +6,7 @@ use sqlx::{Executor, Row};
 
 use super::commit::{NewInbox, begin, finish};
 use super::queries::{OutboxRow, insert_inbox};
+use super::script::{self, Script, Tx, Val};
 use super::{Storage, StorageError};
 
 /// A delivered send that carried a handle.
@@ -21,36 +22,39 @@ pub struct SentMessage {
     pub message_id: i32,
 }
 
-/// Mark or unmark users as having blocked the bot; the last mark per user wins.
-pub(super) async fn apply_marks(
-    conn: &mut sqlx::AnyConnection,
-    marks: &[(i64, bool)],
-    now_ms: i64,
-) -> Result<(), sqlx::Error> {
+/// The last mark per user among `marks` (in update order).
+fn last_marks(marks: &[(i64, bool)]) -> Vec<(i64, bool)> {
     let mut last: Vec<(i64, bool)> = Vec::with_capacity(marks.len());
     for &(user, blocked) in marks.iter().rev() {
         if !last.iter().any(|(u, _)| *u == user) {
             last.push((user, blocked));
         }
     }
-    for (user, blocked) in last {
-        conn.execute(block_mark(user, blocked, now_ms)).await?;
+    last
+}
+
+/// Mark or unmark users as having blocked the bot; the last mark per user wins.
+pub(super) async fn apply_marks(
+    conn: &mut sqlx::AnyConnection,
+    marks: &[(i64, bool)],
+    now_ms: i64,
+) -> Result<(), sqlx::Error> {
+    for (user, blocked) in last_marks(marks) {
+        let (sql, args) = block_mark(user, blocked, now_ms);
+        conn.execute(script::bind(sqlx::query(sql), &args)).await?;
     }
     Ok(())
 }
 
 /// The statement that marks `user` as having blocked the bot, or clears the mark.
-fn block_mark<'q>(
-    user: i64,
-    blocked: bool,
-    now_ms: i64,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+fn block_mark(user: i64, blocked: bool, now_ms: i64) -> (&'static str, Vec<Val>) {
     if blocked {
-        sqlx::query("INSERT INTO blocked_users (user_id, at_ms) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING")
-            .bind(user)
-            .bind(now_ms)
+        (
+            "INSERT INTO blocked_users (user_id, at_ms) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING",
+            vec![Val::Int(user), Val::Int(now_ms)],
+        )
     } else {
-        sqlx::query("DELETE FROM blocked_users WHERE user_id = $1").bind(user)
+        ("DELETE FROM blocked_users WHERE user_id = $1", vec![Val::Int(user)])
     }
 }
 
@@ -74,24 +78,20 @@ impl Storage {
         offset: i64,
         now_ms: i64,
     ) -> Result<(), StorageError> {
-        let mut conn = self.inner.writer.lock().await;
-        begin(&mut conn, self.backend()).await?;
-        let result = async {
-            for e in entries {
-                insert_inbox(&mut conn, e, now_ms).await?;
-            }
-            apply_marks(&mut conn, marks, now_ms).await?;
-            sqlx::query(
-                "INSERT INTO telegram_state (key, value) VALUES ('offset', $1) \
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            )
-            .bind(offset)
-            .execute(&mut *conn)
-            .await?;
-            Ok(())
+        let rows: Vec<&NewInbox> = entries.iter().collect();
+        let mut script = Script::default();
+        super::bulk::insert_inbox(&mut script, &rows, now_ms);
+        for (user, blocked) in last_marks(marks) {
+            let (sql, args) = block_mark(user, blocked, now_ms);
+            script.push(sql, args);
         }
-        .await;
-        Ok(finish(&mut conn, result).await?)
+        script.push(
+            "INSERT INTO telegram_state (key, value) VALUES ('offset', $1) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            vec![Val::Int(offset)],
+        );
+        let mut conn = self.inner.writer.lock().await;
+        Ok(script.run(&mut conn, self.backend(), Tx::Whole).await?)
     }
 
     /// Chats above `after` with queued outbox rows (at most `limit`, in id order), found by
@@ -115,15 +115,32 @@ impl Storage {
 
     /// The oldest rows queued for `chat` after row `after`, in order.
     pub async fn outbox_chat_head(&self, chat: i64, after: i64, limit: i64) -> Result<Vec<OutboxRow>, StorageError> {
+        Ok(self.outbox_chat_next(chat, after, limit).await?.0)
+    }
+
+    /// As [`Self::outbox_chat_head`], and whether the chat is a user who blocked the bot,
+    /// in one query.
+    pub async fn outbox_chat_next(
+        &self,
+        chat: i64,
+        after: i64,
+        limit: i64,
+    ) -> Result<(Vec<OutboxRow>, bool), StorageError> {
         let rows = sqlx::query(
-            "SELECT id, chat_id, plugin, payload FROM outbox WHERE chat_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+            "SELECT id, chat_id, plugin, payload, \
+             CAST(CASE WHEN EXISTS (SELECT 1 FROM blocked_users WHERE user_id = $1) THEN 1 ELSE 0 END AS BIGINT) \
+             FROM outbox WHERE chat_id = $1 AND id > $2 ORDER BY id LIMIT $3",
         )
         .bind(chat)
         .bind(after)
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
-        rows.iter().map(OutboxRow::from_row).collect()
+        let blocked = match rows.first() {
+            Some(r) => r.try_get::<i64, _>(4)? != 0,
+            None => false,
+        };
+        Ok((rows.iter().map(OutboxRow::from_row).collect::<Result<_, _>>()?, blocked))
     }
 
     /// Queue a row given as stored text (e.g. as an earlier release wrote it); for tests
@@ -175,32 +192,32 @@ impl Storage {
         Ok(())
     }
 
-    /// A row was delivered: remove it and, for a send with a handle, record which
-    /// message it became, in one transaction.
-    pub async fn outbox_delivered(&self, id: i64, sent: Option<&SentMessage>, now_ms: i64) -> Result<(), StorageError> {
+    /// Give up `owner`'s lease on `chat` if nothing is queued for it after row `after`
+    /// (one statement). False when rows are queued, or the lease is not `owner`'s.
+    pub async fn release_chat_if_drained(&self, chat: i64, owner: &str, after: i64) -> Result<bool, StorageError> {
         let mut conn = self.inner.writer.lock().await;
-        let Some(sent) = sent else {
-            conn.execute(sqlx::query("DELETE FROM outbox WHERE id = $1").bind(id)).await?;
-            return Ok(());
-        };
-        begin(&mut conn, self.backend()).await?;
-        let result = async {
-            sqlx::query(
-                "INSERT INTO sent_messages (handle, plugin, chat_id, message_id, at_ms) VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (handle) DO NOTHING",
+        let done = conn
+            .execute(
+                sqlx::query(
+                    "DELETE FROM outbox_lease WHERE chat_id = $1 AND owner = $2 \
+                     AND NOT EXISTS (SELECT 1 FROM outbox WHERE chat_id = $1 AND id > $3)",
+                )
+                .bind(chat)
+                .bind(owner)
+                .bind(after),
             )
-            .bind(sent.handle)
-            .bind(sent.plugin.as_str())
-            .bind(sent.chat_id)
-            .bind(i64::from(sent.message_id))
-            .bind(now_ms)
-            .execute(&mut *conn)
             .await?;
-            sqlx::query("DELETE FROM outbox WHERE id = $1").bind(id).execute(&mut *conn).await?;
-            Ok(())
-        }
-        .await;
-        Ok(finish(&mut conn, result).await?)
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// A row was delivered: remove it and, for a send with a handle, record which
+    /// message it became, in one transaction (shared with other chats' deliveries
+    /// reported meanwhile). Returns once that transaction committed.
+    pub async fn outbox_delivered(&self, id: i64, sent: Option<&SentMessage>, now_ms: i64) -> Result<(), StorageError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let report = super::delivered::Delivered { id, sent: sent.cloned(), now_ms, reply };
+        self.inner.deliveries.send(report).await.map_err(|_| StorageError::Closed)?;
+        answer.await.map_err(|_| StorageError::Closed)?
     }
 
     /// Forget delivered messages recorded before `before_ms` (their handles no longer
@@ -286,8 +303,9 @@ impl Storage {
 
     /// Record that `user` blocked (or unblocked) the bot.
     pub async fn set_blocked(&self, user: i64, blocked: bool, now_ms: i64) -> Result<(), StorageError> {
+        let (sql, args) = block_mark(user, blocked, now_ms);
         let mut conn = self.inner.writer.lock().await;
-        conn.execute(block_mark(user, blocked, now_ms)).await?;
+        conn.execute(script::bind(sqlx::query(sql), &args)).await?;
         Ok(())
     }
 

@@ -139,19 +139,15 @@ impl Ledger {
     }
 
     /// Add the admitted turns' changes to `kv_usage`.
-    pub async fn store(&self, conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    pub fn store(&self, script: &mut super::script::Script) {
+        use super::script::Val;
         for (ns, (bytes, keys)) in self.delta.iter().filter(|(_, d)| **d != (0, 0)) {
-            sqlx::query(
+            script.push(
                 "INSERT INTO kv_usage (ns, bytes, keys) VALUES ($1, $2, $3) ON CONFLICT (ns) DO UPDATE \
                  SET bytes = kv_usage.bytes + excluded.bytes, keys = kv_usage.keys + excluded.keys",
-            )
-            .bind(ns)
-            .bind(bytes)
-            .bind(keys)
-            .execute(&mut *conn)
-            .await?;
+                vec![Val::Text(ns.clone()), Val::Int(*bytes), Val::Int(*keys)],
+            );
         }
-        Ok(())
     }
 
     /// Usage of the namespaces written, once the batch is committed.

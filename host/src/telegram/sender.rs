@@ -186,6 +186,8 @@ async fn work(front: Arc<Front>, pace: Arc<Pace>, chat: i64) -> (i64, Exit) {
     let mut rows: VecDeque<OutboxRow> = VecDeque::new();
     let mut after = i64::MIN;
     let mut blocked = false;
+    // A row was delivered since the head was last read.
+    let mut delivered = false;
     let mut retry = Backoff::new(Duration::from_millis(200), Duration::from_secs(60));
     loop {
         let now_ms = front.clock.now_ms();
@@ -204,12 +206,19 @@ async fn work(front: Arc<Front>, pace: Arc<Pace>, chat: i64) -> (i64, Exit) {
             }
         }
         if rows.is_empty() {
-            let fetched = async {
-                let head = front.storage.outbox_chat_head(chat, after, BATCH).await?;
-                let blocked = chat > 0 && !head.is_empty() && front.storage.is_blocked(chat).await?;
-                Ok::<_, crate::storage::StorageError>((head, blocked))
-            };
-            match fetched.await {
+            // After a delivery, the common case is a drained chat: give the lease back in
+            // one statement that first checks nothing new is queued.
+            if delivered {
+                delivered = false;
+                match front.storage.release_chat_if_drained(chat, owner, after).await {
+                    Ok(true) => return (chat, Exit::Drained),
+                    Ok(false) => {}
+                    Err(e) => {
+                        tracing::warn!(target: "wharf.telegram", chat_id = chat, error = %e, "cannot release the chat")
+                    }
+                }
+            }
+            match front.storage.outbox_chat_next(chat, after, BATCH).await {
                 Ok((head, _)) if head.is_empty() => {
                     if let Err(e) = front.storage.release_chat(chat, owner).await {
                         tracing::warn!(target: "wharf.telegram", chat_id = chat, error = %e, "cannot release the chat");
@@ -217,7 +226,7 @@ async fn work(front: Arc<Front>, pace: Arc<Pace>, chat: i64) -> (i64, Exit) {
                     return (chat, Exit::Drained);
                 }
                 Ok((head, b)) => {
-                    blocked = b;
+                    blocked = chat > 0 && b;
                     rows.extend(head);
                 }
                 Err(e) => {
@@ -252,6 +261,7 @@ async fn work(front: Arc<Front>, pace: Arc<Pace>, chat: i64) -> (i64, Exit) {
                 drop(slot);
                 after = row.id;
                 rows.pop_front();
+                delivered = true;
             }
             Delivery::RetryAfter(d) => {
                 drop(slot);
