@@ -172,12 +172,14 @@ pub(super) struct Pending {
 
 pub(super) async fn run_committer(inner: Weak<Inner>, mut rx: mpsc::Receiver<Pending>) {
     let mut batch = Vec::with_capacity(256);
+    // SQLite: the last committed sequence number, once read.
+    let mut last_seq = None;
     while rx.recv_many(&mut batch, 256).await > 0 {
         let Some(inner) = inner.upgrade() else { return };
         let mut conn = inner.writer.lock().await;
         let turns: Vec<&TurnCommit> = batch.iter().map(|p| &p.turn).collect();
         let owners: Vec<Option<&str>> = batch.iter().map(|p| p.owner.as_deref()).collect();
-        let result = commit_batch(&mut conn, inner.backend, &inner.usage, &turns, &owners).await;
+        let result = commit_batch(&mut conn, inner.backend, &inner.usage, &turns, &owners, &mut last_seq).await;
         drop(conn);
         match result {
             Ok((seq, outcomes, usage)) => {
@@ -248,40 +250,57 @@ async fn commit_batch(
     book: &UsageBook,
     turns: &[&TurnCommit],
     owners: &[Option<&str>],
+    last_seq: &mut Option<i64>,
 ) -> Result<BatchResult, sqlx::Error> {
-    let seq = match begin_batch(conn, backend).await {
-        Ok(seq) => seq,
-        Err(e) => {
-            let _ = conn.execute("ROLLBACK").await;
-            return Err(e);
-        }
-    };
-    let mut script = Script::default();
-    match check_batch(conn, book, turns, owners, seq, &mut script).await {
-        Ok(result) => {
-            script.run(conn, backend, Tx::Finish).await?;
+    match backend {
+        // The writer connection is SQLite's only writer and the caller holds it, so the
+        // checks read committed state that cannot change before the script's own
+        // transaction: one round trip for all the writes, and the sequence number is
+        // kept here (read once, stored by each batch).
+        Backend::Sqlite => {
+            let seq = match *last_seq {
+                Some(n) => n + 1,
+                None => {
+                    sqlx::query("SELECT n FROM commit_seq WHERE id = 1")
+                        .fetch_one(&mut *conn)
+                        .await?
+                        .try_get::<i64, _>(0)?
+                        + 1
+                }
+            };
+            let mut script = Script::default();
+            let result = check_batch(conn, book, turns, owners, seq, &mut script).await?;
+            script.push("UPDATE commit_seq SET n = $1 WHERE id = 1", vec![Val::Int(seq)]);
+            *last_seq = None;
+            script.run(conn, backend, Tx::Whole).await?;
+            *last_seq = Some(seq);
             Ok(result)
         }
-        Err(e) => {
-            let _ = conn.execute("ROLLBACK").await;
-            Err(e)
+        Backend::Postgres => {
+            let begun = async {
+                conn.execute("BEGIN").await?;
+                sqlx::query("UPDATE commit_seq SET n = n + 1 WHERE id = 1 RETURNING n").fetch_one(&mut *conn).await
+            };
+            let seq: i64 = match begun.await {
+                Ok(row) => row.try_get(0)?,
+                Err(e) => {
+                    let _ = conn.execute("ROLLBACK").await;
+                    return Err(e);
+                }
+            };
+            let mut script = Script::default();
+            match check_batch(conn, book, turns, owners, seq, &mut script).await {
+                Ok(result) => {
+                    script.run(conn, backend, Tx::Finish).await?;
+                    Ok(result)
+                }
+                Err(e) => {
+                    let _ = conn.execute("ROLLBACK").await;
+                    Err(e)
+                }
+            }
         }
     }
-}
-
-/// Open the batch's write transaction and take its sequence number (on SQLite in one
-/// round trip).
-async fn begin_batch(conn: &mut AnyConnection, backend: Backend) -> Result<i64, sqlx::Error> {
-    const NEXT: &str = "UPDATE commit_seq SET n = n + 1 WHERE id = 1 RETURNING n";
-    let rows = match backend {
-        // `fetch_all`: the Any driver's `fetch_one` looks only at the first statement.
-        Backend::Sqlite => sqlx::query(&format!("BEGIN IMMEDIATE; {NEXT}")).fetch_all(&mut *conn).await?,
-        Backend::Postgres => {
-            conn.execute("BEGIN").await?;
-            sqlx::query(NEXT).fetch_all(&mut *conn).await?
-        }
-    };
-    rows.first().ok_or(sqlx::Error::RowNotFound)?.try_get(0)
 }
 
 /// Validate every turn in order against the database and the turns committed before it

@@ -114,7 +114,7 @@ pub(super) async fn run(front: Arc<Front>) {
         in_flight: Semaphore::new(front.sender.max_in_flight.max(1)),
     });
     let mut workers: JoinSet<(i64, Exit)> = JoinSet::new();
-    let mut live: HashSet<i64> = HashSet::new();
+    let live: Live = Arc::default();
     let mut held: HashMap<i64, Instant> = HashMap::new();
     let mut cursor = i64::MIN;
     let mut errors = Backoff::new(Duration::from_millis(200), Duration::from_secs(30));
@@ -131,6 +131,7 @@ pub(super) async fn run(front: Arc<Front>) {
         tokio::pin!(ready);
         ready.as_mut().enable();
         let looked = Instant::now();
+        let full_house: bool;
         match front.storage.outbox_chats(cursor, DISCOVER).await {
             Ok(chats) => {
                 errors.reset();
@@ -138,17 +139,20 @@ pub(super) async fn run(front: Arc<Front>) {
                 cursor = if full { chats.last().copied().unwrap_or(i64::MIN) } else { i64::MIN };
                 let now = Instant::now();
                 held.retain(|_, until| *until > now);
+                let mut working = lock(&live);
                 for chat in chats {
-                    if live.len() >= MAX_WORKERS {
+                    if working.len() >= MAX_WORKERS {
                         break;
                     }
-                    if live.contains(&chat) || held.contains_key(&chat) {
+                    if working.contains(&chat) || held.contains_key(&chat) {
                         continue;
                     }
-                    live.insert(chat);
-                    workers.spawn(work(front.clone(), pace.clone(), chat));
+                    working.insert(chat);
+                    let leaving = Leaving { live: live.clone(), chat };
+                    workers.spawn(work(front.clone(), pace.clone(), chat, leaving));
                 }
-                if live.is_empty() {
+                full_house = working.len() >= MAX_WORKERS;
+                if working.is_empty() {
                     pace.limiter().prune(now);
                 }
             }
@@ -159,17 +163,18 @@ pub(super) async fn run(front: Arc<Front>) {
             }
         }
         let mut exited = |r: Result<(i64, Exit), tokio::task::JoinError>| match r {
-            Ok((chat, exit)) => {
-                live.remove(&chat);
-                if let Exit::Held(until) = exit {
-                    held.insert(chat, until);
-                }
+            Ok((chat, Exit::Held(until))) => {
+                held.insert(chat, until);
             }
+            Ok((_, Exit::Drained)) => {}
             Err(e) => tracing::error!(target: "wharf.telegram", error = %e, "a sender worker failed"),
         };
+        // A worker leaves `live` itself once its chat is drained and released, so rows
+        // committed after that are found by the look their commit's notice starts: a
+        // worker's exit needs no look of its own (unless the workers were capped).
         tokio::select! {
             () = &mut ready => {}
-            Some(r) = workers.join_next() => exited(r),
+            Some(r) = workers.join_next(), if full_house => exited(r),
             () = tokio::time::sleep(POLL) => {}
         }
         while let Some(r) = workers.try_join_next() {
@@ -179,8 +184,28 @@ pub(super) async fn run(front: Arc<Front>) {
     }
 }
 
+/// Chats with a worker.
+type Live = Arc<std::sync::Mutex<HashSet<i64>>>;
+
+fn lock(live: &Live) -> std::sync::MutexGuard<'_, HashSet<i64>> {
+    live.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Held by a chat's worker: takes the chat out of [`Live`] when the worker ends,
+/// however it ends.
+struct Leaving {
+    live: Live,
+    chat: i64,
+}
+
+impl Drop for Leaving {
+    fn drop(&mut self) {
+        lock(&self.live).remove(&self.chat);
+    }
+}
+
 /// Deliver `chat`'s rows until none are left (or the chat is another replica's).
-async fn work(front: Arc<Front>, pace: Arc<Pace>, chat: i64) -> (i64, Exit) {
+async fn work(front: Arc<Front>, pace: Arc<Pace>, chat: i64, _leaving: Leaving) -> (i64, Exit) {
     let owner = front.sender.replica_id.as_str();
     let mut lease_until = 0;
     let mut rows: VecDeque<OutboxRow> = VecDeque::new();
