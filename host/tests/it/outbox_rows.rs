@@ -227,5 +227,17 @@ async fn chats_are_found_per_chat_and_leased_to_one_owner_at_a_time() {
         assert_eq!(s.forget_sent_messages(T0 + 1).await.unwrap(), 1, "{db:?}");
         assert_eq!(s.handle_owner(7).await.unwrap(), None, "{db:?}: forgotten");
         assert_eq!(s.outbox_chats(i64::MIN, 100).await.unwrap(), [-100, 5], "{db:?}: chat 9 is empty");
+
+        // A worker gives its lease back in one statement only when nothing is queued
+        // after the last row it handled; the head says whether the user blocked the bot.
+        let (head, blocked) = s.outbox_chat_next(5, i64::MIN, 10).await.unwrap();
+        assert_eq!((head.len(), blocked), (2, false), "{db:?}");
+        s.set_blocked(5, true, T0).await.unwrap();
+        assert!(s.outbox_chat_next(5, i64::MIN, 10).await.unwrap().1, "{db:?}: blocked");
+        assert!(!s.release_chat_if_drained(5, "a", head[0].id).await.unwrap(), "{db:?}: a row is left");
+        assert!(!s.claim_chat(5, "b", T0 + 2003, T0 + 3003).await.unwrap(), "{db:?}: still a's");
+        assert!(!s.release_chat_if_drained(5, "b", head[1].id).await.unwrap(), "{db:?}: not b's lease");
+        assert!(s.release_chat_if_drained(5, "a", head[1].id).await.unwrap(), "{db:?}: drained");
+        assert!(s.claim_chat(5, "b", T0 + 2004, T0 + 3004).await.unwrap(), "{db:?}: released");
     }
 }

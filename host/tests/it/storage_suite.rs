@@ -214,6 +214,67 @@ async fn lanes_are_leased_through_the_database_and_served_round_robin() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_lanes_are_claimed_and_drained_lanes_given_back_in_one_statement_each() {
+    for db in databases() {
+        let (s, _d) = open(&db).await;
+        let e = |lane: i64| NewInbox { lane, target: None, payload: "{}".into(), dedupe: None };
+        s.push_inbox(&[e(1), e(2), e(2), e(3)], 0).await.unwrap();
+        let mut got = s.claim_waiting("a", 2, 60_000).await.unwrap();
+        got.sort_unstable();
+        assert_eq!(got, [1, 2], "{db:?}: the two longest waiting, no more than asked");
+        assert!(s.claim_waiting("b", 10, 60_000).await.unwrap() == [3], "{db:?}: a's lanes are not b's to take");
+        assert!(s.claim_waiting("c", 10, 60_000).await.unwrap().is_empty(), "{db:?}: all held");
+
+        // Lane 1 runs its only entry; lane 2 runs one of two.
+        let heads = s.lane_heads(&[1, 2], 10).await.unwrap();
+        let a: std::sync::Arc<str> = "a".into();
+        let turn = |id: i64| TurnCommit { inbox_id: Some(id), ..Default::default() };
+        for id in [heads[0].id, heads[1].id] {
+            assert_eq!(s.commit_as(turn(id), &a).await.unwrap(), CommitOutcome::Committed, "{db:?}");
+        }
+        assert_eq!(s.release_drained("b", &[1, 2]).await.unwrap(), Vec::<i64>::new(), "{db:?}: not b's");
+        assert_eq!(s.release_drained("a", &[1, 2]).await.unwrap(), [1], "{db:?}: lane 2 still has work");
+        s.push_inbox(&[e(1)], 0).await.unwrap();
+        assert_eq!(s.claim_waiting("c", 10, 60_000).await.unwrap(), [1], "{db:?}: lane 1 came back, free");
+
+        // An expired lease is taken over.
+        s.claim_lanes("a", &[2], -1_000).await.unwrap();
+        assert_eq!(s.claim_waiting("c", 10, 60_000).await.unwrap(), [2], "{db:?}");
+    }
+}
+
+/// SQLite sends a batch's writes and its COMMIT as one multi-statement script; a statement
+/// failing half-way must leave nothing applied (PostgreSQL sends them one by one inside
+/// BEGIN/ROLLBACK as before).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_script_failing_half_way_applies_nothing_and_the_next_batch_commits() {
+    use sqlx::{Connection, Executor};
+    let (s, dir) = open(&Db::Sqlite).await;
+    let e = NewInbox { lane: 1, target: None, payload: "{}".into(), dedupe: None };
+    s.push_inbox(&[e], 0).await.unwrap();
+    let id = s.lane_heads(&[1], 1).await.unwrap()[0].id;
+    let mut raw = sqlx::AnyConnection::connect(&format!("sqlite:{}", dir.path().join("s.db").display())).await.unwrap();
+    raw.execute("CREATE TRIGGER boom BEFORE INSERT ON event_log BEGIN SELECT RAISE(ABORT, 'boom'); END").await.unwrap();
+    let log = wharf::storage::NewLogEvent { plugin: "p".into(), kind: "k".into(), user_id: None, fields: "{}".into() };
+    let turn =
+        TurnCommit { inbox_id: Some(id), writes: vec![write("p", "k", "v")], log: vec![log], ..Default::default() };
+    let failed = s.commit(turn.clone()).await;
+    assert!(failed.is_err(), "the event_log insert fails: {failed:?}");
+    assert_eq!(s.kv_get("p", "k").await.unwrap().0, None, "the KV write before it was rolled back");
+    assert_eq!(s.lane_heads(&[1], 1).await.unwrap().len(), 1, "the entry is still queued");
+
+    raw.execute("DROP TRIGGER boom").await.unwrap();
+    assert_eq!(s.commit(turn.clone()).await.unwrap(), CommitOutcome::Committed);
+    assert_eq!(s.commit(turn).await.unwrap(), CommitOutcome::AlreadyHandled, "once");
+    let (value, v1) = s.kv_get("p", "k").await.unwrap();
+    assert_eq!(value.as_deref(), Some(&b"v"[..]));
+    assert_eq!(s.event_log().await.unwrap().len(), 1);
+    s.commit(TurnCommit { writes: vec![write("p", "k", "w")], ..Default::default() }).await.unwrap();
+    let (_, v2) = s.kv_get("p", "k").await.unwrap();
+    assert!(v2 > v1, "versions keep growing across batches ({v1} then {v2})");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kv_usage_is_stored_with_the_writes_and_quotas_refuse_growth_at_commit() {
     use CommitOutcome::{Committed, Conflict};
     for db in databases() {
