@@ -5,6 +5,19 @@
 //! one transaction ("group commit"): each turn's read set is validated first and the turn
 //! is applied only if nothing it read changed (optimistic concurrency). No lock is held
 //! while plugin code runs; the write transaction only spans validation and the writes.
+//! Writes go out as a write script (`script`): on SQLite one round trip to sqlx's connection
+//! thread per transaction, since each round trip (two thread wake-ups) costs more CPU
+//! than the SQL itself.
+//!
+//! | module | what |
+//! | --- | --- |
+//! | `commit` | turns' commits: read-set checks, the group-commit task |
+//! | `bulk` | multi-row statements of a batch |
+//! | `script` | write scripts: a transaction's statements sent together |
+//! | `delivered` | the sender's delivery records, batched |
+//! | `lanes` | lane leases and heads for the dispatcher |
+//! | `telegram` | offset, blocked users, outbox heads and leases, dead letters |
+//! | `queries`, `usage`, `cache`, `webhook` | reads, KV quotas, read cache, webhook intake |
 
 mod bulk;
 mod cache;
