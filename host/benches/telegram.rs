@@ -112,9 +112,8 @@ async fn end_to_end(chats: i64, per_chat: usize) {
         }
     }
     let total = chats as usize * per_chat;
-    let all = emu
-        .wait_sent(Duration::from_secs(600), |e| (1..=chats).map(|c| e.texts(c).len()).sum::<usize>() == total)
-        .await;
+    let all =
+        emu.wait_sent(Duration::from_secs(600), |e| (1..=chats).map(|c| e.sent_count(c)).sum::<usize>() == total).await;
     let secs = start.elapsed().as_secs_f64();
     assert!(all, "not every reply arrived");
     let lat = latencies(&emu, chats, &pushed);
@@ -142,7 +141,7 @@ async fn steady(chats: i64, rate: f64, seconds: f64) {
         emu.send_text(chat, &format!("/echo {text}"));
     }
     let all = emu
-        .wait_sent(Duration::from_secs(600), |e| (1..=chats).map(|c| e.texts(c).len() as i64).sum::<i64>() == total)
+        .wait_sent(Duration::from_secs(600), |e| (1..=chats).map(|c| e.sent_count(c) as i64).sum::<i64>() == total)
         .await;
     assert!(all, "not every reply arrived");
     let cpu = bot_cpu_secs() - cpu_before;
@@ -166,7 +165,7 @@ async fn slow_api_replies(chats: i64) {
     for chat in 1..=chats {
         emu.send_text(chat, "/echo hi");
     }
-    let all = emu.wait_sent(Duration::from_secs(600), |e| (1..=chats).all(|c| !e.texts(c).is_empty())).await;
+    let all = emu.wait_sent(Duration::from_secs(600), |e| (1..=chats).all(|c| e.sent_count(c) > 0)).await;
     let secs = start.elapsed().as_secs_f64();
     assert!(all, "not every reply arrived");
     println!(
@@ -184,7 +183,7 @@ async fn outbox_rate(messages: i64, delay: Option<Duration>) {
         emu.send_text(chat, "/echo hi");
     }
     // Time from the first reply to the last: the sender's own pace.
-    let all = emu.wait_sent(Duration::from_secs(600), |e| (1..=messages).all(|c| !e.texts(c).is_empty())).await;
+    let all = emu.wait_sent(Duration::from_secs(600), |e| (1..=messages).all(|c| e.sent_count(c) > 0)).await;
     assert!(all, "not every reply arrived");
     let mut at: Vec<Instant> = (1..=messages).filter_map(|c| emu.sent(c).first().and_then(|m| m.at)).collect();
     at.sort();

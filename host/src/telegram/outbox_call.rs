@@ -238,6 +238,20 @@ impl OutboxCall {
         }
     }
 
+    /// The handle of an earlier send this call edits or deletes, if it names one (the
+    /// send must be recorded before this call can be delivered).
+    pub fn target_handle(&self) -> Option<i64> {
+        let target = match self {
+            Self::EditMessageText(p) => &p.target,
+            Self::DeleteMessage(p) => &p.target,
+            _ => return None,
+        };
+        match target {
+            MessageRef::Handle(h) => Some(*h),
+            MessageRef::Id(_) => None,
+        }
+    }
+
     /// The callback query this call answers, if it is an answer.
     pub fn answers(&self) -> Option<&str> {
         match self {

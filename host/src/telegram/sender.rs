@@ -61,7 +61,7 @@ struct Pace {
     limiter: std::sync::Mutex<Limiter>,
     /// Taken in arrival order for the global bucket: chats are served fairly.
     gate: tokio::sync::Mutex<()>,
-    in_flight: Semaphore,
+    in_flight: Arc<Semaphore>,
 }
 
 impl Pace {
@@ -112,7 +112,7 @@ pub(super) async fn run(front: Arc<Front>) {
     let pace = Arc::new(Pace {
         limiter: std::sync::Mutex::new(Limiter::with_reserve(front.limits.scaled(MARGIN), 1.0)),
         gate: tokio::sync::Mutex::new(()),
-        in_flight: Semaphore::new(front.sender.max_in_flight.max(1)),
+        in_flight: Arc::new(Semaphore::new(front.sender.max_in_flight.max(1))),
     });
     let mut workers: JoinSet<(i64, Exit)> = JoinSet::new();
     let live: Live = Arc::default();
@@ -214,6 +214,9 @@ async fn work(front: Arc<Front>, pace: Arc<Pace>, chat: i64, _leaving: Leaving) 
     let mut blocked = false;
     // A row was delivered since the head was last read.
     let mut delivered = false;
+    // Deliveries being recorded: the next row goes out meanwhile (each record holds its
+    // slot until it is written), and all are written before the lease is given back.
+    let mut recording: JoinSet<()> = JoinSet::new();
     let mut retry = Backoff::new(Duration::from_millis(200), Duration::from_secs(60));
     loop {
         let now_ms = front.clock.now_ms();
@@ -222,6 +225,7 @@ async fn work(front: Arc<Front>, pace: Arc<Pace>, chat: i64, _leaving: Leaving) 
                 Ok(true) => lease_until = now_ms + LEASE_MS,
                 Ok(false) => {
                     tracing::debug!(target: "wharf.telegram", chat_id = chat, "chat is leased by another replica");
+                    while recording.join_next().await.is_some() {}
                     return (chat, Exit::Held(Instant::now() + Duration::from_millis(LEASE_MS as u64 / 2)));
                 }
                 Err(e) => {
@@ -232,6 +236,7 @@ async fn work(front: Arc<Front>, pace: Arc<Pace>, chat: i64, _leaving: Leaving) 
             }
         }
         if rows.is_empty() {
+            while recording.join_next().await.is_some() {}
             // After a delivery, the common case is a drained chat: give the lease back in
             // one statement that first checks nothing new is queued.
             if delivered {
@@ -273,18 +278,29 @@ async fn work(front: Arc<Front>, pace: Arc<Pace>, chat: i64, _leaving: Leaving) 
         // slot, then the global bucket: tokens are taken right before the request. The
         // slot is held until a delivered row is removed, so at most `max_in_flight`
         // messages are ever sent but not yet recorded (the crash rule).
+        // An edit or delete by handle needs the send it names recorded first.
+        if row.call().is_ok_and(|c| c.target_handle().is_some()) {
+            while recording.join_next().await.is_some() {}
+        }
         pace.chat_ready(chat).await;
-        let slot = pace.in_flight.acquire().await;
+        let Ok(slot) = pace.in_flight.clone().acquire_owned().await else {
+            // The semaphore is never closed; end like a drained chat if it were.
+            while recording.join_next().await.is_some() {}
+            return (chat, Exit::Drained);
+        };
         pace.charge(chat).await;
         let outcome = deliver(&front, &row).await;
         match outcome {
             Delivery::Delivered(sent) => {
                 retry.reset();
                 front.metrics.incr("telegram.sent");
-                if let Err(e) = front.storage.outbox_delivered(row.id, sent.as_ref(), front.clock.now_ms()).await {
-                    tracing::warn!(target: "wharf.telegram", chat_id = chat, error = %e, "sent, but cannot mark it; it may be sent again");
-                }
-                drop(slot);
+                let (storage, id, now_ms) = (front.storage.clone(), row.id, front.clock.now_ms());
+                recording.spawn(async move {
+                    if let Err(e) = storage.outbox_delivered(id, sent.as_ref(), now_ms).await {
+                        tracing::warn!(target: "wharf.telegram", chat_id = chat, error = %e, "sent, but cannot mark it; it may be sent again");
+                    }
+                    drop(slot);
+                });
                 after = row.id;
                 rows.pop_front();
                 delivered = true;

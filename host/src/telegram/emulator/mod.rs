@@ -228,6 +228,12 @@ impl Emulator {
         self.shared.world().sent.get(&chat).cloned().unwrap_or_default()
     }
 
+    /// How many messages the bot sent to `chat` (deleted ones included), without copying
+    /// them: for waits that poll often.
+    pub fn sent_count(&self, chat: i64) -> usize {
+        self.shared.world().sent.get(&chat).map_or(0, Vec::len)
+    }
+
     /// Texts the bot sent to `chat` (not deleted), oldest first.
     pub fn texts(&self, chat: i64) -> Vec<String> {
         self.sent(chat).into_iter().filter(|m| !m.deleted).map(|m| m.text).collect()
