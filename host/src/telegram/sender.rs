@@ -21,8 +21,10 @@
 //!   event instead of retrying; other 400s go to the dead letters with the reason, as
 //!   does a row that cannot be read.
 //! - **Crash rule.** A row is removed in the transaction that follows its successful
-//!   send (one transaction records every delivery reported meanwhile, and the worker
-//!   waits for it before its next send). After a kill -9, at most the messages in flight at that moment (at most one
+//!   send (one transaction records every delivery reported meanwhile). The worker sends
+//!   its chat's next row while that happens; each delivery keeps its in-flight slot until
+//!   it is recorded, an edit or delete by handle first waits for the records, and all
+//!   are written before the chat's lease is given back. After a kill -9, at most the messages in flight at that moment (at most one
 //!   per chat, at most `max_in_flight` in all) may be sent again; a committed message is
 //!   never lost. `host/tests/it/crash.rs` checks this.
 
