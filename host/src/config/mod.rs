@@ -106,7 +106,8 @@ pub struct TelegramConfig {
     pub limits: crate::telegram::limits::RateLimits,
     /// Where updates arrive in webhook mode.
     pub webhook: Option<WebhookConfig>,
-    /// Outbox requests in flight at once (across chats; one per chat at a time).
+    /// Outbox messages in flight or sent but not yet recorded, across chats (one request
+    /// per chat at a time); after a crash at most this many may be sent again.
     #[serde(default = "default_max_in_flight")]
     pub max_in_flight: usize,
     /// This process's name when several share one database: chats' outboxes are leased

@@ -24,9 +24,10 @@
 //!   send (one transaction records every delivery reported meanwhile). The worker sends
 //!   its chat's next row while that happens; each delivery keeps its in-flight slot until
 //!   it is recorded, an edit or delete by handle first waits for the records, and all
-//!   are written before the chat's lease is given back. After a kill -9, at most the messages in flight at that moment (at most one
-//!   per chat, at most `max_in_flight` in all) may be sent again; a committed message is
-//!   never lost. `host/tests/it/crash.rs` checks this.
+//!   are written before the chat's lease is given back. After a kill -9, at most the
+//!   messages sent but not yet recorded at that moment (at most `max_in_flight` in all)
+//!   may be sent again; a committed message is never lost. `host/tests/it/crash.rs`
+//!   checks this.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
