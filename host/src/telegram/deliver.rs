@@ -16,7 +16,7 @@ use teloxide_core::types::{
 use teloxide_core::{ApiError, RequestError};
 
 use super::Front;
-use super::outbox_call::{ButtonAction, Keyboard, MessageRef, OutboxCall, ParseMode, ReplyTo};
+use super::outbox_call::{ButtonAction, Keyboard, MessageRef, OutboxCall, ParseMode, ReadError, ReplyTo};
 use crate::storage::{OutboxRow, SentMessage};
 
 /// How one delivery attempt ended.
@@ -77,9 +77,9 @@ async fn resolve(front: &Front, chat: i64, target: MessageRef) -> Result<Message
     }
 }
 
-/// Send `row` once.
-pub(super) async fn deliver(front: &Front, row: &OutboxRow) -> Delivery {
-    let call = match row.call() {
+/// Send `row` once; `call` is the row read (`row.call()`), or why it cannot be.
+pub(super) async fn deliver(front: &Front, row: &OutboxRow, call: Result<OutboxCall, ReadError>) -> Delivery {
+    let call = match call {
         Ok(c) => c,
         Err(e) => return Delivery::Rejected(e.to_string()),
     };

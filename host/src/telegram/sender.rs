@@ -282,7 +282,8 @@ async fn work(front: Arc<Front>, pace: Arc<Pace>, chat: i64, _leaving: Leaving) 
         // slot is held until a delivered row is removed, so at most `max_in_flight`
         // messages are ever sent but not yet recorded (the crash rule).
         // An edit or delete by handle needs the send it names recorded first.
-        if row.call().is_ok_and(|c| c.target_handle().is_some()) {
+        let call = row.call();
+        if call.as_ref().is_ok_and(|c| c.target_handle().is_some()) {
             while recording.join_next().await.is_some() {}
         }
         pace.chat_ready(chat).await;
@@ -292,7 +293,7 @@ async fn work(front: Arc<Front>, pace: Arc<Pace>, chat: i64, _leaving: Leaving) 
             return (chat, Exit::Drained);
         };
         pace.charge(chat).await;
-        let outcome = deliver(&front, &row).await;
+        let outcome = deliver(&front, &row, call).await;
         match outcome {
             Delivery::Delivered(sent) => {
                 retry.reset();
