@@ -49,7 +49,7 @@ impl Storage {
              ORDER BY served, lane LIMIT $1",
             now_sql(self.backend())
         );
-        let rows = sqlx::query(&sql).bind(limit).fetch_all(self.pool()).await?;
+        let rows = self.read_all(sqlx::query(&sql).bind(limit)).await?;
         Ok(rows.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?)
     }
 
@@ -181,7 +181,7 @@ impl Storage {
             for lane in chunk {
                 q = q.bind(*lane);
             }
-            for row in q.fetch_all(self.pool()).await? {
+            for row in self.read_all(q).await? {
                 out.push(InboxRow::from_row(&row)?);
             }
         }
@@ -190,7 +190,7 @@ impl Storage {
 
     /// Whether any lane has queued entries.
     pub async fn inbox_has_work(&self) -> Result<bool, StorageError> {
-        Ok(sqlx::query("SELECT 1 FROM lanes WHERE pending > 0 LIMIT 1").fetch_optional(self.pool()).await?.is_some())
+        Ok(self.read_optional(sqlx::query("SELECT 1 FROM lanes WHERE pending > 0 LIMIT 1")).await?.is_some())
     }
 
     /// Move an entry that cannot be read to `inbox_dead` with the reason (once, however
@@ -217,8 +217,7 @@ impl Storage {
 
     /// Dead inbox entries: (lane, payload, reason), oldest first.
     pub async fn inbox_dead(&self) -> Result<Vec<(i64, String, String)>, StorageError> {
-        let rows =
-            sqlx::query("SELECT lane, payload, reason FROM inbox_dead ORDER BY id").fetch_all(self.pool()).await?;
+        let rows = self.read_all(sqlx::query("SELECT lane, payload, reason FROM inbox_dead ORDER BY id")).await?;
         rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect()
     }
 }

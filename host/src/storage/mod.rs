@@ -1,6 +1,6 @@
 //! Durable state behind one API for SQLite (embedded default) and PostgreSQL.
 //!
-//! Reads go through a small pool. All writes go through one writer connection, so on
+//! Reads go through a few read connections (`readers`). All writes go through one writer connection, so on
 //! SQLite there is exactly one writer and on both backends a batch of turns commits in
 //! one transaction ("group commit"): each turn's read set is validated first and the turn
 //! is applied only if nothing it read changed (optimistic concurrency). No lock is held
@@ -17,6 +17,7 @@
 //! | `delivered` | the sender's delivery records, batched |
 //! | `lanes` | lane leases and heads for the dispatcher |
 //! | `telegram` | offset, blocked users, outbox heads and leases, dead letters |
+//! | `readers` | the read connections (sqlx's pool pings each one it gets back) |
 //! | `queries`, `usage`, `cache`, `webhook` | reads, KV quotas, read cache, webhook intake |
 
 mod bulk;
@@ -25,6 +26,7 @@ mod commit;
 mod delivered;
 mod lanes;
 mod queries;
+mod readers;
 mod script;
 mod telegram;
 mod usage;
@@ -32,10 +34,9 @@ mod webhook;
 
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
+use sqlx::any::{AnyConnectOptions, AnyRow};
+use sqlx::{AnyConnection, ConnectOptions, Connection, Executor};
 
 use tokio::sync::{Mutex, mpsc};
 
@@ -67,6 +68,9 @@ pub enum Backend {
     Postgres,
 }
 
+/// Read connections at most.
+const READERS: usize = 8;
+
 /// Handle to the database; cheap to clone.
 #[derive(Clone)]
 pub struct Storage {
@@ -75,7 +79,7 @@ pub struct Storage {
 
 struct Inner {
     backend: Backend,
-    pool: AnyPool,
+    readers: readers::Readers,
     writer: Mutex<AnyConnection>,
     cache: cache::KvCache,
     usage: usage::UsageBook,
@@ -118,28 +122,13 @@ impl Storage {
             Backend::Sqlite => sqlx::migrate!("../migrations/sqlite").run(&mut writer).await?,
             Backend::Postgres => sqlx::migrate!("../migrations/postgres").run(&mut writer).await?,
         }
-        let pool = AnyPoolOptions::new()
-            .max_connections(8)
-            .min_connections(1)
-            .acquire_timeout(Duration::from_secs(30))
-            // A broken connection fails its statement and is dropped then; pinging each
-            // one on every acquire cost a round trip to its thread per read.
-            .test_before_acquire(false)
-            .after_connect(move |conn, _| {
-                let setup = setup.clone();
-                Box::pin(async move {
-                    conn.execute(setup.as_str()).await?;
-                    Ok(())
-                })
-            })
-            .connect_with(opts)
-            .await?;
+        let readers = readers::Readers::new(opts, setup, READERS);
         let (tx, rx) = mpsc::channel(1024);
         let (delivered_tx, delivered_rx) = mpsc::channel(1024);
         let storage = Self {
             inner: Arc::new(Inner {
                 backend,
-                pool,
+                readers,
                 writer: Mutex::new(writer),
                 cache: cache::KvCache::default(),
                 usage: usage::UsageBook::default(),
@@ -157,8 +146,19 @@ impl Storage {
         self.inner.backend
     }
 
-    pub(crate) fn pool(&self) -> &AnyPool {
-        &self.inner.pool
+    /// All rows of a read.
+    pub(crate) async fn read_all(&self, q: readers::AnyQuery<'_>) -> Result<Vec<AnyRow>, StorageError> {
+        Ok(self.inner.readers.get().await?.fetch_all(q).await?)
+    }
+
+    /// The first row of a read, if any.
+    pub(crate) async fn read_optional(&self, q: readers::AnyQuery<'_>) -> Result<Option<AnyRow>, StorageError> {
+        Ok(self.inner.readers.get().await?.fetch_optional(q).await?)
+    }
+
+    /// The first row of a read that always returns one.
+    pub(crate) async fn read_one(&self, q: readers::AnyQuery<'_>) -> Result<AnyRow, StorageError> {
+        Ok(self.inner.readers.get().await?.fetch_one(q).await?)
     }
 
     /// Commit one turn, batched with whatever other turns are ready.

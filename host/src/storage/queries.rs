@@ -148,10 +148,8 @@ impl Storage {
             return Ok(hit);
         }
         let stamp = self.inner.cache.read_stamp();
-        let row = sqlx::query("SELECT value, version FROM kv WHERE ns = $1 AND key = $2")
-            .bind(ns)
-            .bind(key)
-            .fetch_optional(self.pool())
+        let row = self
+            .read_optional(sqlx::query("SELECT value, version FROM kv WHERE ns = $1 AND key = $2").bind(ns).bind(key))
             .await?;
         let (value, version) = match row {
             Some(r) => (Some(r.try_get(0)?), r.try_get(1)?),
@@ -169,7 +167,9 @@ impl Storage {
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<String>, StorageError> {
-        Ok(kv_range(self.pool(), ns, prefix, after, limit).await?)
+        let mut reader = self.inner.readers.get().await?;
+        let keys = kv_range(reader.conn()?, ns, prefix, after, limit).await;
+        Ok(reader.check(keys)?)
     }
 
     /// Append events to the inbox (one transaction, a few multi-row statements).
@@ -184,38 +184,39 @@ impl Storage {
     /// Up to `limit` inbox entries with id greater than `after`, oldest first (all lanes;
     /// the dispatcher reads per lane, see [`Storage::lane_heads`]).
     pub async fn inbox_after(&self, after: i64, limit: i64) -> Result<Vec<InboxRow>, StorageError> {
-        let rows =
-            sqlx::query("SELECT id, lane, target, payload, created_ms FROM inbox WHERE id > $1 ORDER BY id LIMIT $2")
+        let rows = self
+            .read_all(
+                sqlx::query(
+                    "SELECT id, lane, target, payload, created_ms FROM inbox WHERE id > $1 ORDER BY id LIMIT $2",
+                )
                 .bind(after)
-                .bind(limit)
-                .fetch_all(self.pool())
-                .await?;
+                .bind(limit),
+            )
+            .await?;
         Ok(rows.iter().map(InboxRow::from_row).collect::<Result<_, _>>()?)
     }
 
     /// Number of entries still in the inbox.
     pub async fn inbox_len(&self) -> Result<i64, StorageError> {
-        Ok(sqlx::query("SELECT COUNT(*) FROM inbox").fetch_one(self.pool()).await?.try_get(0)?)
+        Ok(self.read_one(sqlx::query("SELECT COUNT(*) FROM inbox")).await?.try_get(0)?)
     }
 
     /// Queued Telegram calls, oldest first (optionally for one chat).
     pub async fn outbox(&self, chat_id: Option<i64>) -> Result<Vec<OutboxRow>, StorageError> {
-        let rows = match chat_id {
+        let q = match chat_id {
             Some(c) => {
                 sqlx::query("SELECT id, chat_id, plugin, payload FROM outbox WHERE chat_id = $1 ORDER BY id").bind(c)
             }
             None => sqlx::query("SELECT id, chat_id, plugin, payload FROM outbox ORDER BY id"),
-        }
-        .fetch_all(self.pool())
-        .await?;
+        };
+        let rows = self.read_all(q).await?;
         rows.iter().map(OutboxRow::from_row).collect()
     }
 
     /// Business events, oldest first.
     pub async fn event_log(&self) -> Result<Vec<EventLogRow>, StorageError> {
-        let rows = sqlx::query("SELECT plugin, kind, user_id, fields FROM event_log ORDER BY id")
-            .fetch_all(self.pool())
-            .await?;
+        let rows =
+            self.read_all(sqlx::query("SELECT plugin, kind, user_id, fields FROM event_log ORDER BY id")).await?;
         rows.iter()
             .map(|r| {
                 Ok(EventLogRow {
@@ -230,17 +231,15 @@ impl Storage {
 
     /// Whether a plugin has a timer of that name.
     pub async fn timer_exists(&self, plugin: &str, name: &str) -> Result<bool, StorageError> {
-        let row = sqlx::query("SELECT 1 FROM timers WHERE plugin = $1 AND name = $2")
-            .bind(plugin)
-            .bind(name)
-            .fetch_optional(self.pool())
+        let row = self
+            .read_optional(sqlx::query("SELECT 1 FROM timers WHERE plugin = $1 AND name = $2").bind(plugin).bind(name))
             .await?;
         Ok(row.is_some())
     }
 
     /// When the earliest timer is due.
     pub async fn next_timer_due(&self) -> Result<Option<i64>, StorageError> {
-        let row = sqlx::query("SELECT MIN(due_ms) FROM timers").fetch_one(self.pool()).await?;
+        let row = self.read_one(sqlx::query("SELECT MIN(due_ms) FROM timers")).await?;
         Ok(row.try_get::<Option<i64>, _>(0)?)
     }
 
@@ -259,9 +258,8 @@ impl Storage {
 
     /// The recorded version of a plugin, if it ran here before.
     pub async fn plugin_version(&self, plugin: &str) -> Result<Option<String>, StorageError> {
-        let row = sqlx::query("SELECT version FROM plugin_versions WHERE plugin = $1")
-            .bind(plugin)
-            .fetch_optional(self.pool())
+        let row = self
+            .read_optional(sqlx::query("SELECT version FROM plugin_versions WHERE plugin = $1").bind(plugin))
             .await?;
         Ok(row.map(|r| r.try_get(0)).transpose()?)
     }

@@ -61,10 +61,7 @@ fn block_mark(user: i64, blocked: bool, now_ms: i64) -> (&'static str, Vec<Val>)
 impl Storage {
     /// A named value of the Telegram front end (e.g. `offset`).
     pub async fn telegram_state(&self, key: &str) -> Result<Option<i64>, StorageError> {
-        let row = sqlx::query("SELECT value FROM telegram_state WHERE key = $1")
-            .bind(key)
-            .fetch_optional(self.pool())
-            .await?;
+        let row = self.read_optional(sqlx::query("SELECT value FROM telegram_state WHERE key = $1").bind(key)).await?;
         Ok(row.map(|r| r.try_get(0)).transpose()?)
     }
 
@@ -98,18 +95,20 @@ impl Storage {
     /// skipping through the `(chat_id, id)` index one chat at a time: the cost grows
     /// with the number of chats, not with the rows queued.
     pub async fn outbox_chats(&self, after: i64, limit: i64) -> Result<Vec<i64>, StorageError> {
-        let rows = sqlx::query(
-            "WITH RECURSIVE c(chat, n) AS ( \
+        let rows = self
+            .read_all(
+                sqlx::query(
+                    "WITH RECURSIVE c(chat, n) AS ( \
                SELECT MIN(chat_id), 1 FROM outbox WHERE chat_id > $1 \
                UNION ALL \
                SELECT (SELECT MIN(chat_id) FROM outbox WHERE chat_id > c.chat), c.n + 1 \
                FROM c WHERE c.chat IS NOT NULL AND c.n < $2 \
              ) SELECT chat FROM c WHERE chat IS NOT NULL",
-        )
-        .bind(after)
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?;
+                )
+                .bind(after)
+                .bind(limit),
+            )
+            .await?;
         rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
     }
 
@@ -126,16 +125,18 @@ impl Storage {
         after: i64,
         limit: i64,
     ) -> Result<(Vec<OutboxRow>, bool), StorageError> {
-        let rows = sqlx::query(
-            "SELECT id, chat_id, plugin, payload, \
+        let rows = self
+            .read_all(
+                sqlx::query(
+                    "SELECT id, chat_id, plugin, payload, \
              CAST(CASE WHEN EXISTS (SELECT 1 FROM blocked_users WHERE user_id = $1) THEN 1 ELSE 0 END AS BIGINT) \
              FROM outbox WHERE chat_id = $1 AND id > $2 ORDER BY id LIMIT $3",
-        )
-        .bind(chat)
-        .bind(after)
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?;
+                )
+                .bind(chat)
+                .bind(after)
+                .bind(limit),
+            )
+            .await?;
         let blocked = match rows.first() {
             Some(r) => r.try_get::<i64, _>(4)? != 0,
             None => false,
@@ -230,9 +231,10 @@ impl Storage {
 
     /// The delivered message recorded under `handle`.
     pub async fn sent_message(&self, handle: i64) -> Result<Option<SentMessage>, StorageError> {
-        let row = sqlx::query("SELECT plugin, chat_id, message_id FROM sent_messages WHERE handle = $1")
-            .bind(handle)
-            .fetch_optional(self.pool())
+        let row = self
+            .read_optional(
+                sqlx::query("SELECT plugin, chat_id, message_id FROM sent_messages WHERE handle = $1").bind(handle),
+            )
             .await?;
         row.map(|r| {
             let message_id: i64 = r.try_get(2)?;
@@ -253,10 +255,12 @@ impl Storage {
 
     /// Which plugin sent message `message_id` in `chat` (with a handle), if known.
     pub async fn message_owner(&self, chat_id: i64, message_id: i32) -> Result<Option<String>, StorageError> {
-        let row = sqlx::query("SELECT plugin FROM sent_messages WHERE chat_id = $1 AND message_id = $2")
-            .bind(chat_id)
-            .bind(i64::from(message_id))
-            .fetch_optional(self.pool())
+        let row = self
+            .read_optional(
+                sqlx::query("SELECT plugin FROM sent_messages WHERE chat_id = $1 AND message_id = $2")
+                    .bind(chat_id)
+                    .bind(i64::from(message_id)),
+            )
             .await?;
         Ok(row.map(|r| r.try_get(0)).transpose()?)
     }
@@ -296,8 +300,7 @@ impl Storage {
 
     /// Dead letters: (chat, payload, reason), oldest first.
     pub async fn dead_letters(&self) -> Result<Vec<(i64, String, String)>, StorageError> {
-        let rows =
-            sqlx::query("SELECT chat_id, payload, reason FROM outbox_dead ORDER BY id").fetch_all(self.pool()).await?;
+        let rows = self.read_all(sqlx::query("SELECT chat_id, payload, reason FROM outbox_dead ORDER BY id")).await?;
         rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect()
     }
 
@@ -319,7 +322,7 @@ impl Storage {
             for u in chunk {
                 q = q.bind(*u);
             }
-            for row in q.fetch_all(self.pool()).await? {
+            for row in self.read_all(q).await? {
                 out.insert(row.try_get(0)?);
             }
         }
@@ -328,10 +331,7 @@ impl Storage {
 
     /// Whether `user` blocked the bot.
     pub async fn is_blocked(&self, user: i64) -> Result<bool, StorageError> {
-        let row = sqlx::query("SELECT 1 FROM blocked_users WHERE user_id = $1")
-            .bind(user)
-            .fetch_optional(self.pool())
-            .await?;
+        let row = self.read_optional(sqlx::query("SELECT 1 FROM blocked_users WHERE user_id = $1").bind(user)).await?;
         Ok(row.is_some())
     }
 }

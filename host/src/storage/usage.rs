@@ -175,8 +175,7 @@ impl Storage {
         if let Some(u) = lock(&self.inner.usage.cached).get(ns) {
             return Ok(*u);
         }
-        let row =
-            sqlx::query("SELECT bytes, keys FROM kv_usage WHERE ns = $1").bind(ns).fetch_optional(self.pool()).await?;
+        let row = self.read_optional(sqlx::query("SELECT bytes, keys FROM kv_usage WHERE ns = $1").bind(ns)).await?;
         let usage = match row {
             Some(r) => KvUsage { bytes: to_u64(r.try_get(0)?), keys: to_u64(r.try_get(1)?) },
             None => KvUsage::default(),
@@ -195,7 +194,7 @@ impl Storage {
             for k in chunk {
                 q = q.bind(k.as_str());
             }
-            for row in q.fetch_all(self.pool()).await? {
+            for row in self.read_all(q).await? {
                 let (key, len): (String, i64) = (row.try_get(0)?, row.try_get(1)?);
                 let stored = key.len() + usize::try_from(len).unwrap_or(0);
                 out.insert(key, stored);
@@ -213,7 +212,7 @@ impl Storage {
         let sql = format!(
             "SELECT CAST(COALESCE(SUM({key_len} + length(value)), 0) AS BIGINT), COUNT(*) FROM kv WHERE ns = $1"
         );
-        let row = sqlx::query(&sql).bind(ns).fetch_one(self.pool()).await?;
+        let row = self.read_one(sqlx::query(&sql).bind(ns)).await?;
         Ok(KvUsage { bytes: to_u64(row.try_get(0)?), keys: to_u64(row.try_get(1)?) })
     }
 }
