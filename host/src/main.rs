@@ -88,10 +88,13 @@ async fn main() -> ExitCode {
 
 async fn check(path: PathBuf) -> anyhow::Result<()> {
     let config = Config::load(&path)?;
-    let errors = Runtime::check_plugins(&config).await?;
-    if !errors.is_empty() {
-        let list: Vec<String> = errors.iter().map(|e| format!("  - {}", e.message)).collect();
-        anyhow::bail!("{}: {} plugin(s) failed to load:\n{}", path.display(), errors.len(), list.join("\n"));
+    let report = Runtime::check_plugins(&config).await?;
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
+    if !report.errors.is_empty() {
+        let list: Vec<String> = report.errors.iter().map(|e| format!("  - {e}")).collect();
+        anyhow::bail!("{}: {} problem(s):\n{}", path.display(), report.errors.len(), list.join("\n"));
     }
     println!("{}: ok ({} plugins enabled)", path.display(), config.plugin_specs().len());
     Ok(())

@@ -4,6 +4,7 @@
 //! reported with its line and column. Relative paths are resolved against the directory
 //! of the config file.
 
+mod bot;
 mod budget;
 mod ids;
 
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 use serde::Deserialize;
 
+pub use bot::{BotConfig, Fallback, StartButton, StartConfig};
 pub use budget::{Budget, BudgetKeys, Rate};
 pub use ids::{Grant, HttpHost, PluginName};
 
@@ -69,6 +71,9 @@ pub struct Config {
     pub runtime: RuntimeConfig,
     /// Telegram connection; without it the bot serves only its inbox.
     pub telegram: Option<TelegramConfig>,
+    /// What the host itself answers (help, fallback, the /start greeting).
+    #[serde(default)]
+    pub bot: BotConfig,
     /// Plugins by name, in file order.
     #[serde(default)]
     pub plugins: IndexMap<PluginName, toml::Spanned<PluginConfig>>,
@@ -443,6 +448,7 @@ impl Config {
             ));
         }
         budget_keys!(rt).check().map_err(|e| format!("[runtime] {e}"))?;
+        self.bot.check()?;
         if let Some(tg) = &self.telegram
             && tg.mode == TelegramMode::Webhook
             && tg.webhook.is_none()

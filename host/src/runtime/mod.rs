@@ -6,10 +6,12 @@
 //! | `engine` | wasmtime engine, pooling allocator, epoch ticker, compile cache |
 //! | `plugin` | loading, grant checks, linking, `describe()`, the [`PluginSet`] |
 //! | `abi` | the `handler` export of each supported WIT version (0.2, 0.1) |
+//! | `checks` | checks of the whole set against the config (greeting buttons, duplicate commands) |
 //! | `clash` | what a module may not take from the other plugins (prefix, commands, exports) |
 //! | `link` | forwarding cross-plugin calls within one store |
 //! | `sandbox` | one plugin call in a fresh store |
 //! | `turn` | routing an event through plugins and committing the turn |
+//! | `answers` | what the host answers itself: /help, admin-only refusals, greeting, fallback |
 //! | `dispatcher` | inbox → per-chat lanes, leased through the database, served round-robin |
 //! | `timers` | due timers → inbox |
 //! | `reload` | hot reload: file watcher and lifecycle events |
@@ -17,6 +19,8 @@
 //! | `notice` | notices to admins in Telegram, quoting plugins' text safely |
 
 mod abi;
+mod answers;
+mod checks;
 mod clash;
 mod dispatcher;
 mod engine;
@@ -40,6 +44,7 @@ use tokio::task::JoinHandle;
 use wasmtime::Engine;
 use wasmtime::component::Linker;
 
+pub use checks::SetReport;
 pub use health::{LatencySummary, Metrics};
 pub use plugin::LoadError;
 pub use reload::ReloadReport;
@@ -108,6 +113,8 @@ pub(crate) struct Shared {
     cache_dir: std::path::PathBuf,
     set: RwLock<Arc<PluginSet>>,
     admins: HashSet<i64>,
+    /// What the host answers itself (`[bot]`).
+    bot: crate::config::BotConfig,
     concurrency: usize,
     max_failures: u32,
     breaker: health::Breaker,
@@ -160,6 +167,13 @@ impl Runtime {
             let list: Vec<String> = errors.iter().map(|e| format!("  - {}", e.message)).collect();
             anyhow::bail!("{} plugin(s) failed to load:\n{}", errors.len(), list.join("\n"));
         }
+        let report = checks::check(&shared.bot, &set);
+        for w in &report.warnings {
+            tracing::warn!(target: "wharf.config", "{w}");
+        }
+        if !report.errors.is_empty() {
+            anyhow::bail!("the config does not fit the plugins:\n  - {}", report.errors.join("\n  - "));
+        }
         *shared.set.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(set);
         reload::record_versions(&shared).await?;
         let mut tasks = vec![tokio::spawn(dispatcher::run(shared.clone())), tokio::spawn(timers::run(shared.clone()))];
@@ -196,6 +210,7 @@ impl Runtime {
             cache_dir: config.resolve(&rt.cache_dir),
             set: RwLock::new(Arc::new(PluginSet::default())),
             admins: config.admins.iter().copied().collect(),
+            bot: config.bot.clone(),
             concurrency: rt.concurrency,
             max_failures: rt.max_failures,
             breaker: health::Breaker::new(rt.max_failures),
@@ -212,16 +227,20 @@ impl Runtime {
     }
 
     /// Load the configured plugins without running anything (for `wharf check-config`).
-    pub async fn check_plugins(config: &Config) -> anyhow::Result<Vec<LoadError>> {
+    /// Plugins that failed to load are errors; so are set-level problems of the ones that
+    /// loaded (see [`SetReport`]), which also brings warnings.
+    pub async fn check_plugins(config: &Config) -> anyhow::Result<SetReport> {
         let dir = tempfile_dir()?;
         let url = format!("sqlite:{}", dir.join("check.db").display());
         let storage = Storage::open(&url, None).await?;
         let shared = Self::shared(config, &RuntimeOptions::default(), storage)?;
-        let (_, errors) =
+        let (set, errors) =
             plugin::build(&shared.engine, &shared.host, &shared.base_linker, &shared.specs, &shared.cache_dir, None)
                 .await;
         let _ = std::fs::remove_dir_all(&dir);
-        Ok(errors)
+        let mut report = checks::check(&shared.bot, &set);
+        report.errors.splice(0..0, errors.into_iter().map(|e| e.message));
+        Ok(report)
     }
 
     /// The database.
@@ -291,7 +310,8 @@ impl Runtime {
         }
     }
 
-    /// Every non-admin command of the loaded plugins (first plugin wins a name).
+    /// Every non-admin command of the loaded plugins (first plugin wins a name), and the
+    /// host's `/help` unless a plugin declares it.
     pub fn commands(&self) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = Vec::new();
         for p in &self.shared.current_set().plugins {
@@ -300,6 +320,9 @@ impl Runtime {
                     out.push((c.name.clone(), c.description.clone()));
                 }
             }
+        }
+        if !out.iter().any(|(n, _)| n == "help") {
+            out.push(("help".into(), "Show what this bot can do".into()));
         }
         out
     }

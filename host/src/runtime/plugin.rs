@@ -287,12 +287,19 @@ async fn link_and_describe(
 ) -> anyhow::Result<LoadedPlugin> {
     let mut linker = base.clone();
     let mut deps: Vec<Arc<LoadedPlugin>> = Vec::new();
+    // Every missing grant at once, so one edit of the config fixes them all.
+    let mut missing: Vec<(Missing, String)> = Vec::new();
     for (name, item) in cand.component.component_type().imports(engine) {
-        if name.starts_with("wasi:") {
-            continue;
-        }
         if let Some(rest) = name.strip_prefix(HOST_PACKAGE) {
-            check_host_import(engine, spec, name, rest, &item.ty)?;
+            missing
+                .extend(check_host_import(engine, spec, name, rest, &item.ty)?.into_iter().map(|m| (m, name.into())));
+        }
+    }
+    if !missing.is_empty() {
+        return Err(missing_error(spec, &missing));
+    }
+    for (name, item) in cand.component.component_type().imports(engine) {
+        if name.starts_with("wasi:") || name.starts_with(HOST_PACKAGE) {
             continue;
         }
         // Another plugin's interface: from the exporter the importer's `call:NAME` names.
@@ -390,7 +397,7 @@ fn check_host_import(
     full: &str,
     rest: &str,
     item: &ComponentItem,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<Missing>> {
     let (iface, version) = rest.split_once('@').unwrap_or((rest, ""));
     if !HOST_VERSION_PREFIXES.iter().any(|p| version.starts_with(p)) {
         bail!(
@@ -406,6 +413,7 @@ fn check_host_import(
             .collect(),
         _ => Vec::new(),
     };
+    let mut missing = Vec::new();
     for f in &funcs {
         let Some(need) = crate::caps::requirement(iface, f) else {
             bail!("plugin {} imports {full}, which this host does not provide", spec.name);
@@ -413,17 +421,59 @@ fn check_host_import(
         if need.met_by(spec) {
             continue;
         }
-        let (p, line) = (&spec.name, spec.line);
-        match need {
-            Requirement::Grant(grant) => bail!(
-                "plugin {p} imports {full} (function {f}) but is not granted \"{grant}\": add \"{grant}\" to grants under [plugins.{p}] (config line {line})"
-            ),
-            Requirement::HttpHosts | Requirement::Nothing => bail!(
-                "plugin {p} imports {full} but no HTTP host is granted: add http = [\"api.example.com\"] under [plugins.{p}] (config line {line})"
-            ),
+        let lack = match need {
+            Requirement::Grant(grant) => Missing::Grant(grant.to_string(), f.clone()),
+            Requirement::HttpHosts | Requirement::Nothing => Missing::HttpHost,
+        };
+        let known = missing.iter().any(|m| match (m, &lack) {
+            (Missing::Grant(a, _), Missing::Grant(b, _)) => a == b,
+            (a, b) => a == b,
+        });
+        if !known {
+            missing.push(lack);
         }
     }
-    Ok(())
+    Ok(missing)
+}
+
+/// What a plugin lacks to link one host import.
+#[derive(Debug, PartialEq, Eq)]
+enum Missing {
+    /// A grant (e.g. `kv`), and the first function of the import that needs it.
+    Grant(String, String),
+    /// At least one `http` host.
+    HttpHost,
+}
+
+/// One error naming everything a plugin lacks, and the one edit that fixes it all.
+fn missing_error(spec: &PluginSpec, missing: &[(Missing, String)]) -> anyhow::Error {
+    let (p, line) = (&spec.name, spec.line);
+    let mut grants: Vec<String> = Vec::new();
+    let mut needs = Vec::new();
+    for (lack, import) in missing {
+        match lack {
+            Missing::Grant(g, f) => {
+                let g = format!("\"{g}\"");
+                if !grants.contains(&g) {
+                    needs.push(format!("{import} (function {f}) needs {g}"));
+                    grants.push(g);
+                }
+            }
+            Missing::HttpHost => needs.push(format!("{import} needs an http host")),
+        }
+    }
+    let mut fixes = Vec::new();
+    if !grants.is_empty() {
+        fixes.push(format!("add {} to grants", grants.join(", ")));
+    }
+    if missing.iter().any(|(m, _)| *m == Missing::HttpHost) {
+        fixes.push("add http = [\"api.example.com\"] (the hosts it may reach)".into());
+    }
+    anyhow!(
+        "plugin {p} is not granted what it imports: {}. Fix: {} under [plugins.{p}] (config line {line})",
+        needs.join("; "),
+        fixes.join(" and ")
+    )
 }
 
 fn check_manifest(spec: &PluginSpec, m: &Manifest) -> anyhow::Result<()> {
@@ -447,6 +497,9 @@ fn check_manifest(spec: &PluginSpec, m: &Manifest) -> anyhow::Result<()> {
     }
     if let Some(prefix) = &m.callback_prefix {
         name_like("callback prefix", prefix, 16, &['-']).map_err(fail)?;
+        if prefix == "wharf" {
+            return Err(fail("callback prefix \"wharf\" is the host's (its greeting buttons)".into()));
+        }
     }
     for t in &m.topics {
         name_like("topic", t, 64, &['.', '-']).map_err(fail)?;

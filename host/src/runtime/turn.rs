@@ -8,6 +8,7 @@ use rand::Rng;
 use tracing::Instrument;
 
 use super::Shared;
+use super::answers::{self, Before};
 use super::plugin::{LoadedPlugin, PluginSet};
 use super::sandbox::{self, Outcome};
 use crate::caps::TurnState;
@@ -130,13 +131,27 @@ async fn run_entry(shared: &Shared, row: &InboxRow, entry: Entry) -> Served {
         attempt += 1;
         let set = shared.current_set();
         let now_ms = shared.host.clock.now_ms();
+        // Events aimed at one plugin are that plugin's alone; the host answers the rest
+        // when nobody else does (help, admin-only commands, the greeting, the fallback).
+        let (event, first, to) = match row.target.as_deref() {
+            Some(target) => (event.clone(), Vec::new(), route(&set, &event, Some(target))),
+            None => match answers::before(shared, &set, event.clone(), now_ms) {
+                Before::Route(ev, first) => {
+                    let to = route(&set, &ev, None);
+                    (*ev, first, to)
+                }
+                Before::Answered(out) => (event.clone(), out, Vec::new()),
+            },
+        };
         let ctx = context(shared, &event, row.lane, row.id, now_ms);
         let mut turn = TurnState::new(Some(row.id), row.lane, now_ms);
         turn.budget.cause = Cause::new(&event, hops, row.target.as_deref());
+        turn.applied.outbox.extend(first);
         let mut results: Vec<(Arc<LoadedPlugin>, Option<String>)> = Vec::new();
         let mut fault = None;
         let mut owner_failed = false;
-        for (plugin, ev) in route(&set, &event, row.target.as_deref()) {
+        let mut consumed = false;
+        for (plugin, ev) in to {
             if shared.breaker.is_open(plugin.name()) {
                 continue;
             }
@@ -146,6 +161,7 @@ async fn run_entry(shared: &Shared, row: &InboxRow, entry: Entry) -> Served {
                 Outcome::Done(flow) => {
                     results.push((plugin, None));
                     if flow == Flow::Stop {
+                        consumed = true;
                         break;
                     }
                 }
@@ -177,6 +193,9 @@ async fn run_entry(shared: &Shared, row: &InboxRow, entry: Entry) -> Served {
         }
         if owner_failed {
             apologize(&event, &mut turn);
+        }
+        if row.target.is_none() {
+            answers::after(shared, &set, &event, consumed, &mut turn);
         }
         answer_unanswered(&event, &mut turn);
         stamp_hops(&mut turn.applied.inbox, hops.saturating_add(1));

@@ -54,7 +54,7 @@ fn check_config_rejects_a_bad_file_with_its_line_and_a_nonzero_exit() {
 }
 
 #[test]
-fn scripted_chat_sessions_run_start_and_press_a_button_again_and_again() {
+fn scripted_chat_sessions_run_echo_and_press_a_button_again_and_again() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.toml");
     let echo = Path::new(env!("WHARF_PLUGIN_DIR")).join("echo.wasm");
@@ -71,12 +71,12 @@ fn scripted_chat_sessions_run_start_and_press_a_button_again_and_again() {
     // Twice over the same database: the second session must not lose its updates to
     // the offset the first one left behind.
     for session in 1..=2 {
-        let stdout = chat(&config, b"/start\n1\n/echo scripted\n/admin\n/quit\n");
+        let stdout = chat(&config, b"/echo\n1\n/echo scripted\n/admin\n/quit\n");
         let lines: Vec<&str> = stdout.lines().skip(1).collect();
         assert_eq!(
             lines,
             [
-                "bot: Hello! I repeat what you say.",
+                "bot: Send /echo TEXT and I will repeat it.",
                 "     [1] Ping",
                 "bot (popup): pong",
                 "bot: scripted",

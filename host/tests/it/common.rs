@@ -61,8 +61,11 @@ pub fn config_text_with(dir: &std::path::Path, db: &Db, admins: &[i64], plugins:
         Db::Sqlite => format!("sqlite:{}", dir.join("wharf.db").display()),
         Db::Postgres(url) => url.clone(),
     };
+    // Fixture plugins handle commands they do not declare and answer nothing: unless a
+    // test sets `[bot]` itself, the host's own answers to what nobody answered are off.
+    let bot = if plugins.contains("[bot") { "" } else { "[bot]\nfallback = \"silent\"\n" };
     format!(
-        "admins = {admins:?}\n[storage]\nurl = \"{url}\"\n[runtime]\ncache_dir = \"{}\"\nwatch = false\n{runtime_extra}\n{plugins}\n",
+        "admins = {admins:?}\n[storage]\nurl = \"{url}\"\n[runtime]\ncache_dir = \"{}\"\nwatch = false\n{runtime_extra}\n{plugins}\n{bot}",
         cache_dir().display()
     )
 }

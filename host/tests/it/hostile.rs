@@ -85,8 +85,14 @@ async fn an_undeclared_import_fails_to_load_naming_plugin_import_and_config_line
     let p = plugin("probe", "probe", r#"grants = ["kv", "telegram", "events", "scheduler"]"#);
     let err = try_start_on(&Db::Sqlite, &p, "").await.err().expect("must not start");
     let msg = format!("{err:#}");
-    assert!(msg.contains("plugin probe imports wharf:bot/http@0.2.0"), "{msg}");
-    assert!(msg.contains("add http = [\"api.example.com\"] under [plugins.probe] (config line 8)"), "{msg}");
+    assert!(
+        msg.contains("plugin probe is not granted what it imports: wharf:bot/http@0.2.0 needs an http host"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("add http = [\"api.example.com\"] (the hosts it may reach) under [plugins.probe] (config line 8)"),
+        "{msg}"
+    );
 
     let p = plugin(
         "probe",
@@ -96,12 +102,22 @@ http = ["127.0.0.1"]"#,
     );
     let err = try_start_on(&Db::Sqlite, &p, "").await.err().expect("must not start");
     let msg = format!("{err:#}");
-    assert!(
-        msg.contains(
-            "imports wharf:bot/telegram@0.2.0 (function get-chat-member) but is not granted \"telegram.members\""
-        ),
-        "{msg}"
-    );
+    assert!(msg.contains("wharf:bot/telegram@0.2.0 (function get-chat-member) needs \"telegram.members\""), "{msg}");
+}
+
+/// A plugin lacking several grants gets one error naming all of them, and the one edit
+/// that fixes them all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_missing_grant_is_named_at_once() {
+    let p = plugin("probe", "probe", r#"grants = ["telegram.send"]"#);
+    let err = try_start_on(&Db::Sqlite, &p, "").await.err().expect("must not start");
+    let msg = format!("{err:#}");
+    for grant in ["kv", "events", "scheduler", "telegram.members", "telegram.files"] {
+        assert!(msg.contains(&format!("needs \"{grant}\"")), "{grant} missing from: {msg}");
+    }
+    assert!(msg.contains("needs an http host"), "{msg}");
+    assert!(msg.contains("add http = [\"api.example.com\"]"), "{msg}");
+    assert_eq!(msg.matches("plugin probe is not granted").count(), 1, "one error for the plugin: {msg}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,6 +5,7 @@
 
 mod common;
 
+mod answers;
 mod capabilities;
 mod cli;
 mod compat;

@@ -63,10 +63,10 @@ pub(crate) fn echo_and_probe() -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_conversation_round_trips_through_the_emulator() {
     let b = bot(&echo_and_probe()).await;
-    b.emu.send_text(5, "/start");
-    assert!(b.emu.wait_sent(WAIT, |e| e.texts(5).len() == 1).await, "no greeting: {:?}", b.emu.texts(5));
+    b.emu.send_text(5, "/echo");
+    assert!(b.emu.wait_sent(WAIT, |e| e.texts(5).len() == 1).await, "no answer: {:?}", b.emu.texts(5));
     let greeting = &b.emu.sent(5)[0];
-    assert_eq!(greeting.text, "Hello! I repeat what you say.");
+    assert_eq!(greeting.text, "Send /echo TEXT and I will repeat it.");
     let button = &greeting.reply_markup.as_ref().unwrap()["inline_keyboard"][0][0];
     assert_eq!(button["callback_data"], "echo:ping");
     b.emu.press(5, greeting.message_id, "echo:ping");
@@ -82,7 +82,11 @@ async fn a_conversation_round_trips_through_the_emulator() {
     assert_eq!(b.emu.requests("sendMessage"), 2);
     let menu: Vec<String> =
         b.emu.commands().as_array().unwrap().iter().map(|c| c["command"].as_str().unwrap().to_owned()).collect();
-    assert_eq!(menu, ["start", "echo", "rmw"], "the menu lists the plugins' public commands, not the admin-only ones");
+    assert_eq!(
+        menu,
+        ["echo", "rmw", "help"],
+        "the menu lists the plugins' public commands (not the admin-only ones) and the host's /help"
+    );
     b.h.rt.shutdown().await;
 }
 
@@ -216,7 +220,7 @@ async fn a_broadcast_under_enforced_limits_meets_no_429() {
 
 /// The scripted conversation both front ends must handle alike.
 async fn script(b: &Bot) -> (Vec<String>, Vec<(String, Option<String>)>, Option<i64>) {
-    b.emu.send_text(5, "/start");
+    b.emu.send_text(5, "/echo");
     assert!(b.emu.wait_sent(WAIT, |e| e.texts(5).len() == 1).await);
     b.emu.press(5, b.emu.sent(5)[0].message_id, "echo:ping");
     b.emu.send_text(5, "/echo one");
@@ -237,7 +241,7 @@ async fn polling_and_webhook_deliver_the_same_conversation() {
     assert!(secret.is_some_and(|s| s.len() >= 32), "a secret token protects the webhook");
     let by_hook = script(&hooked).await;
     assert_eq!(by_poll, by_hook);
-    assert_eq!(by_hook.0, ["Hello! I repeat what you say.", "one", "two"]);
+    assert_eq!(by_hook.0, ["Send /echo TEXT and I will repeat it.", "one", "two"]);
     assert_eq!(hooked.emu.requests("getUpdates"), 0, "webhook mode does not poll");
     assert!(hooked.emu.requests("webhook:delivered") >= 5);
     polled.h.rt.shutdown().await;

@@ -72,7 +72,7 @@ async fn context_marks_admins_and_messages_are_validated_bot_api_json() {
     h.say(5, "/send hi <there>").await;
     h.idle().await;
     assert_eq!(h.sent(1000).await, ["admin=true lang=None"]);
-    assert_eq!(h.sent(5).await, ["admin=false lang=None", "hi <there>"]);
+    assert_eq!(h.sent(5).await, ["This command is for admins.", "hi <there>"], "the host refuses for the plugin");
     let rows = h.rt.storage().outbox(Some(5)).await.unwrap();
     let v: serde_json::Value = serde_json::from_str(&rows[1].payload).unwrap();
     assert_eq!(v["method"], "sendMessage");

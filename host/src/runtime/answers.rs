@@ -1,0 +1,195 @@
+//! What the host answers itself, so the bot is never silent and admin commands stay
+//! the admins':
+//!
+//! - `/help` (unless a plugin declares it): the commands this user may use, from the
+//!   plugins' manifests (admin-only ones for admins only);
+//! - an admin-only command from someone else: "This command is for admins." No plugin
+//!   sees the message;
+//! - `/start` with `[bot.start]`: the greeting and its buttons go out first, and the
+//!   plugins still get `/start PAYLOAD` (deep links); a greeting button runs its command
+//!   as if the user had typed it;
+//! - in a private chat, a message that no plugin answered (sent something to the chat)
+//!   or consumed (returned `stop`): `/start` gets the help text, a command no plugin
+//!   declares a short pointer to `/help`, anything else the help text after "Sorry, I
+//!   didn't understand that." With `[bot] fallback = "silent"` the host answers none of
+//!   these (only `/help` and admin-only refusals).
+//!
+//! The host's messages are plain text (no parse mode), so plugins' descriptions need no
+//! escaping.
+
+use super::Shared;
+use super::plugin::PluginSet;
+use crate::caps::TurnState;
+use crate::caps::bindings::wharf::bot::types::{CallbackQuery, ChatKind, Command, Event, Message};
+use crate::config::Fallback;
+use crate::storage::NewOutbox;
+use crate::telegram::outbox_call::{AnswerCallbackQuery, Button, ButtonAction, Keyboard, OutboxCall, SendMessage};
+
+/// Callback data of the greeting's buttons: `wharf:run:COMMAND` (plugins may not take
+/// the `wharf` prefix).
+const RUN: &str = "wharf:run:";
+/// The reply to a non-admin's admin-only command.
+pub(crate) const ADMINS_ONLY: &str = "This command is for admins.";
+/// Telegram's limit on a message's text; the help text stays under it.
+const MAX_TEXT: usize = 4096;
+
+/// What to do with an event before the plugins see it.
+pub(crate) enum Before {
+    /// Route this event (the original, or the command a greeting button runs); queue
+    /// these messages first.
+    Route(Box<Event>, Vec<NewOutbox>),
+    /// The host answered; no plugin sees the event.
+    Answered(Vec<NewOutbox>),
+}
+
+pub(crate) fn before(shared: &Shared, set: &PluginSet, event: Event, now_ms: i64) -> Before {
+    let (event, mut first) = match event {
+        Event::Callback(cb) if cb.data.starts_with(RUN) => match pressed_start_button(&cb, now_ms) {
+            Some(msg) => (Event::Message(msg), vec![answer_callback(&cb)]),
+            None => return Before::Answered(vec![answer_callback(&cb)]),
+        },
+        other => (other, Vec::new()),
+    };
+    let Event::Message(msg) = &event else { return Before::Route(Box::new(event), first) };
+    let Some(cmd) = &msg.command else { return Before::Route(Box::new(event), first) };
+    let admin = is_admin(shared, msg);
+    match declared(set, &cmd.name) {
+        Some(true) if !admin => return Before::Answered(vec![reply(msg, ADMINS_ONLY.into(), None)]),
+        Some(_) => {}
+        None if cmd.name == "help" => return Before::Answered(vec![reply(msg, help_text(shared, set, admin), None)]),
+        None => {}
+    }
+    if cmd.name == "start"
+        && let Some(start) = &shared.bot.start
+    {
+        let rows = start
+            .buttons
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .map(|b| Button {
+                        text: b.text.clone(),
+                        action: ButtonAction::Callback(format!("{RUN}{}", b.command)),
+                    })
+                    .collect()
+            })
+            .collect::<Vec<Vec<Button>>>();
+        let keyboard = (!rows.is_empty()).then_some(Keyboard { inline_keyboard: rows });
+        first.push(reply(msg, start.text.clone(), keyboard));
+    }
+    Before::Route(Box::new(event), first)
+}
+
+/// After the plugins ran: in a private chat, a message nobody answered or consumed gets
+/// a pointer to `/help` (an unknown command) or the fallback (anything else).
+pub(crate) fn after(shared: &Shared, set: &PluginSet, event: &Event, consumed: bool, turn: &mut TurnState) {
+    let Event::Message(msg) = event else { return };
+    if consumed || msg.chat.kind != ChatKind::Private || msg.chat.id == 0 || shared.bot.fallback == Fallback::Silent {
+        return;
+    }
+    if turn.applied.outbox.iter().any(|o| o.chat_id == msg.chat.id) {
+        return;
+    }
+    let text = match &msg.command {
+        // A first contact nobody greeted: what the bot can do.
+        Some(cmd) if cmd.name == "start" => help_text(shared, set, is_admin(shared, msg)),
+        Some(cmd) if declared(set, &cmd.name).is_none() => {
+            format!("I don't know /{}. Send /help to see what I can do.", cmd.name)
+        }
+        Some(_) => return,
+        None => format!("Sorry, I didn't understand that.\n\n{}", help_text(shared, set, is_admin(shared, msg))),
+    };
+    turn.applied.outbox.push(reply(msg, text, None));
+}
+
+/// Whether a plugin declares `/name` (`Some(admin_only)`; the first plugin declaring it
+/// decides).
+fn declared(set: &PluginSet, name: &str) -> Option<bool> {
+    set.plugins.iter().flat_map(|p| p.manifest.commands.iter()).find(|c| c.name == name).map(|c| c.admin_only)
+}
+
+fn is_admin(shared: &Shared, msg: &Message) -> bool {
+    msg.sender.as_ref().is_some_and(|u| shared.admins.contains(&u.id))
+}
+
+/// The commands `admin` (or not) may use, one per line with its description; admin-only
+/// ones in a section of their own. Clipped under Telegram's limit.
+pub(crate) fn help_text(shared: &Shared, set: &PluginSet, admin: bool) -> String {
+    let mut public: Vec<(String, String)> = Vec::new();
+    let mut admins: Vec<(String, String)> = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
+    for p in set.plugins.iter().filter(|p| !shared.breaker.is_open(p.name())) {
+        for c in &p.manifest.commands {
+            if seen.contains(&c.name.as_str()) {
+                continue;
+            }
+            seen.push(&c.name);
+            let line = (c.name.clone(), c.description.clone());
+            if !c.admin_only {
+                public.push(line);
+            } else if admin {
+                admins.push(line);
+            }
+        }
+    }
+    if !seen.contains(&"help") {
+        public.push(("help".into(), "Show this list".into()));
+    }
+    let mut text = String::from("Here is what I can do:");
+    let mut left = public.len() + admins.len();
+    let sections = [(None, public), (Some("\n\nFor admins:"), admins)];
+    for (title, lines) in sections {
+        if lines.is_empty() {
+            continue;
+        }
+        if let Some(t) = title {
+            text.push_str(t);
+        }
+        for (name, description) in lines {
+            let line = format!("\n/{name} — {description}");
+            // Room for the "and N more" line.
+            if text.chars().count() + line.chars().count() > MAX_TEXT - 40 {
+                text.push_str(&format!("\n…and {left} more"));
+                return text;
+            }
+            text.push_str(&line);
+            left -= 1;
+        }
+    }
+    text
+}
+
+/// The command message a greeting button stands for, from the user who pressed it, in
+/// the chat of the greeting.
+fn pressed_start_button(cb: &CallbackQuery, now_ms: i64) -> Option<Message> {
+    let name = cb.data.strip_prefix(RUN)?;
+    let chat = cb.chat.clone()?;
+    Some(Message {
+        id: cb.message_id.unwrap_or_default(),
+        chat,
+        sender: Some(cb.sender.clone()),
+        text: Some(format!("/{name}")),
+        command: Some(Command { name: name.to_owned(), args: String::new() }),
+        reply_to: None,
+        date: now_ms / 1000,
+        document: None,
+    })
+}
+
+fn answer_callback(cb: &CallbackQuery) -> NewOutbox {
+    let call = OutboxCall::AnswerCallbackQuery(AnswerCallbackQuery {
+        callback_query_id: cb.id.clone(),
+        ..AnswerCallbackQuery::default()
+    });
+    NewOutbox { chat_id: cb.chat.as_ref().map_or(cb.sender.id, |c| c.id), plugin: "wharf".into(), call }
+}
+
+fn reply(msg: &Message, text: String, keyboard: Option<Keyboard>) -> NewOutbox {
+    let call = OutboxCall::SendMessage(SendMessage {
+        chat_id: msg.chat.id,
+        text,
+        reply_markup: keyboard,
+        ..SendMessage::default()
+    });
+    NewOutbox { chat_id: msg.chat.id, plugin: "wharf".into(), call }
+}
