@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
-use wharf::config::Config;
+use wharf::config::{Config, TelegramMode};
 use wharf::{Runtime, RuntimeOptions};
 
 #[derive(Parser)]
@@ -60,7 +60,9 @@ enum Cmd {
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("WHARF_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,wasmtime=warn,cranelift=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colours only for a person at a terminal, never in files or pipes.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     match format {
         LogFormat::Pretty => builder.init(),
         LogFormat::Json => builder.json().init(),
@@ -115,16 +117,26 @@ async fn emulator(listen: std::net::SocketAddr, token: &str) -> anyhow::Result<(
 
 async fn run(path: PathBuf) -> anyhow::Result<()> {
     let config = Config::load(&path)?;
+    let Some(tg) = &config.telegram else {
+        anyhow::bail!(
+            "{}: no [telegram] table, so `wharf run` has no bot to serve. Add one (api_url, mode; the token goes in \
+             $WHARF_TELEGRAM_TOKEN), or set [telegram] mode = \"none\" to serve only the inbox. \
+             `wharf chat` runs the bot locally without Telegram.",
+            path.display()
+        );
+    };
+    // Check the token before starting anything.
+    let token = match tg.mode {
+        TelegramMode::None => None,
+        _ => Some(std::env::var(&tg.token_env).with_context(|| {
+            format!("the bot token is read from ${} (named by [telegram] token_env); set it", tg.token_env)
+        })?),
+    };
     let runtime = Runtime::start(&config, RuntimeOptions::default()).await.context("starting the runtime")?;
-    let telegram = match &config.telegram {
-        Some(tg) => {
-            let token = std::env::var(&tg.token_env).with_context(|| {
-                format!("the bot token is read from ${} (named by [telegram] token_env); set it", tg.token_env)
-            })?;
-            Some(wharf::telegram::Telegram::start(runtime.link(), tg, &token).await?)
-        }
+    let telegram = match token {
+        Some(token) => Some(wharf::telegram::Telegram::start(runtime.link(), tg, &token).await?),
         None => {
-            tracing::warn!(target: "wharf.runtime", "no [telegram] table: serving the inbox only");
+            tracing::warn!(target: "wharf.runtime", "[telegram] mode = \"none\": serving the inbox only");
             None
         }
     };

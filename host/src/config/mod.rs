@@ -39,6 +39,15 @@ macro_rules! budget_keys {
 /// A config problem, with the file and (where known) the line and column.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// There is no file at that path.
+    #[error(
+        "{}: no such config file; pass --config PATH (the repository's config.toml is a working example)",
+        path.display()
+    )]
+    Missing {
+        /// The config file.
+        path: PathBuf,
+    },
     /// The file could not be read.
     #[error("cannot read {path}: {source}")]
     Read {
@@ -246,6 +255,9 @@ pub enum TelegramMode {
     Polling,
     /// Telegram posts updates to `[telegram.webhook] url`.
     Webhook,
+    /// No Telegram at all: `wharf run` serves only the inbox (events queued by other
+    /// means, timers). Said explicitly, so a forgotten table is never taken for it.
+    None,
 }
 
 /// `[runtime]`.
@@ -343,9 +355,9 @@ pub struct PluginConfig {
     /// Per-plugin limits overriding `[runtime]`.
     #[serde(default)]
     pub limits: Limits,
-    /// Free-form settings handed to the plugin.
+    /// Settings handed to the plugin (keys keep their place in the file for errors).
     #[serde(default)]
-    pub settings: toml::Table,
+    pub settings: IndexMap<toml::Spanned<String>, toml::Value>,
 }
 
 fn yes() -> bool {
@@ -403,6 +415,8 @@ pub struct PluginSpec {
     pub budget: Budget,
     /// Settings as a JSON object.
     pub settings: serde_json::Map<String, serde_json::Value>,
+    /// Each setting's key with its line and column in the config file.
+    pub setting_keys: Vec<(String, usize, usize)>,
     /// The line of `[plugins.NAME]` in the config file, for error messages.
     pub line: usize,
 }
@@ -421,8 +435,10 @@ impl PluginSpec {
 impl Config {
     /// Read and validate a config file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text =
-            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => ConfigError::Missing { path: path.to_owned() },
+            _ => ConfigError::Read { path: path.to_owned(), source },
+        })?;
         let base = path.parent().map(Path::to_owned).unwrap_or_default();
         Self::parse(&text, &base).map_err(|message| ConfigError::Invalid { path: path.to_owned(), message })
     }
@@ -492,7 +508,14 @@ impl Config {
 
     /// 1-based line number of a byte offset in the config text.
     pub fn line_of(&self, offset: usize) -> usize {
-        self.source.get(..offset).map_or(1, |s| s.matches('\n').count() + 1)
+        self.position_of(offset).0
+    }
+
+    /// 1-based line and column (in characters) of a byte offset in the config text.
+    pub fn position_of(&self, offset: usize) -> (usize, usize) {
+        let Some(before) = self.source.get(..offset) else { return (1, 1) };
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        (before.matches('\n').count() + 1, before[line_start..].chars().count() + 1)
     }
 
     /// Resolve a path from the file against the config's directory.
@@ -509,10 +532,19 @@ impl Config {
             .filter(|(_, (_, p))| p.get_ref().enabled)
             .map(|(i, (name, spanned))| {
                 let p = spanned.get_ref();
-                let settings = match serde_json::to_value(&p.settings) {
-                    Ok(serde_json::Value::Object(m)) => m,
-                    _ => serde_json::Map::new(),
-                };
+                let settings = p
+                    .settings
+                    .iter()
+                    .filter_map(|(k, v)| Some((k.get_ref().clone(), serde_json::to_value(v).ok()?)))
+                    .collect();
+                let setting_keys = p
+                    .settings
+                    .keys()
+                    .map(|k| {
+                        let (line, column) = self.position_of(k.span().start);
+                        (k.get_ref().clone(), line, column)
+                    })
+                    .collect();
                 let spec = PluginSpec {
                     name: name.clone(),
                     path: self.resolve(&p.path),
@@ -522,6 +554,7 @@ impl Config {
                     memory_bytes: p.limits.memory_mib.unwrap_or(self.runtime.memory_mib) << 20,
                     budget: budget_keys!(p.limits).over(&self.runtime.budget()),
                     settings,
+                    setting_keys,
                     line: self.line_of(spanned.span().start),
                 };
                 (p.order, i, spec)

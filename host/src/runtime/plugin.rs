@@ -347,6 +347,10 @@ async fn link_and_describe(
         .await
         .with_context(|| format!("plugin {}: describe() failed", spec.name))?;
     check_manifest(spec, &manifest)?;
+    // Components built against 0.1 never promised their settings list was complete.
+    if matches!(describe_pre, HandlerPre::Current(_)) {
+        check_setting_keys(spec, &manifest)?;
+    }
     let ctx =
         Arc::new(PluginCtx { spec: spec.clone(), callback_prefix: manifest.callback_prefix.clone(), settings_json });
     Ok(LoadedPlugin { ctx, manifest, component: cand.component, hash: cand.hash, pre, deps })
@@ -474,6 +478,49 @@ fn missing_error(spec: &PluginSpec, missing: &[(Missing, String)]) -> anyhow::Er
         needs.join("; "),
         fixes.join(" and ")
     )
+}
+
+/// A plugin that declares settings declares all it reads: any other key under
+/// `[plugins.NAME.settings]` is a mistake (a typo, a setting of another plugin), reported
+/// with its line and column and the closest declared name.
+fn check_setting_keys(spec: &PluginSpec, m: &Manifest) -> anyhow::Result<()> {
+    if m.settings.is_empty() {
+        return Ok(());
+    }
+    let p = &spec.name;
+    for (key, line, column) in &spec.setting_keys {
+        if m.settings.iter().any(|s| s.name == *key) {
+            continue;
+        }
+        let closest = m.settings.iter().map(|s| (edit_distance(key, &s.name), &s.name)).min();
+        let hint = match closest {
+            Some((d, name)) if d <= 2.max(key.len() / 3) => format!(" Did you mean {name:?}?"),
+            _ => String::new(),
+        };
+        let known: Vec<&str> = m.settings.iter().map(|s| s.name.as_str()).collect();
+        bail!(
+            "config line {line}, column {column}: [plugins.{p}.settings] {key:?} is not a setting of plugin {p}.{hint} \
+             Its settings: {}.",
+            known.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// Levenshtein distance (in characters), for "did you mean".
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (diag + usize::from(ca != *cb)).min(row[j] + 1).min(row[j + 1] + 1);
+            diag = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
 }
 
 fn check_manifest(spec: &PluginSpec, m: &Manifest) -> anyhow::Result<()> {

@@ -164,6 +164,7 @@ impl Telegram {
             }
             (TelegramMode::Webhook, None) => anyhow::bail!("[telegram] mode = \"webhook\" needs [telegram.webhook]"),
             (TelegramMode::Polling, _) => tasks.push(tokio::spawn(poller::run(front.clone()))),
+            (TelegramMode::None, _) => anyhow::bail!("[telegram] mode = \"none\": there is no Telegram to start"),
         }
         Ok(Self { tasks, front, webhook, username })
     }

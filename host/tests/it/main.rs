@@ -22,6 +22,7 @@ mod inbox_format;
 mod ledger;
 mod market;
 mod noisy;
+mod operator;
 mod outbox_rows;
 mod ownership;
 mod reload;
