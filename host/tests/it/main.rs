@@ -6,6 +6,7 @@
 mod common;
 
 mod capabilities;
+mod chat;
 mod cli;
 mod compat;
 mod config_golden;
