@@ -34,7 +34,7 @@ enum Cmd {
         config: PathBuf,
     },
     /// Run the bot with the bundled Bot API emulator and talk to it from this terminal
-    /// (or a script on stdin). No token needed.
+    /// (or a script on stdin). No token needed. SIGHUP reloads changed plugins.
     Chat {
         /// Config file.
         #[arg(long, default_value = "config.toml")]
@@ -104,8 +104,20 @@ async fn check(path: PathBuf) -> anyhow::Result<()> {
 
 async fn chat(path: PathBuf) -> anyhow::Result<()> {
     let config = Config::load(&path)?;
+    // Listen before anything else, so a SIGHUP never kills the session.
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    let (tx, reloads) = tokio::sync::mpsc::channel(1);
+    tokio::spawn(async move {
+        while hup.recv().await.is_some() {
+            // A reload already waiting covers this signal too.
+            if let Err(tokio::sync::mpsc::error::TrySendError::Closed(())) = tx.try_send(()) {
+                return;
+            }
+        }
+    });
     let stdin = tokio::io::BufReader::new(tokio::io::stdin());
-    wharf::chat::run(&config, stdin, std::io::stdout()).await
+    let opts = wharf::chat::Options { reloads: Some(reloads), ..wharf::chat::Options::default() };
+    wharf::chat::run_with(&config, opts, stdin, std::io::stdout()).await
 }
 
 async fn emulator(listen: std::net::SocketAddr, token: &str) -> anyhow::Result<()> {

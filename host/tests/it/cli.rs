@@ -77,7 +77,7 @@ fn scripted_chat_sessions_run_echo_and_press_a_button_again_and_again() {
     // the offset the first one left behind.
     for session in 1..=2 {
         let stdout = chat(&config, b"/echo\n1\n/echo scripted\n/admin\n/quit\n");
-        let lines: Vec<&str> = stdout.lines().skip(1).collect();
+        let lines = crate::common::transcript(&stdout);
         assert_eq!(
             lines,
             [
@@ -113,7 +113,7 @@ fn a_chat_session_buys_from_the_seed_catalog() {
     let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/shop/seed.txt");
     let script = format!(
         "/admin\n/upload {} /import\n/discount city=Warsaw category=\"gift cards\" 20\n/credit 1 200 welcome\n\
-         /as 1\n/shop\n1\n1\n1\n1\n1\n1\n/wallet\n",
+         /as 1\n/shop\n1\n1\n1\n1\n1\n3\n/wallet\n",
         seed.display()
     );
     let stdout = chat(&config, script.as_bytes());
@@ -162,4 +162,62 @@ fn plugin_text_cannot_forge_log_lines() {
     assert!(stderr.contains("ok\\n2026-01-01T00:00:00.000000Z ERROR wharf.turn: forged line"), "{stderr}");
     assert!(stderr.contains("no\\r\\n2026-01-01T00:00:00.000000Z ERROR wharf.turn: forged reason"), "{stderr}");
     assert!(!stderr.lines().any(|l| l.starts_with("2026-01-01")), "a forged line: {stderr}");
+}
+
+#[test]
+fn sighup_reloads_a_chat_session_and_never_ends_it() {
+    use std::io::{BufRead, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    let echo = Path::new(env!("WHARF_PLUGIN_DIR")).join("echo.wasm");
+    std::fs::write(
+        &config,
+        format!(
+            "admins = [1000]\n[storage]\nurl = \"sqlite:data/chat.db\"\n[runtime]\ncache_dir = \"{}\"\n\
+             [plugins.echo]\npath = \"{}\"\ngrants = [\"telegram.send\"]\n",
+            Path::new(env!("WHARF_PLUGIN_DIR")).join("../../../wharf-test-cache").display(),
+            echo.display()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wharf"))
+        .args(["chat", "--config", config.to_str().unwrap()])
+        .env("WHARF_LOG", "error")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let (tx, lines) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in stdout.lines() {
+            if tx.send(line.unwrap()).is_err() {
+                return;
+            }
+        }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    let mut seen = Vec::new();
+    let mut wait_for = |what: &str| loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) if line.contains(what) => return,
+            Ok(line) => seen.push(line),
+            Err(e) => panic!("no {what:?} ({e}) after: {seen:#?}"),
+        }
+    };
+    wait_for(&format!("kill -HUP {}", child.id()));
+    wait_for("/quit");
+    for _ in 0..2 {
+        let hup = Command::new("kill").args(["-HUP", &child.id().to_string()]).status().unwrap();
+        assert!(hup.success());
+        wait_for("-- reloaded: no plugin changed");
+    }
+    // Still alive and answering.
+    stdin.write_all(b"/echo after the signals\n").unwrap();
+    wait_for("bot: after the signals");
+    stdin.write_all(b"/quit\n").unwrap();
+    assert!(child.wait().unwrap().success());
+    reader.join().unwrap();
 }

@@ -14,6 +14,11 @@ pub const T0: i64 = 1_700_000_000_000;
 /// How long a test waits for the runtime to go idle.
 pub const IDLE: Duration = Duration::from_secs(120);
 
+/// The lines of a `wharf chat` output after its welcome (a first line, then indented help).
+pub fn transcript(out: &str) -> Vec<&str> {
+    out.lines().skip(1).skip_while(|l| l.starts_with("  ")).collect()
+}
+
 /// Path of a built plugin.
 pub fn wasm(name: &str) -> PathBuf {
     PathBuf::from(env!("WHARF_PLUGIN_DIR")).join(format!("{name}.wasm"))

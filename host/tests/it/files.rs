@@ -167,7 +167,7 @@ async fn wharf_chat_uploads_a_local_file() {
     let mut out = Vec::new();
     wharf::chat::run(&config, script.as_bytes(), &mut out).await.unwrap();
     let out = String::from_utf8(out).unwrap();
-    let lines: Vec<&str> = out.lines().skip(1).collect();
+    let lines = crate::common::transcript(&out);
     assert_eq!(lines.len(), 3, "{out}");
     assert_eq!(lines[0], "bot: file stock.txt: 14 bytes, first line: widget");
     assert_eq!(
@@ -175,7 +175,7 @@ async fn wharf_chat_uploads_a_local_file() {
         r#"bot: file stock.txt: error: Error::InvalidInput("the file is 14 bytes, over the limit of 3 bytes (max-bytes)")"#
     );
     assert!(lines[2].starts_with("-- cannot read /nonexistent/x.txt"), "{out}");
-    assert!(out.lines().next().unwrap().contains("/upload PATH [caption]"), "the help line mentions /upload");
+    assert!(out.lines().any(|l| l.starts_with("  /upload PATH [caption]")), "the help mentions /upload");
 }
 
 /// POST `body` as JSON to `url`; the JSON answer.

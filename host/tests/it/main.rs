@@ -7,6 +7,7 @@ mod common;
 
 mod answers;
 mod capabilities;
+mod chat;
 mod cli;
 mod compat;
 mod config_golden;

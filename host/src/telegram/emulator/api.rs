@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::Shared;
-use super::state::{FaultKind, Sent, World};
+use super::state::{FaultKind, Sent, Touch, World};
 
 type Params = Map<String, Value>;
 
@@ -186,6 +186,10 @@ pub(super) async fn handle(
             {
                 Some(m) => {
                     m.deleted = true;
+                    let touch = Touch::Message(chat, m.message_id);
+                    w.journal.push(touch);
+                    drop(w);
+                    shared.sent_changed.notify_waiters();
                     Reply::Ok(json!(true))
                 }
                 None => bad("message to delete not found"),
@@ -193,7 +197,12 @@ pub(super) async fn handle(
         }
         "answerCallbackQuery" => {
             let Some(id) = string(&p, "callback_query_id") else { return bad("query is too old") };
-            shared.world().answered.push((id, string(&p, "text")));
+            {
+                let mut w = shared.world();
+                w.answered.push((id, string(&p, "text")));
+                let touch = Touch::Answer(w.answered.len() - 1);
+                w.journal.push(touch);
+            }
             shared.sent_changed.notify_waiters();
             Reply::Ok(json!(true))
         }
@@ -330,7 +339,9 @@ fn send(shared: &Shared, method: &str, p: &Params) -> Reply {
         at: Some(Instant::now()),
     };
     let reply = message_json(chat, &m);
+    let touch = Touch::Message(chat, m.message_id);
     log.push(m);
+    w.journal.push(touch);
     drop(w);
     shared.sent_changed.notify_waiters();
     Reply::Ok(reply)
@@ -355,6 +366,8 @@ fn edit(shared: &Shared, method: &str, p: &Params) -> Reply {
     m.reply_markup = markup;
     m.edits += 1;
     let reply = message_json(chat, m);
+    let touch = Touch::Message(chat, m.message_id);
+    w.journal.push(touch);
     drop(w);
     shared.sent_changed.notify_waiters();
     Reply::Ok(reply)

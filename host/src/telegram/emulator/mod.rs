@@ -3,7 +3,8 @@
 //! The bot talks to it through the real Bot API client over HTTP. The control side
 //! (this module's [`Emulator`] methods, or `/control/…` over HTTP) acts as users: send
 //! text and commands, upload documents, press buttons, block the bot; reads what the
-//! bot sent to each chat; and injects faults (429 with `retry_after`, 403, 409, 5xx,
+//! bot sent to each chat, or everything it did in order ([`Emulator::activity`], with
+//! [`Emulator::changed`] to wait for more); and injects faults (429 with `retry_after`, 403, 409, 5xx,
 //! delays), delays every send, enforces Telegram's rate limits, and counts how many
 //! requests per method it was answering at once.
 //!
@@ -34,10 +35,10 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
-pub use state::{BOT_ID, BOT_USERNAME, Fault, FaultKind, Sent};
+pub use state::{Activity, BOT_ID, BOT_USERNAME, Fault, FaultKind, InlineButton, Sent};
 
 use crate::telegram::limits::{Limiter, RateLimits};
-use state::World;
+use state::{Touch, World};
 
 pub(super) struct Shared {
     world: Mutex<World>,
@@ -75,9 +76,11 @@ impl Shared {
         let (text, id) = {
             let mut w = self.world();
             w.next_callback += 1;
+            let id = w.next_callback;
+            w.pressers.insert(format!("cbq-{id}"), user);
             let text =
                 w.sent.get(&user).and_then(|l| l.iter().find(|m| m.message_id == message_id)).map(|m| m.text.clone());
-            (text.unwrap_or_default(), w.next_callback)
+            (text.unwrap_or_default(), id)
         };
         self.push(json!({ "callback_query": {
             "id": format!("cbq-{id}"),
@@ -254,6 +257,34 @@ impl Emulator {
                 return cond(self);
             }
         }
+    }
+
+    /// What the bot did from position `from` of its journal on (0: from the start), in
+    /// the order the emulator received it, and the position to continue from. A message
+    /// is given as it is now, so one edited twice appears twice in its latest state.
+    pub fn activity(&self, from: usize) -> (Vec<Activity>, usize) {
+        let w = self.shared.world();
+        let touches = w.journal.get(from..).unwrap_or_default();
+        let out = touches
+            .iter()
+            .filter_map(|t| match *t {
+                Touch::Message(chat, id) => {
+                    let message = w.sent.get(&chat)?.iter().find(|m| m.message_id == id)?.clone();
+                    Some(Activity::Message { chat, message })
+                }
+                Touch::Answer(i) => {
+                    let (query, text) = w.answered.get(i)?;
+                    Some(Activity::Answer { user: w.pressers.get(query).copied(), text: text.clone() })
+                }
+            })
+            .collect();
+        (out, w.journal.len())
+    }
+
+    /// Completes at the bot's next send, edit, delete or callback answer. Create it
+    /// before reading [`Emulator::activity`], so nothing that happens in between is missed.
+    pub fn changed(&self) -> tokio::sync::futures::Notified<'_> {
+        self.shared.sent_changed.notified()
     }
 
     /// Callback queries answered: (id, text).

@@ -58,6 +58,61 @@ pub struct Sent {
     pub at: Option<Instant>,
 }
 
+impl Sent {
+    /// The inline keyboard's buttons, row by row (none without a keyboard).
+    pub fn buttons(&self) -> Vec<Vec<InlineButton>> {
+        #[derive(serde::Deserialize)]
+        struct Markup {
+            #[serde(default)]
+            inline_keyboard: Vec<Vec<InlineButton>>,
+        }
+        self.reply_markup
+            .as_ref()
+            .and_then(|m| serde_json::from_value::<Markup>(m.clone()).ok())
+            .map_or_else(Vec::new, |m| m.inline_keyboard)
+    }
+}
+
+/// One button of an inline keyboard, as the bot sent it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+pub struct InlineButton {
+    /// Its label.
+    pub text: String,
+    /// Data a press sends back to the bot (callback buttons).
+    pub callback_data: Option<String>,
+    /// Link it opens (URL buttons).
+    pub url: Option<String>,
+}
+
+/// One thing the bot did, in the order the emulator received it (see
+/// [`super::Emulator::activity`]).
+#[derive(Clone, Debug)]
+pub enum Activity {
+    /// A message was sent, edited or deleted; `message` is its state now.
+    Message {
+        /// The chat it is in.
+        chat: i64,
+        /// The message as it is now.
+        message: Sent,
+    },
+    /// A callback query was answered.
+    Answer {
+        /// Who pressed the button (`None` for a query the emulator did not make).
+        user: Option<i64>,
+        /// The popup text, if any.
+        text: Option<String>,
+    },
+}
+
+/// An entry of the bot's activity journal.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Touch {
+    /// A message (chat, message id) was sent, edited or deleted.
+    Message(i64, i32),
+    /// `answered[i]` was added.
+    Answer(usize),
+}
+
 /// A file a user uploaded, served by `getFile` and `/file/bot<token>/<path>`.
 pub(super) struct StoredFile {
     pub unique_id: String,
@@ -84,6 +139,10 @@ pub(super) struct World {
     pub send_delay: Option<std::time::Duration>,
     pub too_many: u64,
     pub answered: Vec<(String, Option<String>)>,
+    /// Who pressed each callback query the emulator made, by query id.
+    pub pressers: HashMap<String, i64>,
+    /// What the bot did, in the order received.
+    pub journal: Vec<Touch>,
     pub commands: Value,
     pub next_callback: u64,
     pub files: HashMap<String, StoredFile>,
