@@ -141,6 +141,13 @@ fn is_unsafe_char(c: char) -> bool {
         || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
+/// `s` as a terminal should show it: lines kept, every other control or bidirectional
+/// character escaped (`\u{1b}`), so a bot's text cannot move the cursor, recolour or
+/// clear the screen of whoever reads it (`wharf chat`).
+pub fn escape_for_terminal(s: &str) -> String {
+    s.split('\n').map(escape_controls).collect::<Vec<_>>().join("\n")
+}
+
 /// `s` on one line: newlines, tabs and every other control or bidirectional character
 /// escaped (`\n`, `\r`, `\t`, `\u{7f}`), so text from a plugin cannot forge a log
 /// line or disguise itself in a notice.
@@ -214,6 +221,13 @@ mod tests {
 
     fn cb(text: &str, data: &str) -> Button {
         Button { text: text.into(), action: ButtonAction::Callback(data.into()) }
+    }
+
+    #[test]
+    fn terminal_text_keeps_lines_and_escapes_escape_sequences() {
+        let hostile = "line one\n\u{1b}[2J\u{1b}]0;owned\u{7}cleared\r\u{202e}gnp.exe";
+        assert_eq!(escape_for_terminal(hostile), "line one\n\\u{1b}[2J\\u{1b}]0;owned\\u{7}cleared\\r\\u{202e}gnp.exe");
+        assert_eq!(escape_for_terminal("plain\ntext"), "plain\ntext");
     }
 
     #[test]

@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 
 use crate::telegram::emulator::{Activity, Emulator, Sent};
+use crate::validate::{escape_controls, escape_for_terminal};
 
 /// A message's state as printed: (edits, deleted).
 type Version = (u32, bool);
@@ -110,7 +111,8 @@ impl Screen {
             ""
         };
         let text = if m.parse_mode.as_deref() == Some("HTML") { plain(&m.text) } else { m.text.clone() };
-        let photo = m.photo.as_ref().map_or(String::new(), |p| format!("[photo {p}] "));
+        let text = escape_for_terminal(&text);
+        let photo = m.photo.as_ref().map_or(String::new(), |p| format!("[photo {}] ", escape_controls(p)));
         writeln!(out, "bot{to}{state}: {photo}{text}")?;
         if chat == user {
             self.seen.entry(user).or_default().insert(m.message_id, v);
@@ -123,7 +125,7 @@ impl Screen {
             return Ok(());
         }
         if chat != user {
-            let labels: Vec<&str> = buttons.iter().map(|b| b.text.as_str()).collect();
+            let labels: Vec<String> = buttons.iter().map(|b| escape_controls(&b.text)).collect();
             let how = if chat > 0 { format!(" (/as {chat} to press them)") } else { String::new() };
             return writeln!(out, "     buttons: {}{how}", labels.join(" | "));
         }
@@ -134,12 +136,14 @@ impl Screen {
         for b in buttons {
             match (b.callback_data, b.url) {
                 (Some(data), _) => {
-                    labels.push(format!("[{n}] {}", b.text));
+                    labels.push(format!("[{n}] {}", escape_controls(&b.text)));
                     keys.push(Key { n, message_id: m.message_id, data });
                     n += 1;
                 }
-                (None, Some(url)) => labels.push(format!("[link] {} <{url}>", b.text)),
-                (None, None) => labels.push(format!("[-] {}", b.text)),
+                (None, Some(url)) => {
+                    labels.push(format!("[link] {} <{}>", escape_controls(&b.text), escape_controls(&url)))
+                }
+                (None, None) => labels.push(format!("[-] {}", escape_controls(&b.text))),
             }
         }
         writeln!(out, "     {}", labels.join("  "))
@@ -163,6 +167,7 @@ impl Screen {
 
     fn popups(&self, popups: &[(Option<i64>, String)], user: i64, out: &mut impl Write) -> io::Result<()> {
         for (presser, text) in popups {
+            let text = escape_for_terminal(text);
             match presser {
                 Some(p) if *p != user => writeln!(out, "bot → user {p} (popup): {text}")?,
                 _ => writeln!(out, "bot (popup): {text}")?,
