@@ -10,9 +10,12 @@
 //! | `item:{product}:{item}` | [`Item`] with its secret payload |
 //! | `avail:{product}:{item}` | present while the item is for sale |
 //! | `order:{id}` | [`Order`] (the id is the turn that reserved it) |
+//! | `next:order` | the last order number given (paid orders are numbered 1, 2, 3…) |
 //! | `res:{user}` | the user's open reservation (order id) |
 //! | `rexp:{expires_ms}:{order}` | open reservations by expiry (the sweep's index) |
 //! | `uo:{user}:{order}` / `sold:{paid_ms}:{order}` | paid orders by user / by time |
+//! | `cool:…` / `coolx:…` | re-take cooldowns (see [`crate::cooldown`]) |
+//! | `next:{kind}` | the last id given to a city, district, category, product, item |
 //!
 //! Ids are zero-padded in keys so that listings come out in numeric order.
 
@@ -73,6 +76,16 @@ pub struct Product {
     pub items: (u32, u32),
 }
 
+impl Order {
+    /// The number shown to people: `Order #12`.
+    pub fn no(&self) -> i64 {
+        self.number.unwrap_or(self.id)
+    }
+}
+
+/// The counter of order numbers.
+pub const ORDER_NUMBERS: &str = "next:order";
+
 impl Product {
     /// The price after the discount.
     pub fn final_price(&self) -> i64 {
@@ -131,8 +144,12 @@ pub enum OrderStatus {
 /// An order: one item for one user, with the prices at the time of the reservation.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Order {
-    /// Id (the turn that reserved it).
+    /// Id (the turn that reserved it): keys, buttons and the ledger's idempotency key.
     pub id: i64,
+    /// The number people see, given when the order is paid (1, 2, 3… across the shop).
+    /// Orders paid by an earlier version have none; they keep showing their id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<i64>,
     /// Buyer.
     pub user: i64,
     /// Product id.
@@ -252,6 +269,18 @@ mod tests {
         assert_eq!(price_html(&pln, 10_000, 0), "100 PLN");
         assert_eq!(price_html(&pln, 1_999, 15), "<s>19.99 PLN</s> 16.99 PLN −15%");
         assert_eq!(price_html(&Currency::new("<X>", 0), 5, 0), "5 &lt;X&gt;");
+    }
+
+    #[test]
+    fn orders_stored_before_numbering_still_load_and_show_their_id() {
+        let old = r#"{"id":81,"user":7,"product":1,"name":"Steam 50","item":3,"price":5000,"discount":0,
+            "final_price":5000,"status":"paid","created_ms":1,"expires_ms":2,"paid_ms":1}"#;
+        let o: Order = serde_json::from_str(old).unwrap();
+        assert_eq!((o.number, o.no()), (None, 81));
+        let numbered = Order { number: Some(1), ..o };
+        assert_eq!(numbered.no(), 1);
+        let again: Order = serde_json::from_str(&serde_json::to_string(&numbered).unwrap()).unwrap();
+        assert_eq!(again.number, Some(1));
     }
 
     #[test]
