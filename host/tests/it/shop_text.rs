@@ -1,6 +1,6 @@
 //! What shop admins and buyers read: commands that take a product id or its unique name,
 //! an inventory that tells namesakes apart, imports that report every bad line at once,
-//! numbers that count from 1, the re-take cooldown on a last item, and records stored by
+//! order numbers that count from 1 for each buyer, the re-take cooldown on a last item, and records stored by
 //! the previous version that still load.
 
 use std::time::Duration;
@@ -93,7 +93,7 @@ async fn an_import_reports_every_bad_line_at_once_in_line_order() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn paid_orders_are_numbered_from_one_and_a_report_alone_means_today() {
+async fn each_buyers_paid_orders_are_numbered_from_one_and_a_report_alone_means_today() {
     let m = market("").await;
     m.import(&steam(3)).await;
     m.credit(61, "200").await;
@@ -102,17 +102,18 @@ async fn paid_orders_are_numbered_from_one_and_a_report_alone_means_today() {
     m.open_product(61, PATH).await;
     m.tap(61, "Buy", "reserved for you").await;
     m.tap(61, "Cancel", "cancelled").await;
-    for (user, n) in [(61, 1), (62, 2), (61, 3)] {
+    // Each buyer's orders count from 1.
+    for (user, n) in [(61, 1), (62, 1), (61, 2)] {
         m.open_product(user, PATH).await;
         m.tap(user, "Buy", "reserved for you").await;
         let paid = m.tap(user, "Confirm", "Your item:").await;
         assert!(paid.text.starts_with(&format!("✅ <b>Order #{n}</b>: Steam 50")), "{}", paid.text);
     }
     let orders = m.say(61, "/orders", "Your orders").await;
-    assert!(orders.text.contains("\n#3 · 2023-11-14 · Steam 50") && orders.text.contains("\n#1 · "), "{}", orders.text);
+    assert!(orders.text.contains("\n#2 · 2023-11-14 · Steam 50") && orders.text.contains("\n#1 · "), "{}", orders.text);
     m.tap(61, "Show item of #1", "Delivered again").await;
     let wallet = m.say(62, "/wallet", "Your wallet").await;
-    assert!(wallet.text.contains("Order #2: Steam 50"), "{}", wallet.text);
+    assert!(wallet.text.contains("Order #1: Steam 50"), "{}", wallet.text);
     let today = m.say(ADMIN, "/report", "Sales").await;
     assert!(today.text.starts_with("📈 Sales 2023-11-14\nOrders: 3\nRevenue: 150 PLN"), "{}", today.text);
     let usage = m.say(ADMIN, "/report 2023-11-14 2023-11-01", "end date is before").await;
@@ -223,4 +224,30 @@ async fn orders_and_deposits_stored_by_the_previous_version_still_load() {
         e.texts(5).iter().any(|t| t.contains("Your deposit #777 of 50 PLN was rejected: no such transfer"))
     };
     assert!(m.emu.wait_sent(WAIT, told).await, "{:?}", m.emu.texts(5));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn buyers_confirming_at_once_do_not_wait_for_one_order_counter() {
+    let m = market("").await;
+    m.import(&steam(12)).await;
+    let users: Vec<i64> = (71..=80).collect();
+    for &u in &users {
+        m.credit(u, "50").await;
+        m.open_product(u, PATH).await;
+        m.tap(u, "Buy", "reserved for you").await;
+    }
+    m.h.idle().await;
+    let conflicts = m.h.rt.metrics().get("turns.conflicts");
+    for &u in &users {
+        let (id, data) = m.button(u, "Confirm").unwrap();
+        m.emu.press(u, id, &data);
+    }
+    let paid = |e: &wharf::telegram::emulator::Emulator, u: i64| {
+        e.texts(u).into_iter().find(|t| t.starts_with("✅ <b>Order #") && t.contains("Steam 50"))
+    };
+    assert!(m.emu.wait_sent(WAIT, |e| users.iter().all(|u| paid(e, *u).is_some())).await, "every buyer paid");
+    assert_eq!(m.h.rt.metrics().get("turns.conflicts"), conflicts, "no confirm had to run again");
+    for &u in &users {
+        assert!(paid(&m.emu, u).unwrap().starts_with("✅ <b>Order #1</b>"), "user {u}'s first order is #1");
+    }
 }

@@ -235,9 +235,9 @@ pub fn confirm(shop: &Shop, ctx: &Context, chat: i64, user: i64, id: i64) -> Res
         return Ok(());
     }
     let cur = shop.currency();
-    // Paid orders are numbered 1, 2, 3…: the number is taken once the payment went
-    // through, so a refused one leaves no gap (the ledger's reason already names it).
-    let number = KvStore.get::<i64>(ORDER_NUMBERS)?.unwrap_or(0) + 1;
+    // A buyer's paid orders are numbered 1, 2, 3…: the number is taken once the payment
+    // went through, so a refused one leaves no gap (the ledger's reason already names it).
+    let number = next_order_number(&KvStore, user)?;
     let mut balance_after = None;
     if o.final_price > 0 {
         let reason = format!("Order #{number}: {}", o.name);
@@ -272,7 +272,7 @@ pub fn confirm(shop: &Shop, ctx: &Context, chat: i64, user: i64, id: i64) -> Res
         .ok_or_else(|| HandlerError::Other(format!("item {} of order {} is missing", o.item, o.id)))?;
     item.state = ItemState::Sold { order: o.id };
     kv::set(&item_key(o.product, o.item), &item)?;
-    o.number = Some(KvStore.increment(ORDER_NUMBERS, 1)?);
+    o.number = Some(take_order_number(&mut KvStore, user)?);
     o.status = OrderStatus::Paid;
     o.paid_ms = Some(ctx.now_ms);
     kv::set(&order_key(o.id), &o)?;

@@ -10,7 +10,7 @@
 //! | `item:{product}:{item}` | [`Item`] with its secret payload |
 //! | `avail:{product}:{item}` | present while the item is for sale |
 //! | `order:{id}` | [`Order`] (the id is the turn that reserved it) |
-//! | `next:order` | the last order number given (paid orders are numbered 1, 2, 3…) |
+//! | `onum:{user}` | the last order number the user was given (their paid orders are 1, 2, 3…) |
 //! | `res:{user}` | the user's open reservation (order id) |
 //! | `rexp:{expires_ms}:{order}` | open reservations by expiry (the sweep's index) |
 //! | `uo:{user}:{order}` / `sold:{paid_ms}:{order}` | paid orders by user / by time |
@@ -22,6 +22,8 @@
 use serde::{Deserialize, Serialize};
 use wharf_sdk::escape::html;
 use wharf_sdk::money::{Currency, discounted};
+
+use crate::store::Store;
 
 /// A city.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -83,8 +85,20 @@ impl Order {
     }
 }
 
-/// The counter of order numbers.
-pub const ORDER_NUMBERS: &str = "next:order";
+/// `onum:{user}`: the counter of the user's order numbers.
+fn order_numbers_key(user: i64) -> String {
+    format!("onum:{user}")
+}
+
+/// The number the user's next paid order gets.
+pub fn next_order_number<S: Store>(s: &S, user: i64) -> Result<i64, wharf_sdk::Error> {
+    Ok(s.get::<i64>(&order_numbers_key(user))?.unwrap_or(0) + 1)
+}
+
+/// Give the user's next paid order its number; returns it.
+pub fn take_order_number<S: Store>(s: &mut S, user: i64) -> Result<i64, wharf_sdk::Error> {
+    s.increment(&order_numbers_key(user), 1)
+}
 
 impl Product {
     /// The price after the discount.
@@ -146,7 +160,8 @@ pub enum OrderStatus {
 pub struct Order {
     /// Id (the turn that reserved it): keys, buttons and the ledger's idempotency key.
     pub id: i64,
-    /// The number people see, given when the order is paid (1, 2, 3… across the shop).
+    /// The number people see, given when the order is paid: 1, 2, 3… for each buyer
+    /// (a shop-wide counter would make every two purchases at once conflict).
     /// Orders paid by an earlier version have none; they keep showing their id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub number: Option<i64>,
@@ -281,6 +296,16 @@ mod tests {
         assert_eq!(numbered.no(), 1);
         let again: Order = serde_json::from_str(&serde_json::to_string(&numbered).unwrap()).unwrap();
         assert_eq!(again.number, Some(1));
+    }
+
+    #[test]
+    fn each_buyer_counts_orders_from_one() {
+        let mut s = crate::store::MemStore::default();
+        assert_eq!(next_order_number(&s, 7).unwrap(), 1);
+        assert_eq!(take_order_number(&mut s, 7).unwrap(), 1);
+        assert_eq!(take_order_number(&mut s, 8).unwrap(), 1);
+        assert_eq!(next_order_number(&s, 7).unwrap(), 2);
+        assert_eq!(take_order_number(&mut s, 7).unwrap(), 2);
     }
 
     #[test]

@@ -145,10 +145,10 @@ mod tests {
     #[test]
     fn counters_and_listings() {
         let mut s = MemStore::default();
-        assert_eq!(s.increment("next:order", 1).unwrap(), 1);
-        assert_eq!(s.increment("next:order", 2).unwrap(), 3);
+        assert_eq!(s.increment("next:item", 1).unwrap(), 1);
+        assert_eq!(s.increment("next:item", 2).unwrap(), 3);
         // Stored as a decimal integer, as the host's `increment` keeps counters.
-        assert_eq!(s.get_raw("next:order").unwrap().unwrap(), b"3");
+        assert_eq!(s.get_raw("next:item").unwrap().unwrap(), b"3");
         for i in 0..2_500u32 {
             s.set(&format!("k:{i:05}"), &i).unwrap();
         }
