@@ -345,6 +345,7 @@ async fn link_and_describe(
     let budget = Duration::from_millis(spec.timeout_ms.max(1_000));
     let manifest = sandbox::describe(engine, host, &provisional, &describe_pre, Instant::now() + budget)
         .await
+        .map_err(|e| at_setting(spec, e))
         .with_context(|| format!("plugin {}: describe() failed", spec.name))?;
     check_manifest(spec, &manifest)?;
     // Components built against 0.1 never promised their settings list was complete.
@@ -505,6 +506,22 @@ fn check_setting_keys(spec: &PluginSpec, m: &Manifest) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// A `describe()` failure that names a setting the way wharf-sdk's typed settings do
+/// (``setting `KEY`: …``) points at that key's line and column in the config file.
+fn at_setting(spec: &PluginSpec, e: anyhow::Error) -> anyhow::Error {
+    let text = format!("{e:#}");
+    let named = text.split("setting `").skip(1).find_map(|rest| {
+        let key = rest.split('`').next()?;
+        spec.setting_keys.iter().find(|(k, _, _)| k == key)
+    });
+    match named {
+        Some((key, line, column)) => {
+            e.context(format!("config line {line}, column {column}: [plugins.{}.settings] {key}", spec.name))
+        }
+        None => e,
+    }
 }
 
 /// Levenshtein distance (in characters), for "did you mean".

@@ -118,7 +118,7 @@ fn a_chat_session_buys_from_the_seed_catalog() {
     );
     let stdout = chat(&config, script.as_bytes());
     for expected in [
-        "bot: ✅ Imported 11 item(s): 7 new product(s)",
+        "bot: ✅ Imported 11 items: 7 new products, 9 new cities, districts and categories.",
         "bot (edited): 📍 Warsaw: choose a district",
         "[1] Steam 50 PLN · 40 PLN (−20%)",
         "Price: ~50 PLN~ 40 PLN −20%",

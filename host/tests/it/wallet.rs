@@ -7,12 +7,14 @@ use wharf::telegram::emulator::{Emulator, Sent};
 
 use crate::market::*;
 
-/// `user` asks for a BLIK deposit of `amount` with `reference`; returns the request id.
+/// `user` asks for a BLIK deposit of `amount` with `reference`; returns the request's
+/// number (as people see it).
 pub async fn request_deposit(m: &Market, user: i64, amount: &str, reference: &str) -> i64 {
     m.say(user, "/wallet", "Your wallet").await;
     m.tap(user, "Deposit", "How do you want to pay?").await;
     m.tap(user, "BLIK", "Send the amount").await;
-    m.say(user, "abc", "not an amount").await;
+    let bad = m.say(user, "abc", "not an amount").await;
+    assert_eq!(bad.text, "\"abc\" is not an amount like 12 or 12.50. Send an amount like 50 or 12.50, or /cancel.");
     m.say(user, "0.5", "Deposits must be 1 PLN to 10000 PLN").await;
     m.say(user, amount, "payment reference").await;
     let sent = m.say(user, reference, "sent for approval").await;
@@ -55,8 +57,12 @@ async fn two_admins_approving_at_once_credit_once() {
     assert_eq!(admin_texts.iter().filter(|t| t.contains(&format!("Deposit #{id} approved"))).count(), 1);
     assert_eq!(admin_texts.iter().filter(|t| t.contains("was already approved by")).count(), 2);
 
+    // The key is the request's internal id; people see its number (the first is #1).
+    assert_eq!(id, 1);
+    let internal: i64 = m.kv("wallet", "no:deposit:00000000000000000001").await.unwrap();
     let entry: Value = m.kv("wallet", "ent:7:0000000001").await.unwrap();
-    assert_eq!(entry["key"], format!("wallet:deposit:{id}"));
+    assert_eq!(entry["key"], format!("wallet:deposit:{internal}"));
+    assert_eq!(entry["reason"], "Deposit #1 (BLIK)");
     assert!(entry["actor"] == ADMIN || entry["actor"] == ADMIN2, "the approving admin is recorded: {entry}");
     let events = m.events().await;
     let kinds: Vec<&str> = events.iter().map(|(k, ..)| k.as_str()).collect();
@@ -74,7 +80,8 @@ async fn a_rejection_carries_its_reason_and_credits_nothing() {
     let second = request_deposit(&m, 8, "30.50", "REF-B").await;
     // Kept for a replay below: a decision removes the buttons from every admin's copy.
     let (replayed, replayed_data) = m.button(ADMIN, "Approve").unwrap();
-    let pending = m.say(ADMIN, "/deposits", "2 pending deposit(s)").await;
+    assert_eq!((first, second), (1, 2), "deposits are numbered from 1");
+    let pending = m.say(ADMIN, "/deposits", "2 pending deposits").await;
     assert!(pending.text.contains(&format!("#{first}")) && pending.text.contains("30.50 PLN"), "{}", pending.text);
 
     m.tap(ADMIN, &format!("❌ #{first}"), "Send the reason").await;
@@ -83,7 +90,10 @@ async fn a_rejection_carries_its_reason_and_credits_nothing() {
     assert!(told.contains("no such transfer arrived"), "{told}");
     // The command form, on an already decided request, is refused.
     m.say(ADMIN2, &format!("/reject {first} again"), "already rejected").await;
-    m.say(ADMIN2, &format!("/reject {second}"), "a reason is required").await;
+    m.say(ADMIN2, &format!("/reject {second}"), "A reason is required").await;
+    m.say(ADMIN2, "/reject 9 typo", "There is no deposit #9").await;
+    let usage = m.say(ADMIN2, "/reject first please", "Usage: /reject DEPOSIT REASON").await;
+    assert!(usage.text.starts_with("⚠️ \"first\" is not a deposit number"), "{}", usage.text);
     m.say(ADMIN2, &format!("/reject {second} duplicate"), &format!("Deposit #{second} rejected")).await;
     assert_eq!(m.balance(8).await, 0);
     m.say(8, "/deposits", "for admins").await;
@@ -99,7 +109,10 @@ async fn a_rejection_carries_its_reason_and_credits_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admins_credit_and_debit_with_a_reason_and_balances_never_go_negative() {
     let m = market("").await;
-    m.say(ADMIN, "/credit 9 12.50", "a reason is required").await;
+    m.say(ADMIN, "/credit 9 12.50", "A reason is required").await;
+    let usage = m.say(ADMIN, "/credit nine 1 x", "Usage: /credit USER AMOUNT REASON").await;
+    assert!(usage.text.starts_with("⚠️ \"nine\" is not a user id"), "{}", usage.text);
+    m.say(ADMIN, "/credit 9 0 x", "The amount must be more than 0").await;
     m.say(ADMIN, "/credit 9 12.505 bonus", "more than 2 digits").await;
     m.say(ADMIN, "/credit 9 12.50 welcome bonus", "Done: 12.50 PLN credited to user 9").await;
     m.say(ADMIN2, "/debit 9 2.50 fee", "Done: 2.50 PLN debited").await;
@@ -115,7 +128,14 @@ async fn admins_credit_and_debit_with_a_reason_and_balances_never_go_negative() 
     assert!(wallet.text.contains("Balance: <b>10 PLN</b>") && wallet.text.contains("welcome bonus"), "{}", wallet.text);
     m.say(9, "/credit 9 100 free money", "for admins").await;
     assert_eq!(m.balance(9).await, 1_000);
-    m.say(ADMIN, "/reconcile 9", "Ledger reconciles: 1 user(s)").await;
+    m.say(ADMIN, "/reconcile 9", "Ledger reconciles: 1 user, the balance equals").await;
+    let one = m.say(ADMIN, "/balance 10", "balance <b>0 PLN</b>").await;
+    assert!(one.text.ends_with("0 entries"), "{}", one.text);
+    m.say(ADMIN, "/credit 10 1 x", "credited to user 10").await;
+    m.say(ADMIN, "/balance 10", "balance <b>1 PLN</b>, 1 entry").await;
+    for t in m.emu.texts(ADMIN) {
+        assert!(!t.contains("invalid input") && !t.contains("(s)") && !t.contains("<user"), "{t}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,7 +1,7 @@
 //! Buying: reserve an item (held for N minutes, released by a timer), confirm in one
 //! atomic turn (debit through the wallet's ledger with the order id as the idempotency
-//! key, mark the item sold, record the order, deliver the payload), cancel, expire, and
-//! the user's order history.
+//! key, number the order, mark the item sold, record it, deliver the payload), cancel
+//! and expire ([`crate::orders`] has the history).
 //!
 //! Concurrency is the host's: every read is validated at commit, so when two users take
 //! the last item one turn conflicts, re-runs, and finds it gone.
@@ -10,16 +10,22 @@ use wharf_sdk::bindings::wharf::bot::scheduler;
 use wharf_sdk::escape::html;
 use wharf_sdk::log::Event as BusinessEvent;
 use wharf_sdk::prelude::*;
-use wharf_sdk::telegram::Photo;
 use wharf_sdk::{kv, time};
 
 use crate::Shop;
-use crate::browse::Screen;
+use crate::cooldown;
 use crate::ledger::{self, LedgerError};
 use crate::model::*;
+use crate::orders::deliver;
+use crate::store::{KvStore, Store};
 
 fn send(chat: i64, out: &Outgoing) -> Result<(), wharf_sdk::Error> {
     wharf_sdk::telegram::send(chat, out).map(drop)
+}
+
+/// Items of `product` for sale, counted up to `max`.
+fn available(product: u32, max: u32) -> Result<usize, wharf_sdk::Error> {
+    Ok(KvStore.list(&avail_prefix(product), None, max)?.len())
 }
 
 fn reservation_message(shop: &Shop, o: &Order) -> Outgoing {
@@ -91,15 +97,35 @@ fn release(o: &mut Order, status: OrderStatus) -> Result<(), wharf_sdk::Error> {
     cancel_expiry(o)
 }
 
+/// Close `o` as expired: its item goes back on sale, and when that is the product's
+/// last item the user's re-take cooldown starts (returns its end).
+fn lapse(shop: &Shop, o: &mut Order, now_ms: i64) -> Result<Option<i64>, wharf_sdk::Error> {
+    release(o, OrderStatus::Expired)?;
+    let left = available(o.product, 2)?;
+    cooldown::start(&mut KvStore, o, now_ms, shop.settings.retake_cooldown_minutes, left)
+}
+
+/// What a user whose reservation lapsed reads.
+fn lapsed_text(o: &Order, cooldown: Option<i64>) -> String {
+    let mut text = format!("⌛ Your reservation of {} expired; the item is back on sale.", o.name);
+    if let Some(until) = cooldown {
+        text.push_str(&format!(
+            " It is the last one, so others get the first chance: you can reserve it again after {}.",
+            time::date_time(until)
+        ));
+    }
+    text
+}
+
 /// The user's open reservation, releasing it first if its time is up.
-fn open_reservation(user: i64, now_ms: i64) -> Result<Option<Order>, wharf_sdk::Error> {
+fn open_reservation(shop: &Shop, user: i64, now_ms: i64) -> Result<Option<Order>, wharf_sdk::Error> {
     let Some(id) = kv::get::<i64>(&res_key(user))? else { return Ok(None) };
     let Some(mut o) = kv::get::<Order>(&order_key(id))? else { return Ok(None) };
     if o.status != OrderStatus::Reserved {
         return Ok(None);
     }
     if now_ms >= o.expires_ms {
-        release(&mut o, OrderStatus::Expired)?;
+        lapse(shop, &mut o, now_ms)?;
         return Ok(None);
     }
     Ok(Some(o))
@@ -107,13 +133,27 @@ fn open_reservation(user: i64, now_ms: i64) -> Result<Option<Order>, wharf_sdk::
 
 /// "Buy": check funds, reserve one item, start the reservation timer.
 pub fn reserve(shop: &Shop, ctx: &Context, chat: i64, user: i64, product: u32) -> Result<(), wharf_sdk::Error> {
-    if let Some(o) = open_reservation(user, ctx.now_ms)? {
+    if let Some(o) = open_reservation(shop, user, ctx.now_ms)? {
         send(chat, &Outgoing::text("You already have a reservation; confirm or cancel it first."))?;
         return send(chat, &reservation_message(shop, &o));
     }
     let Some(p) = kv::get::<Product>(&prod_key(product))? else {
         return send(chat, &Outgoing::text("This product is no longer sold."));
     };
+    if let Some(until) = cooldown::check(&mut KvStore, user, product, ctx.now_ms, || available(product, 2))? {
+        BusinessEvent::new("purchase.failed")
+            .user(user)
+            .field("product", p.id)
+            .field("reason", "retake_cooldown")
+            .record()?;
+        let text = format!(
+            "Your last reservation of {} expired, and only one is left: others get the first chance. \
+             You can reserve it again after {}.",
+            p.name,
+            time::date_time(until)
+        );
+        return send(chat, &Outgoing::text(text));
+    }
     let price = p.final_price();
     let balance = ledger::balance(user)?;
     if balance < price {
@@ -141,6 +181,7 @@ pub fn reserve(shop: &Shop, ctx: &Context, chat: i64, user: i64, product: u32) -
         .ok_or_else(|| wharf_sdk::Error::Other(format!("item {item_id} is listed for sale but missing")))?;
     let order = Order {
         id: ctx.turn_id,
+        number: None,
         user,
         product,
         name: p.name.clone(),
@@ -189,14 +230,17 @@ fn own_reserved(user: i64, id: i64, chat: i64) -> Result<Option<Order>, wharf_sd
 pub fn confirm(shop: &Shop, ctx: &Context, chat: i64, user: i64, id: i64) -> Result<(), HandlerError> {
     let Some(mut o) = own_reserved(user, id, chat)? else { return Ok(()) };
     if ctx.now_ms >= o.expires_ms {
-        release(&mut o, OrderStatus::Expired)?;
-        send(chat, &Outgoing::text("This reservation has expired; the item went back on sale."))?;
+        let until = lapse(shop, &mut o, ctx.now_ms)?;
+        send(chat, &Outgoing::text(lapsed_text(&o, until)))?;
         return Ok(());
     }
     let cur = shop.currency();
+    // A buyer's paid orders are numbered 1, 2, 3…: the number is taken once the payment
+    // went through, so a refused one leaves no gap (the ledger's reason already names it).
+    let number = next_order_number(&KvStore, user)?;
     let mut balance_after = None;
     if o.final_price > 0 {
-        let reason = format!("Order #{}: {}", o.id, o.name);
+        let reason = format!("Order #{number}: {}", o.name);
         match ledger::debit(user, o.final_price, &reason, &format!("shop:order:{}", o.id)) {
             Ok(b) => balance_after = Some(b),
             Err(LedgerError::Insufficient { balance, needed }) => {
@@ -228,6 +272,7 @@ pub fn confirm(shop: &Shop, ctx: &Context, chat: i64, user: i64, id: i64) -> Res
         .ok_or_else(|| HandlerError::Other(format!("item {} of order {} is missing", o.item, o.id)))?;
     item.state = ItemState::Sold { order: o.id };
     kv::set(&item_key(o.product, o.item), &item)?;
+    o.number = Some(take_order_number(&mut KvStore, user)?);
     o.status = OrderStatus::Paid;
     o.paid_ms = Some(ctx.now_ms);
     kv::set(&order_key(o.id), &o)?;
@@ -243,11 +288,12 @@ pub fn confirm(shop: &Shop, ctx: &Context, chat: i64, user: i64, id: i64) -> Res
     // The payload is secret: it goes to the buyer's private chat, wherever they pressed.
     deliver(user, &o, &item, &paid)?;
     if chat != user {
-        send(chat, &Outgoing::text(format!("Order #{} paid; the item was sent to you privately.", o.id)))?;
+        send(chat, &Outgoing::text(format!("Order #{} paid; the item was sent to you privately.", o.no())))?;
     }
     BusinessEvent::new("purchase.succeeded")
         .user(user)
         .field("order", o.id)
+        .field("number", o.no())
         .field("product", o.product)
         .field("item", o.item)
         .field("price", o.price)
@@ -257,28 +303,6 @@ pub fn confirm(shop: &Shop, ctx: &Context, chat: i64, user: i64, id: i64) -> Res
         .record()?;
     if shop.settings.fail_after_debit {
         panic!("fail_after_debit is set: trapping after the debit of order {}", o.id);
-    }
-    Ok(())
-}
-
-/// Send the secret payload of a paid order.
-fn deliver(chat: i64, o: &Order, item: &Item, note: &str) -> Result<(), wharf_sdk::Error> {
-    let mut text = format!("✅ <b>Order #{}</b>: {}\n{}", o.id, html(&o.name), html(note));
-    if !item.text.is_empty() {
-        text.push_str(&format!("\n\nYour item:\n<code>{}</code>", html(&item.text)));
-    }
-    send(chat, &Outgoing::html(text))?;
-    if let Some(photo) = &item.photo {
-        let source = if photo.starts_with("https://") || photo.starts_with("http://") {
-            Photo::Url(photo.clone())
-        } else {
-            Photo::FileId(photo.clone())
-        };
-        wharf_sdk::bindings::wharf::bot::telegram::send_photo(
-            chat,
-            &source,
-            &Outgoing::text(format!("Order #{}", o.id)),
-        )?;
     }
     Ok(())
 }
@@ -293,7 +317,7 @@ pub fn cancel(chat: i64, user: i64, id: i64) -> Result<(), wharf_sdk::Error> {
 
 /// The reservation timer: release the item if the order is still unpaid (a timer that
 /// fires early, e.g. after the clock stepped back, is set again).
-pub fn expire(id: i64, now_ms: i64) -> Result<(), wharf_sdk::Error> {
+pub fn expire(shop: &Shop, id: i64, now_ms: i64) -> Result<(), wharf_sdk::Error> {
     let Some(mut o) = kv::get::<Order>(&order_key(id))? else { return Ok(()) };
     if o.status != OrderStatus::Reserved {
         return Ok(());
@@ -301,9 +325,9 @@ pub fn expire(id: i64, now_ms: i64) -> Result<(), wharf_sdk::Error> {
     if now_ms < o.expires_ms {
         return schedule_expiry(&o);
     }
-    release(&mut o, OrderStatus::Expired)?;
+    let until = lapse(shop, &mut o, now_ms)?;
     BusinessEvent::new("purchase.expired").user(o.user).field("order", o.id).record()?;
-    send(o.user, &Outgoing::text(format!("⌛ Your reservation of {} expired; the item is back on sale.", o.name)))
+    send(o.user, &Outgoing::text(lapsed_text(&o, until)))
 }
 
 /// Most reservations one sweep releases (each sends a message).
@@ -311,7 +335,8 @@ const SWEEP_BATCH: u32 = 50;
 
 /// The periodic sweep: release reservations whose time is up but whose own timer did not
 /// release them (e.g. it fired while the shop was disabled by the circuit breaker).
-pub fn sweep(now_ms: i64) -> Result<(), wharf_sdk::Error> {
+pub fn sweep(shop: &Shop, now_ms: i64) -> Result<(), wharf_sdk::Error> {
+    cooldown::sweep(&mut KvStore, now_ms, SWEEP_BATCH)?;
     let page = wharf_sdk::bindings::wharf::bot::kv::list_keys("rexp:", None, SWEEP_BATCH)?;
     for key in page.keys {
         let due: i64 = key.split(':').nth(1).and_then(|t| t.parse().ok()).unwrap_or(i64::MAX);
@@ -319,56 +344,9 @@ pub fn sweep(now_ms: i64) -> Result<(), wharf_sdk::Error> {
             break;
         }
         match kv::get::<i64>(&key)? {
-            Some(id) => expire(id, now_ms)?,
+            Some(id) => expire(shop, id, now_ms)?,
             None => kv::delete(&key)?,
         }
     }
     Ok(())
-}
-
-/// `/orders`: paid orders, newest first, each with a button to show its item again.
-pub fn orders(shop: &Shop, screen: Screen, user: i64, page: usize) -> Result<(), wharf_sdk::Error> {
-    let mut ids: Vec<String> = kv::keys(&format!("uo:{user}:"))?;
-    ids.reverse();
-    if ids.is_empty() {
-        return screen.show(&Outgoing::text("You have no orders yet. Browse with /shop."));
-    }
-    let per = shop.settings.page_size;
-    let pages = ids.len().div_ceil(per);
-    let page = page.min(pages - 1);
-    let mut text = format!("📦 <b>Your orders</b> ({})", ids.len());
-    let mut kb = Keyboard::new();
-    for key in ids.iter().skip(page * per).take(per) {
-        let Some(id) = kv::get::<i64>(key)? else { continue };
-        let Some(o) = kv::get::<Order>(&order_key(id))? else { continue };
-        text.push_str(&format!(
-            "\n#{} · {} · {} · {}",
-            o.id,
-            time::date(o.paid_ms.unwrap_or(o.created_ms)),
-            html(&o.name),
-            html(&shop.currency().format(o.final_price))
-        ));
-        kb = kb.button(format!("Show item of #{}", o.id), format!("r:{}", o.id)).row();
-    }
-    if pages > 1 {
-        if page > 0 {
-            kb = kb.button("◀", format!("op:{}", page - 1));
-        }
-        if page + 1 < pages {
-            kb = kb.button("▶", format!("op:{}", page + 1));
-        }
-    }
-    screen.show(&Outgoing::html(text).keyboard(kb))
-}
-
-/// Show a paid order's payload again (in the buyer's private chat).
-pub fn reshow(chat: i64, user: i64, id: i64) -> Result<(), wharf_sdk::Error> {
-    let Some(o) = kv::get::<Order>(&order_key(id))?.filter(|o| o.user == user && o.status == OrderStatus::Paid) else {
-        return send(chat, &Outgoing::text("No such order."));
-    };
-    let item: Option<Item> = kv::get(&item_key(o.product, o.item))?;
-    match item {
-        Some(item) => deliver(user, &o, &item, "Delivered again at your request."),
-        None => send(chat, &Outgoing::text("The item of this order is missing; please contact an admin.")),
-    }
 }

@@ -1,4 +1,5 @@
-//! Bulk stock import: one item per line, from a message or an uploaded text file.
+//! Bulk stock import, reading the text: one item per line, from a message or an uploaded
+//! text file ([`crate::stock`] checks the lines against the catalog and writes them).
 //!
 //! ```text
 //! city | district | category | product | price | payload text [| photo]
@@ -6,19 +7,13 @@
 //! ```
 //!
 //! Blank lines and lines starting with `#` are skipped. Line numbers count every line of
-//! the message (the `/import` line is line 1) or of the file. The import is all or
-//! nothing: if any line is bad, the admin gets every bad line's number and reason
-//! (up to 20) and nothing is imported.
+//! the message (the `/import` line is line 1, and an item may follow `/import` on it) or
+//! of the file. The import is all or nothing: if any line is bad, the admin gets every
+//! bad line, in line order, with its reason, and nothing is imported.
 
-use std::collections::HashMap;
-
-use wharf_sdk::kv;
 use wharf_sdk::money::Currency;
 
-use crate::model::*;
-
-/// The error when a text holds no item at all.
-pub const NO_LINES: &str = "no item lines found";
+use crate::reply::{self, count};
 
 /// Most item lines in one import: a line writes at most 13 distinct keys (item, its
 /// sale marker, its payload fingerprint, and for new names their records and indexes),
@@ -28,6 +23,8 @@ pub const MAX_LINES: usize = 700;
 pub const MAX_PRICE: i64 = 1_000_000_000_000_000;
 const MAX_NAME: usize = 64;
 const MAX_PAYLOAD: usize = 3_000;
+/// Bad lines listed in one answer.
+const SHOWN: usize = 20;
 
 /// One parsed item line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,10 +47,87 @@ pub struct Line {
     pub photo: Option<String>,
 }
 
-fn name(field: &str, what: &str) -> Result<String, String> {
+/// What is wrong with one line, as the admin reads it (prices in the display currency).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    /// Not 6 or 7 fields.
+    #[error("expected 6 or 7 fields separated by '|', found {0}")]
+    Fields(usize),
+    /// The price does not parse (the SDK's sentence about the text typed).
+    #[error("the price {0}")]
+    Price(String),
+    /// The price is zero or too large.
+    #[error("the price must be more than 0 and at most {0}")]
+    PriceRange(String),
+    /// A name is empty, too long or has a `:`.
+    #[error("the {0} name must be 1-{MAX_NAME} characters without ':'")]
+    Name(&'static str),
+    /// The payload text would not fit a message.
+    #[error("the payload text is over {MAX_PAYLOAD} characters (after HTML escaping)")]
+    PayloadTooLong,
+    /// The photo is neither an `https://` URL nor a file id.
+    #[error("the photo must be an https:// URL or a Telegram file id (letters, digits, - and _)")]
+    Photo,
+    /// Neither text nor photo.
+    #[error("the item has no payload (text or photo)")]
+    NoPayload,
+    /// The same secret on an earlier line.
+    #[error("the same payload as line {0}")]
+    SamePayload(usize),
+    /// The same secret is already in stock.
+    #[error("this payload is already in stock (item #{0})")]
+    InStock(u32),
+    /// A new product given two prices in the file (this line disagrees with the first).
+    #[error("{product} costs {here} here but {there} on line {line}; a product has one price")]
+    PriceInFile {
+        /// Product name.
+        product: String,
+        /// This line's price.
+        here: String,
+        /// The price of the product's first line.
+        there: String,
+        /// That line.
+        line: usize,
+    },
+    /// A known product given another price.
+    #[error("product #{id} {product} costs {price}, not {here}; change its price with /price first")]
+    PriceInCatalog {
+        /// Product id.
+        id: u32,
+        /// Product name.
+        product: String,
+        /// Its price.
+        price: String,
+        /// This line's price.
+        here: String,
+    },
+}
+
+/// A bad line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {problem}")]
+pub struct LineError {
+    /// Its number.
+    pub line: usize,
+    /// What is wrong.
+    pub problem: Problem,
+}
+
+/// A text read line by line: the good lines, the bad ones, and how many item lines it has.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    /// Lines that parse.
+    pub lines: Vec<Line>,
+    /// Lines that do not, in line order.
+    pub errors: Vec<LineError>,
+    /// Item lines (good and bad).
+    pub items: usize,
+}
+
+fn name(field: &str, what: &'static str) -> Result<String, Problem> {
     let n = field.trim();
     if n.is_empty() || n.chars().count() > MAX_NAME || n.contains(':') {
-        return Err(format!("{what} must be 1-{MAX_NAME} characters without ':'"));
+        return Err(Problem::Name(what));
     }
     Ok(n.to_owned())
 }
@@ -77,215 +151,80 @@ pub fn fingerprint(text: &str, photo: Option<&str>) -> String {
     format!("pay:{h:016x}")
 }
 
-fn parse_line(number: usize, raw: &str, cur: &Currency) -> Result<Line, String> {
+fn parse_line(number: usize, raw: &str, cur: &Currency) -> Result<Line, Problem> {
     let fields: Vec<&str> = raw.split('|').map(str::trim).collect();
     if !(6..=7).contains(&fields.len()) {
-        return Err(format!("expected 6 or 7 fields separated by '|', found {}", fields.len()));
+        return Err(Problem::Fields(fields.len()));
     }
-    let price = cur.parse(fields[4]).map_err(|e| format!("price: {e}"))?;
+    let names = (name(fields[0], "city")?, name(fields[1], "district")?, name(fields[2], "category")?);
+    let product = name(fields[3], "product")?;
+    let price = reply::amount(cur, fields[4]).map_err(|e| Problem::Price(e.to_string()))?;
     if !(1..=MAX_PRICE).contains(&price) {
-        return Err(format!("price must be 1 to {MAX_PRICE} minor units"));
+        return Err(Problem::PriceRange(cur.format(MAX_PRICE)));
     }
     let text = fields[5].to_owned();
     let photo = fields.get(6).filter(|p| !p.is_empty()).map(|p| (*p).to_owned());
     // Measured as delivered: HTML-escaped, in UTF-16 units as Telegram counts.
     if wharf_sdk::escape::html(&text).encode_utf16().count() > MAX_PAYLOAD {
-        return Err(format!("payload text is over {MAX_PAYLOAD} characters (after HTML escaping)"));
+        return Err(Problem::PayloadTooLong);
     }
-    if let Some(p) = &photo
-        && !photo_ok(p)
-    {
-        return Err("photo must be an https:// URL or a Telegram file id (letters, digits, - and _)".into());
+    if photo.as_deref().is_some_and(|p| !photo_ok(p)) {
+        return Err(Problem::Photo);
     }
     if text.is_empty() && photo.is_none() {
-        return Err("the item has no payload (text or photo)".into());
+        return Err(Problem::NoPayload);
     }
-    Ok(Line {
-        number,
-        city: name(fields[0], "city")?,
-        district: name(fields[1], "district")?,
-        category: name(fields[2], "category")?,
-        product: name(fields[3], "product")?,
-        price,
-        text,
-        photo,
-    })
+    let (city, district, category) = names;
+    Ok(Line { number, city, district, category, product, price, text, photo })
 }
 
-/// Parse `text` (its first `skip` lines are not items). Every bad line is reported.
-pub fn parse(text: &str, skip: usize, cur: &Currency) -> Result<Vec<Line>, Vec<String>> {
-    let mut lines = Vec::new();
-    let mut errors = Vec::new();
-    for (i, raw) in text.lines().enumerate().skip(skip) {
+/// Read `text`. When it is a message, `command` is true: its first line starts with the
+/// `/import` command, and whatever follows the command on that line is line 1.
+pub fn parse(text: &str, command: bool, cur: &Currency) -> Parsed {
+    let mut out = Parsed::default();
+    for (i, raw) in text.lines().enumerate() {
+        let raw = if i == 0 && command {
+            let t = raw.trim_start();
+            t.find(char::is_whitespace).map_or("", |at| &t[at..])
+        } else {
+            raw
+        };
         let trimmed = raw.trim();
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
         }
+        out.items += 1;
         match parse_line(i + 1, trimmed, cur) {
-            Ok(l) => lines.push(l),
-            Err(e) => errors.push(format!("line {}: {e}", i + 1)),
+            Ok(l) => out.lines.push(l),
+            Err(problem) => out.errors.push(LineError { line: i + 1, problem }),
         }
     }
-    if lines.is_empty() && errors.is_empty() {
-        errors.push(NO_LINES.into());
-    }
-    if lines.len() > MAX_LINES {
-        errors.push(format!("{} items; at most {MAX_LINES} per import", lines.len()));
-    }
-    if errors.is_empty() { Ok(lines) } else { Err(errors) }
+    out
 }
 
-/// What an import created.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Summary {
-    /// Stock items.
-    pub items: usize,
-    /// New products.
-    pub products: usize,
-    /// New cities, districts and categories.
-    pub places: usize,
-}
-
-/// Take `n` ids from `counter`; returns the first.
-fn take_ids(counter: &str, n: u32) -> Result<u32, wharf_sdk::Error> {
-    let last = kv::increment(&format!("next:{counter}"), i64::from(n))?;
-    u32::try_from(last - i64::from(n) + 1).map_err(|_| wharf_sdk::Error::Other(format!("{counter} ids exhausted")))
-}
-
-fn lower(s: &str) -> String {
-    s.to_lowercase()
-}
-
-/// Ids by name-index key, looked up or created once per import.
-#[derive(Default)]
-struct Names(HashMap<String, u32>);
-
-impl Names {
-    /// The id under `index`, or a new one from `counter` whose record `make` stores.
-    fn resolve<F>(
-        &mut self,
-        index: String,
-        counter: &str,
-        created: &mut usize,
-        make: F,
-    ) -> Result<u32, wharf_sdk::Error>
-    where
-        F: FnOnce(u32) -> Result<(), wharf_sdk::Error>,
-    {
-        if let Some(id) = self.0.get(&index) {
-            return Ok(*id);
+/// The answer to an import refused for `errors` (in line order) or for having `items`
+/// item lines, more than [`MAX_LINES`].
+pub fn rejection(errors: &[LineError], items: usize) -> String {
+    let mut text = String::from("❌ Nothing was imported");
+    if items > MAX_LINES {
+        text.push_str(&format!(": {} in one import; at most {MAX_LINES} are allowed", count(items, "item", "items")));
+        if !errors.is_empty() {
+            text.push_str(&format!(", and {}", count(errors.len(), "line is bad", "lines are bad")));
         }
-        let id = match kv::get::<u32>(&index)? {
-            Some(id) => id,
-            None => {
-                let id = take_ids(counter, 1)?;
-                make(id)?;
-                kv::set(&index, &id)?;
-                *created += 1;
-                id
-            }
-        };
-        self.0.insert(index, id);
-        Ok(id)
+        text.push('.');
+    } else {
+        text.push_str(&format!(": {}.", count(errors.len(), "bad line", "bad lines")));
     }
-}
-
-/// Check `lines` against the catalog: a product that exists (or appears twice) with
-/// another price, or a payload already in stock (or twice in the import), is an error
-/// reported with its line number.
-pub fn check_prices(lines: &[Line]) -> Result<Vec<String>, wharf_sdk::Error> {
-    let mut errors = Vec::new();
-    let mut payloads: HashMap<String, usize> = HashMap::new();
-    for l in lines {
-        let fp = fingerprint(&l.text, l.photo.as_deref());
-        if let Some(first) = payloads.get(&fp) {
-            errors.push(format!("line {}: the same payload as line {first}", l.number));
-        } else if let Some(item) = kv::get::<u32>(&fp)? {
-            errors.push(format!("line {}: this payload is already in stock (item #{item})", l.number));
-        } else {
-            payloads.insert(fp, l.number);
-        }
+    if !errors.is_empty() {
+        text.push('\n');
     }
-    let mut seen: HashMap<(String, String, String, String), i64> = HashMap::new();
-    for l in lines {
-        let k = (lower(&l.city), lower(&l.district), lower(&l.category), lower(&l.product));
-        match seen.get(&k) {
-            Some(p) if *p != l.price => {
-                errors.push(format!("line {}: {} appears above with another price", l.number, l.product));
-                continue;
-            }
-            Some(_) => continue,
-            None => {
-                seen.insert(k, l.price);
-            }
-        }
-        let Some(city) = kv::get::<u32>(&format!("cityn:{}", lower(&l.city)))? else { continue };
-        let Some(dist) = kv::get::<u32>(&format!("distn:{city}:{}", lower(&l.district)))? else { continue };
-        let Some(cat) = kv::get::<u32>(&format!("catn:{}", lower(&l.category)))? else { continue };
-        let Some(pid) = kv::get::<u32>(&format!("prodn:{dist}:{cat}:{}", lower(&l.product)))? else { continue };
-        if let Some(p) = kv::get::<Product>(&prod_key(pid))?
-            && p.price != l.price
-        {
-            errors.push(format!(
-                "line {}: product #{pid} {} already costs {} minor units; change its price with /price",
-                l.number, p.name, p.price
-            ));
-        }
+    for e in errors.iter().take(SHOWN) {
+        text.push_str(&format!("\n{e}"));
     }
-    Ok(errors)
-}
-
-/// Write the lines (already checked) into the catalog.
-pub fn apply(lines: &[Line]) -> Result<Summary, wharf_sdk::Error> {
-    let mut sum = Summary::default();
-    let mut names = Names::default();
-    let count = u32::try_from(lines.len()).map_err(|_| wharf_sdk::Error::InvalidInput("too many lines".into()))?;
-    let first_item = take_ids("item", count)?;
-    // New item ids per product, to widen each product's id range once at the end.
-    let mut ranges: HashMap<u32, (u32, u32)> = HashMap::new();
-    for (item, l) in (first_item..).zip(lines) {
-        let city = names.resolve(format!("cityn:{}", lower(&l.city)), "city", &mut sum.places, |id| {
-            kv::set(&city_key(id), &City { id, name: l.city.clone() })
-        })?;
-        let district =
-            names.resolve(format!("distn:{city}:{}", lower(&l.district)), "dist", &mut sum.places, |id| {
-                kv::set(&dist_key(city, id), &District { id, city, name: l.district.clone() })?;
-                kv::set(&dist_city_key(id), &city)
-            })?;
-        let category = names.resolve(format!("catn:{}", lower(&l.category)), "cat", &mut sum.places, |id| {
-            kv::set(&cat_key(id), &Category { id, name: l.category.clone() })
-        })?;
-        let pindex = format!("prodn:{district}:{category}:{}", lower(&l.product));
-        let product = names.resolve(pindex, "prod", &mut sum.products, |id| {
-            let p = Product {
-                id,
-                name: l.product.clone(),
-                description: String::new(),
-                price: l.price,
-                discount: 0,
-                city,
-                district,
-                category,
-                items: (0, 0),
-            };
-            kv::set(&prod_key(id), &p)?;
-            kv::set(&pidx_key(district, category, id), &id)
-        })?;
-        let it = Item { id: item, product, text: l.text.clone(), photo: l.photo.clone(), state: ItemState::Available };
-        kv::set(&item_key(product, item), &it)?;
-        kv::set(&avail_key(product, item), &item)?;
-        kv::set(&fingerprint(&l.text, l.photo.as_deref()), &item)?;
-        let range = ranges.entry(product).or_insert((item, item));
-        range.1 = item;
-        sum.items += 1;
+    if errors.len() > SHOWN {
+        text.push_str(&format!("\n…and {} more", errors.len() - SHOWN));
     }
-    for (product, (lo, hi)) in ranges {
-        let mut p: Product = kv::get(&prod_key(product))?
-            .ok_or_else(|| wharf_sdk::Error::Other(format!("product {product} vanished during the import")))?;
-        p.items = if p.items.1 == 0 { (lo, hi) } else { (p.items.0.min(lo), p.items.1.max(hi)) };
-        kv::set(&prod_key(product), &p)?;
-    }
-    Ok(sum)
+    text
 }
 
 #[cfg(test)]
@@ -300,25 +239,38 @@ mod tests {
     fn parses_items_and_skips_comments() {
         let text = "/import\n# a comment\nWarsaw | Mokotów | Cards | Steam 50 | 50 | CODE-1\n\n\
                     Kraków|Old Town|Cards|Psn 20|20.50|CODE-2|https://x.test/p.png\n";
-        let lines = parse(text, 1, &pln()).unwrap();
-        assert_eq!(lines.len(), 2);
-        assert_eq!(lines[0].number, 3);
-        assert_eq!(lines[0].price, 5_000);
-        assert_eq!(lines[1].number, 5);
-        assert_eq!(lines[1].photo.as_deref(), Some("https://x.test/p.png"));
+        let p = parse(text, true, &pln());
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        assert_eq!((p.lines.len(), p.items), (2, 2));
+        assert_eq!(p.lines[0].number, 3);
+        assert_eq!(p.lines[0].price, 5_000);
+        assert_eq!(p.lines[1].number, 5);
+        assert_eq!(p.lines[1].photo.as_deref(), Some("https://x.test/p.png"));
+        // An item may follow the command on its line; a file has no command line.
+        let p = parse("/import Warsaw | Mokotów | Cards | Steam 50 | 50 | CODE-1", true, &pln());
+        assert_eq!((p.lines.len(), p.lines[0].number), (1, 1));
+        assert_eq!(parse("A|B|C|D|1|x\nA|B|C|D|1|y", false, &pln()).lines[1].number, 2);
+        assert_eq!(parse("/import@wharf_bot\n\n", true, &pln()).items, 0);
     }
 
     #[test]
-    fn reports_every_bad_line_by_number() {
-        let text = "/import\nA|B|C|D|10|ok\nA|B|C|D|ten|x\nA|B|C\nA|B|C|D|1.234|x\nA|B|C|D|5|\nA|B|C|D:E|5|x";
-        let errors = parse(text, 1, &pln()).unwrap_err();
-        assert_eq!(errors.len(), 5, "{errors:?}");
-        assert!(errors[0].starts_with("line 3: price:"), "{errors:?}");
-        assert_eq!(errors[1], "line 4: expected 6 or 7 fields separated by '|', found 3");
-        assert!(errors[2].starts_with("line 5: price:"), "{errors:?}");
-        assert_eq!(errors[3], "line 6: the item has no payload (text or photo)");
-        assert_eq!(errors[4], "line 7: product must be 1-64 characters without ':'");
-        assert_eq!(parse("/import\n\n", 1, &pln()).unwrap_err(), ["no item lines found"]);
+    fn reports_every_bad_line_by_number_in_words_people_read() {
+        let text =
+            "/import\nA|B|C|D|10|ok\nA|B|C|D|ten|x\nA|B|C\nA|B|C|D|1.234|x\nA|B|C|D|5|\nA|B|C|D:E|5|x\nA|B|C|D|0|x";
+        let p = parse(text, true, &pln());
+        let errors: Vec<String> = p.errors.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            errors,
+            [
+                "line 3: the price \"ten\" is not an amount like 12 or 12.50",
+                "line 4: expected 6 or 7 fields separated by '|', found 3",
+                "line 5: the price \"1.234\" has more than 2 digits after the point",
+                "line 6: the item has no payload (text or photo)",
+                "line 7: the product name must be 1-64 characters without ':'",
+                "line 8: the price must be more than 0 and at most 10000000000000 PLN",
+            ]
+        );
+        assert_eq!(p.items, 7);
         assert!(photo_ok("https://x.test/a.png") && photo_ok("AgACAgIAAxkBAAIB_-x"));
         for bad in ["www.x.com/a.png", "http://x.test/a.png", "https://", "a b", &"x".repeat(257)] {
             assert!(!photo_ok(bad), "{bad}");
@@ -326,6 +278,19 @@ mod tests {
         assert_eq!(fingerprint("a", None), fingerprint("a", Some("")));
         assert_ne!(fingerprint("ab", None), fingerprint("a", Some("b")));
         let huge = format!("A|B|C|D|5|{}", "&".repeat(MAX_PAYLOAD / 5 + 1));
-        assert!(parse(&huge, 0, &pln()).unwrap_err()[0].contains("after HTML escaping"));
+        assert_eq!(parse(&huge, false, &pln()).errors[0].problem, Problem::PayloadTooLong);
+    }
+
+    #[test]
+    fn a_rejection_counts_right() {
+        let one = [LineError { line: 3, problem: Problem::NoPayload }];
+        assert_eq!(
+            rejection(&one, 1),
+            "❌ Nothing was imported: 1 bad line.\n\nline 3: the item has no payload (text or photo)"
+        );
+        let many: Vec<LineError> = (1..=22).map(|line| LineError { line, problem: Problem::NoPayload }).collect();
+        let text = rejection(&many, 22);
+        assert!(text.starts_with("❌ Nothing was imported: 22 bad lines.") && text.ends_with("…and 2 more"), "{text}");
+        assert_eq!(rejection(&[], 701), "❌ Nothing was imported: 701 items in one import; at most 700 are allowed.");
     }
 }

@@ -9,14 +9,18 @@
 //! | module | what it does |
 //! |---|---|
 //! | [`model`] | records, KV keys, price display |
+//! | [`store`] | the [`store::Store`] the logic below runs on (KV, or memory in tests) |
 //! | [`browse`] | the catalog keyboards |
-//! | [`buy`] | reserve, confirm, cancel, expire, `/orders` |
-//! | [`import`] | bulk stock import (parsing is unit-tested natively) |
-//! | [`admin`] | admin commands |
+//! | [`buy`] | reserve, confirm, cancel, expire |
+//! | [`cooldown`] | who may not take a product's last item again yet |
+//! | [`orders`] | `/orders`, delivery of a paid item |
+//! | [`import`], [`stock`] | bulk stock import: reading the lines, checking and writing them |
+//! | [`catalog`] | products by id or name, and their places |
+//! | [`admin`], [`reports`] | admin commands |
+//! | [`reply`] | refusals as people read them, counted nouns |
 //! | [`ledger`] | the wallet's `ledger` interface |
 //!
-//! Users: `/shop`, `/orders`. Admins: `/import`, `/discount`, `/price`, `/describe`,
-//! `/inventory`, `/report`.
+//! Users: `/shop`, `/orders`. Admins: see [`admin::SYNTAX`].
 
 // The local `generate!` for the imported ledger expands to unsafe ABI glue.
 #![allow(unsafe_code)]
@@ -24,9 +28,16 @@
 pub mod admin;
 pub mod browse;
 pub mod buy;
+pub mod catalog;
+pub mod cooldown;
 pub mod import;
 pub mod ledger;
 pub mod model;
+pub mod orders;
+pub mod reply;
+pub mod reports;
+pub mod stock;
+pub mod store;
 
 use serde::Deserialize;
 use wharf_sdk::money::Currency;
@@ -42,13 +53,16 @@ pub struct Settings {
     pub reservation_minutes: u32,
     /// Buttons per page when browsing (1-20).
     pub page_size: usize,
+    /// After a user's reservation of a product's last item expired, how long they may
+    /// not reserve that last item again, in minutes (0-1440; 0 turns the rule off).
+    pub retake_cooldown_minutes: u32,
     /// Test only: trap right after a purchase's debit, to show the whole turn rolls back.
     pub fail_after_debit: bool,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { reservation_minutes: 15, page_size: 6, fail_after_debit: false }
+        Self { reservation_minutes: 15, page_size: 6, retake_cooldown_minutes: 15, fail_after_debit: false }
     }
 }
 
@@ -60,6 +74,9 @@ impl Settings {
         }
         if !(1..=20).contains(&s.page_size) {
             return Err("page_size must be 1-20".into());
+        }
+        if s.retake_cooldown_minutes > 1440 {
+            return Err("retake_cooldown_minutes must be 0-1440".into());
         }
         Ok(s)
     }
@@ -121,8 +138,8 @@ fn on_button(shop: &Shop, ctx: &Context, cb: &CallbackQuery) -> Result<Flow, Han
         "b" => buy::reserve(shop, ctx, chat, user, num(at(1))?)?,
         "ok" => buy::confirm(shop, ctx, chat, user, num(at(1))?)?,
         "x" => buy::cancel(chat, user, num(at(1))?)?,
-        "r" => buy::reshow(chat, user, num(at(1))?)?,
-        "op" => buy::orders(shop, screen, user, num(at(1))?)?,
+        "r" => orders::reshow(chat, user, num(at(1))?)?,
+        "op" => orders::orders(shop, screen, user, num(at(1))?)?,
         _ => return Ok(Flow::Continue),
     }
     Ok(Flow::Stop)
@@ -134,7 +151,7 @@ fn on_message(shop: &Shop, ctx: &Context, msg: &Message) -> Result<Flow, Handler
     let screen = Screen { chat: msg.chat.id, edit: None };
     match cmd.name.as_str() {
         "shop" => browse::cities(shop, screen, 0)?,
-        "orders" => buy::orders(shop, screen, user, 0)?,
+        "orders" => orders::orders(shop, screen, user, 0)?,
         name if admin::COMMANDS.contains(&name) => {
             if !ctx.is_admin {
                 wharf_sdk::telegram::send_text(msg.chat.id, "This command is for admins.")?;
@@ -155,18 +172,20 @@ impl Plugin for ShopPlugin {
         if let Err(e) = Settings::load() {
             panic!("invalid [plugins.shop.settings]: {e}");
         }
-        Manifest::new("shop", env!("CARGO_PKG_VERSION"))
+        let mut m = Manifest::new("shop", env!("CARGO_PKG_VERSION"))
             .command("shop", "Browse the shop")
-            .command("orders", "Your orders and purchased items")
-            .admin_command("import", "Add stock: one item per line (or a text file)")
-            .admin_command("discount", "Set a discount: /discount ID PCT or by city/district/category")
-            .admin_command("price", "Set a product's base price: /price ID AMOUNT")
-            .admin_command("describe", "Set a product's description: /describe ID TEXT")
-            .admin_command("inventory", "Stock counts per product")
-            .admin_command("report", "Sales report: /report FROM [TO]")
-            .callback_prefix("shop")
+            .command("orders", "Your orders and purchased items");
+        for (name, syntax, what) in admin::SYNTAX {
+            m = m.admin_command(name, &format!("{what}: {}", syntax[0]));
+        }
+        m.callback_prefix("shop")
             .setting("reservation_minutes", "How long Buy holds an item (default 15)", false)
             .setting("page_size", "Buttons per page when browsing (default 6)", false)
+            .setting(
+                "retake_cooldown_minutes",
+                "How long a user whose reservation of a last item expired may not take it again (default 15, 0 = off)",
+                false,
+            )
             .setting("fail_after_debit", "Test only: trap after a purchase's debit", false)
     }
 
@@ -177,9 +196,9 @@ impl Plugin for ShopPlugin {
             Event::Callback(cb) => on_button(&shop, &ctx, &cb),
             Event::Timer(t) => {
                 if let Some(order) = buy::expiry_of(&t) {
-                    buy::expire(order, ctx.now_ms)?;
+                    buy::expire(&shop, order, ctx.now_ms)?;
                 } else if t.name == SWEEP {
-                    buy::sweep(ctx.now_ms)?;
+                    buy::sweep(&shop, ctx.now_ms)?;
                 } else {
                     return Ok(Flow::Continue);
                 }

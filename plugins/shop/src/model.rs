@@ -10,15 +10,20 @@
 //! | `item:{product}:{item}` | [`Item`] with its secret payload |
 //! | `avail:{product}:{item}` | present while the item is for sale |
 //! | `order:{id}` | [`Order`] (the id is the turn that reserved it) |
+//! | `onum:{user}` | the last order number the user was given (their paid orders are 1, 2, 3…) |
 //! | `res:{user}` | the user's open reservation (order id) |
 //! | `rexp:{expires_ms}:{order}` | open reservations by expiry (the sweep's index) |
 //! | `uo:{user}:{order}` / `sold:{paid_ms}:{order}` | paid orders by user / by time |
+//! | `cool:…` / `coolx:…` | re-take cooldowns (see [`crate::cooldown`]) |
+//! | `next:{kind}` | the last id given to a city, district, category, product, item |
 //!
 //! Ids are zero-padded in keys so that listings come out in numeric order.
 
 use serde::{Deserialize, Serialize};
 use wharf_sdk::escape::html;
 use wharf_sdk::money::{Currency, discounted};
+
+use crate::store::Store;
 
 /// A city.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -71,6 +76,28 @@ pub struct Product {
     /// Lowest and highest item id ever stocked (where buyers start looking for an item).
     #[serde(default)]
     pub items: (u32, u32),
+}
+
+impl Order {
+    /// The number shown to people: `Order #12`.
+    pub fn no(&self) -> i64 {
+        self.number.unwrap_or(self.id)
+    }
+}
+
+/// `onum:{user}`: the counter of the user's order numbers.
+fn order_numbers_key(user: i64) -> String {
+    format!("onum:{user}")
+}
+
+/// The number the user's next paid order gets.
+pub fn next_order_number<S: Store>(s: &S, user: i64) -> Result<i64, wharf_sdk::Error> {
+    Ok(s.get::<i64>(&order_numbers_key(user))?.unwrap_or(0) + 1)
+}
+
+/// Give the user's next paid order its number; returns it.
+pub fn take_order_number<S: Store>(s: &mut S, user: i64) -> Result<i64, wharf_sdk::Error> {
+    s.increment(&order_numbers_key(user), 1)
 }
 
 impl Product {
@@ -131,8 +158,13 @@ pub enum OrderStatus {
 /// An order: one item for one user, with the prices at the time of the reservation.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Order {
-    /// Id (the turn that reserved it).
+    /// Id (the turn that reserved it): keys, buttons and the ledger's idempotency key.
     pub id: i64,
+    /// The number people see, given when the order is paid: 1, 2, 3… for each buyer
+    /// (a shop-wide counter would make every two purchases at once conflict).
+    /// Orders paid by an earlier version have none; they keep showing their id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<i64>,
     /// Buyer.
     pub user: i64,
     /// Product id.
@@ -252,6 +284,28 @@ mod tests {
         assert_eq!(price_html(&pln, 10_000, 0), "100 PLN");
         assert_eq!(price_html(&pln, 1_999, 15), "<s>19.99 PLN</s> 16.99 PLN −15%");
         assert_eq!(price_html(&Currency::new("<X>", 0), 5, 0), "5 &lt;X&gt;");
+    }
+
+    #[test]
+    fn orders_stored_before_numbering_still_load_and_show_their_id() {
+        let old = r#"{"id":81,"user":7,"product":1,"name":"Steam 50","item":3,"price":5000,"discount":0,
+            "final_price":5000,"status":"paid","created_ms":1,"expires_ms":2,"paid_ms":1}"#;
+        let o: Order = serde_json::from_str(old).unwrap();
+        assert_eq!((o.number, o.no()), (None, 81));
+        let numbered = Order { number: Some(1), ..o };
+        assert_eq!(numbered.no(), 1);
+        let again: Order = serde_json::from_str(&serde_json::to_string(&numbered).unwrap()).unwrap();
+        assert_eq!(again.number, Some(1));
+    }
+
+    #[test]
+    fn each_buyer_counts_orders_from_one() {
+        let mut s = crate::store::MemStore::default();
+        assert_eq!(next_order_number(&s, 7).unwrap(), 1);
+        assert_eq!(take_order_number(&mut s, 7).unwrap(), 1);
+        assert_eq!(take_order_number(&mut s, 8).unwrap(), 1);
+        assert_eq!(next_order_number(&s, 7).unwrap(), 2);
+        assert_eq!(take_order_number(&mut s, 7).unwrap(), 2);
     }
 
     #[test]

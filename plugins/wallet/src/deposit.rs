@@ -1,8 +1,10 @@
-//! `/wallet`, the manual deposit dialog, and admins' decisions on deposit requests.
+//! `/wallet`, the manual deposit dialog, and the buttons of deposit requests
+//! ([`crate::decide`] has admins' decisions).
 //!
-//! A request is `dep:{id}` (the id is the turn that created it); pending ones are also
-//! indexed under `pend:{id:020}`; a dialog step waiting for the user's next message is
-//! `dlg:{user}`. Approval credits with the idempotency key `deposit:{id}` and flips the
+//! A request is `dep:{id}` (the id is the turn that created it); people see its number
+//! (`#1`, `#2`… across the bot, see [`crate::numbers`]); pending ones are also indexed
+//! under `pend:{id:020}`; a dialog step waiting for the user's next message is
+//! `dlg:{user}`. Approval credits with the idempotency key `wallet:deposit:{id}` and flips the
 //! request's status in the same turn, so two admins pressing at once (or one pressing
 //! twice) credit once: the second turn conflicts, re-runs and finds it approved.
 //! Every admin gets a copy of the request; the handles of the copies are kept with it,
@@ -15,8 +17,13 @@ use wharf_sdk::prelude::*;
 use wharf_sdk::telegram::MessageHandle;
 use wharf_sdk::{kv, settings, telegram, time};
 
-use crate::book::Posting;
-use crate::store::{self, Method, Settings};
+use crate::decide;
+use crate::numbers;
+use crate::reply;
+use crate::store::{self, KvStore, Method, Settings};
+
+/// The kind of record deposit numbers count.
+const NUMBERS: &str = "deposit";
 
 /// Where a user is in a multi-message dialog.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -68,8 +75,12 @@ pub enum Status {
 /// A manual deposit request.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Deposit {
-    /// Request id.
+    /// Request id (the turn that made it): keys, buttons and the idempotency key.
     pub id: i64,
+    /// The number people see (1, 2, 3… across the bot). Requests made by an earlier
+    /// version have none; they keep showing their id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<i64>,
     /// Who pays.
     pub user: i64,
     /// Minor units.
@@ -88,15 +99,25 @@ pub struct Deposit {
     pub copies: Vec<(i64, MessageHandle)>,
 }
 
-fn dep_key(id: i64) -> String {
+impl Deposit {
+    /// The number shown to people: `Deposit #3`.
+    pub fn no(&self) -> i64 {
+        self.number.unwrap_or(self.id)
+    }
+}
+
+/// `dep:{id}`.
+pub fn dep_key(id: i64) -> String {
     format!("dep:{id}")
 }
 
-fn pend_key(id: i64) -> String {
+/// `pend:{id}`: a request waiting for a decision.
+pub fn pend_key(id: i64) -> String {
     format!("pend:{id:020}")
 }
 
-fn user_pend_key(user: i64, id: i64) -> String {
+/// `upend:{user}:{id}`: a user's request waiting for a decision.
+pub fn user_pend_key(user: i64, id: i64) -> String {
     format!("upend:{user}:{id:020}")
 }
 
@@ -142,7 +163,8 @@ fn method<'a>(s: &'a Settings, id: &str) -> Option<&'a Method> {
     s.methods.iter().find(|m| m.id == id)
 }
 
-fn method_name(s: &Settings, id: &str) -> String {
+/// The name of payment method `id` (the id itself if it is no longer offered).
+pub fn method_name(s: &Settings, id: &str) -> String {
     method(s, id).map_or_else(|| id.to_owned(), |m| m.name.clone())
 }
 
@@ -214,7 +236,8 @@ pub fn on_text(s: &Settings, ctx: &Context, chat: i64, user: i64, text: &str) ->
                     return Ok(Flow::Stop);
                 }
                 Err(e) => {
-                    telegram::send_text(chat, &format!("{e}. Send an amount like 50 or 12.50, or /cancel."))?;
+                    let why = reply::plain(&e);
+                    telegram::send_text(chat, &format!("{why}. Send an amount like 50 or 12.50, or /cancel."))?;
                     return Ok(Flow::Stop);
                 }
             };
@@ -236,6 +259,7 @@ pub fn on_text(s: &Settings, ctx: &Context, chat: i64, user: i64, text: &str) ->
             kv::delete(&dlg_key(user))?;
             let dep = Deposit {
                 id: ctx.turn_id,
+                number: None,
                 user,
                 amount,
                 method,
@@ -251,7 +275,7 @@ pub fn on_text(s: &Settings, ctx: &Context, chat: i64, user: i64, text: &str) ->
             if !ctx.is_admin {
                 return Ok(Flow::Stop);
             }
-            reject(s, ctx, chat, deposit, text.trim())?;
+            decide::reject(s, ctx, chat, deposit, text.trim())?;
         }
     }
     Ok(Flow::Stop)
@@ -265,6 +289,7 @@ fn create(s: &Settings, chat: i64, mut dep: Deposit) -> Result<(), HandlerError>
         telegram::send_text(chat, &text)?;
         return Ok(());
     }
+    dep.number = Some(numbers::assign(&mut KvStore, NUMBERS, dep.id).map_err(HandlerError::Other)?);
     for admin in settings::admins() {
         dep.copies.push((admin, telegram::send(admin, &request_message(s, &dep))?));
     }
@@ -275,13 +300,14 @@ fn create(s: &Settings, chat: i64, mut dep: Deposit) -> Result<(), HandlerError>
         chat,
         &format!(
             "Deposit request #{} for {} sent for approval. You will be told when an admin has checked it.",
-            dep.id,
+            dep.no(),
             cur.format(dep.amount)
         ),
     )?;
     BusinessEvent::new("deposit.pending")
         .user(dep.user)
         .field("deposit", dep.id)
+        .field("number", dep.no())
         .field("amount", dep.amount)
         .field("method", &dep.method)
         .secret("reference", &dep.reference)
@@ -295,33 +321,11 @@ fn request_message(s: &Settings, dep: &Deposit) -> Outgoing {
     )
 }
 
-/// Show the decision on every admin's copy of the request, without its buttons. A copy
-/// that cannot be edited (e.g. the message is gone) is only logged: the decision stands.
-fn show_decision(s: &Settings, dep: &Deposit) {
-    let decision = match &dep.status {
-        Status::Pending => return,
-        Status::Approved { by, at_ms } => format!("✅ Approved by {by} at {}", time::date_time(*at_ms)),
-        Status::Rejected { by, at_ms, reason } => {
-            format!("❌ Rejected by {by} at {}: {}", time::date_time(*at_ms), html(reason))
-        }
-    };
-    let out = Outgoing::html(format!(
-        "{}
-
-<b>{decision}</b>",
-        request_text(s, dep)
-    ));
-    for &(admin, copy) in &dep.copies {
-        if let Err(e) = telegram::edit(admin, copy, &out) {
-            wharf_sdk::log::warn(&format!("cannot update deposit #{}'s request for admin {admin}: {e}", dep.id));
-        }
-    }
-}
-
-fn request_text(s: &Settings, dep: &Deposit) -> String {
+/// A request as admins see it (HTML).
+pub fn request_text(s: &Settings, dep: &Deposit) -> String {
     format!(
         "🧾 <b>Deposit request #{}</b>\nUser: <code>{}</code>\nAmount: <b>{}</b>\nMethod: {}\nReference: <code>{}</code>\nMade: {}",
-        dep.id,
+        dep.no(),
         dep.user,
         html(&s.currency().format(dep.amount)),
         html(&method_name(s, &dep.method)),
@@ -363,13 +367,14 @@ pub fn on_button(s: &Settings, ctx: &Context, cb: &CallbackQuery) -> Result<Flow
                 return Err(HandlerError::InvalidInput(format!("bad data {arg:?}")));
             };
             if verb == "ap" {
-                let note = approve(s, ctx, chat, id)?;
+                let note = decide::approve(s, ctx, chat, id)?;
                 telegram::answer_callback(&cb.id, Some(&note))?;
             } else {
                 telegram::answer_callback(&cb.id, None)?;
-                if still_pending(chat, id)?.is_some() {
+                if let Some(dep) = decide::still_pending(chat, id)? {
                     set_dialog(chat, user, Dialog::RejectReason { deposit: id })?;
-                    telegram::send_text(chat, &format!("Send the reason for rejecting deposit #{id}, or /cancel."))?;
+                    let ask = format!("Send the reason for rejecting deposit #{}, or /cancel.", dep.no());
+                    telegram::send_text(chat, &ask)?;
                 }
             }
         }
@@ -378,120 +383,32 @@ pub fn on_button(s: &Settings, ctx: &Context, cb: &CallbackQuery) -> Result<Flow
     Ok(Flow::Stop)
 }
 
-/// Deposit `id` if it awaits a decision; tells the admin otherwise.
-fn still_pending(chat: i64, id: i64) -> Result<Option<Deposit>, HandlerError> {
-    let Some(dep) = kv::get::<Deposit>(&dep_key(id))? else {
-        telegram::send_text(chat, &format!("There is no deposit #{id}."))?;
-        return Ok(None);
-    };
-    let done = match dep.status {
-        Status::Pending => return Ok(Some(dep)),
-        Status::Approved { by, .. } => format!("Deposit #{id} was already approved by {by}."),
-        Status::Rejected { by, .. } => format!("Deposit #{id} was already rejected by {by}."),
-    };
-    telegram::send_text(chat, &done)?;
-    Ok(None)
+/// The deposit request people know as `#number`: numbered ones by their number, those
+/// made before numbering by their id (which is what they were shown).
+pub fn find(number: i64) -> Result<Option<Deposit>, HandlerError> {
+    if let Some(id) = numbers::find(&KvStore, NUMBERS, number).map_err(HandlerError::Other)? {
+        return Ok(kv::get::<Deposit>(&dep_key(id))?);
+    }
+    Ok(kv::get::<Deposit>(&dep_key(number))?.filter(|d| d.number.is_none()))
 }
 
-/// Approve deposit `id`; returns a short note for the admin's button.
-pub fn approve(s: &Settings, ctx: &Context, chat: i64, id: i64) -> Result<String, HandlerError> {
-    let Some(mut dep) = still_pending(chat, id)? else {
-        return Ok("Already decided".into());
-    };
-    let admin = ctx.user_id.unwrap_or(chat);
-    let reason = format!("Deposit #{id} ({})", method_name(s, &dep.method));
-    let key = format!("{}deposit:{id}", crate::OWN_KEYS);
-    let (entry, _) =
-        store::post(&Posting { user: dep.user, amount: dep.amount, reason: &reason, key: &key, actor: Some(admin) })
-            .map_err(|e| HandlerError::Other(e.to_string()))?;
-    dep.status = Status::Approved { by: admin, at_ms: ctx.now_ms };
-    kv::set(&dep_key(id), &dep)?;
-    show_decision(s, &dep);
-    kv::delete(&pend_key(id))?;
-    kv::delete(&user_pend_key(dep.user, id))?;
-    let cur = s.currency();
-    telegram::send_text(
-        dep.user,
-        &format!(
-            "✅ Your deposit #{id} of {} was approved. Balance: {}",
-            cur.format(dep.amount),
-            cur.format(entry.balance_after)
-        ),
-    )?;
-    telegram::send_text(
-        chat,
-        &format!("✅ Deposit #{id} approved: {} credited to {}.", cur.format(dep.amount), dep.user),
-    )?;
-    BusinessEvent::new("deposit.approved")
-        .user(dep.user)
-        .field("deposit", id)
-        .field("amount", dep.amount)
-        .field("admin", admin)
-        .secret("reference", &dep.reference)
-        .record()?;
-    Ok("Approved".into())
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Reject deposit `id` with `reason` (told to the user).
-pub fn reject(s: &Settings, ctx: &Context, chat: i64, id: i64, reason: &str) -> Result<(), HandlerError> {
-    if reason.is_empty() || reason.chars().count() > 300 {
-        telegram::send_text(chat, "A rejection needs a reason of at most 300 characters.")?;
-        return Ok(());
+    #[test]
+    fn requests_stored_before_numbering_still_load_and_show_their_id() {
+        let old = r#"{"id":4711,"user":7,"amount":5000,"method":"blik","reference":"R","created_ms":1,
+            "status":"approved","by":1000,"at_ms":2,"copies":[[1000,55]]}"#;
+        let d: Deposit = serde_json::from_str(old).unwrap();
+        assert_eq!((d.number, d.no()), (None, 4711));
+        assert_eq!(d.status, Status::Approved { by: 1000, at_ms: 2 });
+        let oldest =
+            r#"{"id":9,"user":7,"amount":5000,"method":"blik","reference":"R","created_ms":1,"status":"pending"}"#;
+        let d: Deposit = serde_json::from_str(oldest).unwrap();
+        assert!(d.copies.is_empty() && d.number.is_none());
+        let numbered = Deposit { number: Some(1), ..d };
+        let again: Deposit = serde_json::from_str(&serde_json::to_string(&numbered).unwrap()).unwrap();
+        assert_eq!(again.no(), 1);
     }
-    let Some(mut dep) = still_pending(chat, id)? else {
-        return Ok(());
-    };
-    let admin = ctx.user_id.unwrap_or(chat);
-    dep.status = Status::Rejected { by: admin, at_ms: ctx.now_ms, reason: reason.to_owned() };
-    kv::set(&dep_key(id), &dep)?;
-    show_decision(s, &dep);
-    kv::delete(&pend_key(id))?;
-    kv::delete(&user_pend_key(dep.user, id))?;
-    let amount = s.currency().format(dep.amount);
-    telegram::send_text(dep.user, &format!("❌ Your deposit #{id} of {amount} was rejected: {reason}"))?;
-    telegram::send_text(chat, &format!("Deposit #{id} rejected."))?;
-    BusinessEvent::new("deposit.rejected")
-        .user(dep.user)
-        .field("deposit", id)
-        .field("amount", dep.amount)
-        .field("admin", admin)
-        .field("reason", reason)
-        .secret("reference", &dep.reference)
-        .record()?;
-    Ok(())
-}
-
-/// `/deposits`: pending requests, each with its buttons.
-pub fn list_pending(s: &Settings, chat: i64) -> Result<(), HandlerError> {
-    let ids: Vec<i64> = kv::values("pend:")?;
-    if ids.is_empty() {
-        telegram::send_text(chat, "No pending deposits.")?;
-        return Ok(());
-    }
-    let cur = s.currency();
-    let mut text = format!("<b>{} pending deposit(s)</b>", ids.len());
-    let mut kb = Keyboard::new();
-    let mut shown = 0;
-    // Stay well under Telegram's 4096 characters and 100 buttons.
-    for &id in &ids {
-        let Some(dep) = kv::get::<Deposit>(&dep_key(id))? else { continue };
-        let line = format!(
-            "\n#{id} · user <code>{}</code> · {} · {} · ref <code>{}</code>",
-            dep.user,
-            html(&cur.format(dep.amount)),
-            html(&store::short(&method_name(s, &dep.method), 30)),
-            html(&store::short(&dep.reference, 30))
-        );
-        if shown == 30 || (text.clone() + &line).encode_utf16().count() > 3_500 {
-            break;
-        }
-        text.push_str(&line);
-        kb = kb.button(format!("✅ #{id}"), format!("ap:{id}")).button(format!("❌ #{id}"), format!("rj:{id}")).row();
-        shown += 1;
-    }
-    if ids.len() > shown {
-        text.push_str(&format!("\n…and {} more: decide on these, then /deposits again", ids.len() - shown));
-    }
-    telegram::send(chat, &Outgoing::html(text).keyboard(kb))?;
-    Ok(())
 }

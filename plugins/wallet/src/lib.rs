@@ -9,18 +9,23 @@
 //! |---|---|
 //! | [`book`] | the ledger over any key-value store (unit-tested natively) |
 //! | [`store`] | the KV store, settings, posting with business events |
-//! | [`deposit`] | `/wallet`, the deposit dialog, admins' approve/reject |
+//! | [`deposit`] | `/wallet`, the deposit dialog, the buttons of requests |
+//! | [`decide`] | admins' approve/reject, `/deposits` |
+//! | [`numbers`] | the numbers people see (deposit #1, #2…), per kind |
 //! | [`admin`] | admin commands: balances, manual credit/debit, reconcile |
+//! | [`reply`] | refusals as people read them, counted nouns |
 //!
-//! Users: `/wallet`. Admins: `/deposits`, `/balance USER`, `/credit USER AMOUNT REASON`,
-//! `/debit USER AMOUNT REASON`, `/reject ID REASON`, `/reconcile [USER]`.
+//! Users: `/wallet`. Admins: see [`admin::SYNTAX`].
 
 // The local `generate!` for the exported ledger expands to unsafe ABI glue.
 #![allow(unsafe_code)]
 
 pub mod admin;
 pub mod book;
+pub mod decide;
 pub mod deposit;
+pub mod numbers;
+pub mod reply;
 pub mod store;
 
 use wharf_sdk::prelude::*;
@@ -54,15 +59,12 @@ impl Plugin for Wallet {
         if let Err(e) = Settings::load() {
             panic!("invalid [plugins.wallet.settings]: {e}");
         }
-        Manifest::new("wallet", env!("CARGO_PKG_VERSION"))
-            .command("wallet", "Your balance, history and deposits")
-            .admin_command("deposits", "Pending deposit requests")
-            .admin_command("balance", "A user's balance and entries: /balance USER")
-            .admin_command("credit", "Credit a user: /credit USER AMOUNT REASON")
-            .admin_command("debit", "Debit a user: /debit USER AMOUNT REASON")
-            .admin_command("reject", "Reject a deposit: /reject ID REASON")
-            .admin_command("reconcile", "Check balances against the ledger: /reconcile [USER]")
-            .callback_prefix(PREFIX)
+        let mut m =
+            Manifest::new("wallet", env!("CARGO_PKG_VERSION")).command("wallet", "Your balance, history and deposits");
+        for (name, syntax, what) in admin::SYNTAX {
+            m = m.admin_command(name, &format!("{what}: {syntax}"));
+        }
+        m.callback_prefix(PREFIX)
             .setting("currency", "Currency code, e.g. PLN (default PLN)", false)
             .setting("decimals", "Digits of the minor unit (default 2)", false)
             .setting("methods", "Deposit methods: [{ id, name, instructions }]", false)

@@ -1,0 +1,113 @@
+//! What people read when the shop refuses something: a typed [`Refusal`] whose `Display`
+//! is the sentence shown (never an internal label such as `invalid input:`), the
+//! [`CommandError`] that keeps refusals apart from failures, and counted nouns.
+
+use wharf_sdk::money::Currency;
+
+/// Why a command was refused. Nothing was written; the admin sees the sentence and the
+/// command's usage.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// A required argument is missing (`what`: "the product", "the percentage").
+    #[error("{what} is missing")]
+    Missing {
+        /// What is missing, with its article.
+        what: &'static str,
+    },
+    /// An argument is not what the command takes.
+    #[error("{} is not {what}", quote(got))]
+    Invalid {
+        /// What was expected, with its article ("a percentage from 0 to 100").
+        what: &'static str,
+        /// What was typed.
+        got: String,
+    },
+    /// An amount that does not parse, in the SDK's words (`"x" is not an amount like 12`).
+    #[error("{0}")]
+    Amount(String),
+    /// No product has this id.
+    #[error("there is no product #{0}")]
+    NoProductId(u32),
+    /// No product has this name.
+    #[error("there is no product named {}", quote(.0))]
+    NoProductName(String),
+    /// Several products have this name (they are in different places).
+    #[error("{} names {} products: {}; use the id", quote(name), candidates.len(), candidates.join(", "))]
+    Ambiguous {
+        /// The name typed.
+        name: String,
+        /// `#id (place)` of each.
+        candidates: Vec<String>,
+    },
+    /// Anything else, as a sentence.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// How a command ended when it did not succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// Refused before anything was written: the admin is told why.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// A host or storage failure: the turn is discarded (the host tells the admin).
+    #[error(transparent)]
+    Failed(#[from] wharf_sdk::Error),
+}
+
+/// `text` in quotes, clipped to 40 characters (it may be a pasted novel).
+pub fn quote(text: &str) -> String {
+    let clipped: String = text.chars().take(40).collect();
+    let more = if clipped.len() < text.len() { "…" } else { "" };
+    format!("\"{clipped}{more}\"")
+}
+
+/// `n` and the noun in the right number: `1 item`, `2 items`, `0 items`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// What an SDK error says, without its kind (`invalid input: …`).
+pub fn plain(e: &wharf_sdk::Error) -> String {
+    match e {
+        wharf_sdk::Error::AccessDenied(m)
+        | wharf_sdk::Error::InvalidInput(m)
+        | wharf_sdk::Error::Unavailable(m)
+        | wharf_sdk::Error::QuotaExceeded(m)
+        | wharf_sdk::Error::Other(m) => m.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Parse an amount typed by a person; a bad one is a [`Refusal::Amount`] in the SDK's words.
+pub fn amount(cur: &Currency, text: &str) -> Result<i64, Refusal> {
+    cur.parse(text).map_err(|e| Refusal::Amount(plain(&e)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sentences_carry_no_internal_labels() {
+        let pln = Currency::new("PLN", 2);
+        assert_eq!(amount(&pln, "ten").unwrap_err().to_string(), "\"ten\" is not an amount like 12 or 12.50");
+        assert_eq!(amount(&pln, "1.234").unwrap_err().to_string(), "\"1.234\" has more than 2 digits after the point");
+        let bad = Refusal::Invalid { what: "a percentage from 0 to 100", got: "120".into() };
+        assert_eq!(bad.to_string(), "\"120\" is not a percentage from 0 to 100");
+        assert_eq!(Refusal::Missing { what: "the product" }.to_string(), "the product is missing");
+        let two = Refusal::Ambiguous { name: "Steam".into(), candidates: vec!["#1 (A)".into(), "#2 (B)".into()] };
+        assert_eq!(two.to_string(), "\"Steam\" names 2 products: #1 (A), #2 (B); use the id");
+        assert_eq!(quote(&"x".repeat(50)), format!("\"{}…\"", "x".repeat(40)));
+        for e in [bad, two, Refusal::NoProductId(3), Refusal::NoProductName("Q".into())] {
+            assert!(!e.to_string().contains("invalid input"), "{e}");
+        }
+    }
+
+    #[test]
+    fn plurals() {
+        assert_eq!(count(1, "item", "items"), "1 item");
+        assert_eq!(count(0, "item", "items"), "0 items");
+        assert_eq!(count(2, "bad line", "bad lines"), "2 bad lines");
+    }
+}
