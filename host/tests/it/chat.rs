@@ -216,7 +216,7 @@ async fn a_script_imports_a_block_buys_and_gives_the_same_output_every_time() {
     assert_eq!(outputs[0], outputs[1], "the same script, the same output");
     for expected in [
         // The block is one message: its lines numbered from the /import line.
-        "bot: ✅ Imported 2 item(s)",
+        "bot: ✅ Imported 2 items",
         "bot → user 1: Your wallet was credited 200 PLN",
         "-- you are user 1; 1 message you have not seen:\nbot: Your wallet was credited 200 PLN",
         // The reservation's buttons do not take the numbers of the product's, still shown.

@@ -18,9 +18,15 @@ pub(crate) fn wharf(args: &[&str]) -> (bool, String, String) {
 }
 
 /// Run `wharf chat --config CONFIG` with `script` on stdin; its stdout.
-fn chat(config: &Path, script: &[u8]) -> String {
+pub(crate) fn chat(config: &Path, script: &[u8]) -> String {
+    chat_in(Path::new("."), config, script)
+}
+
+/// As [`chat`], from the directory `cwd`.
+pub(crate) fn chat_in(cwd: &Path, config: &Path, script: &[u8]) -> String {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_wharf"))
+        .current_dir(cwd)
         .args(["chat", "--config", config.to_str().unwrap()])
         .env("WHARF_LOG", "error")
         .stdin(std::process::Stdio::piped())

@@ -1,16 +1,11 @@
-//! README.md's example sessions, run against the bundled wallet and shop through the
-//! emulator: every line a session types must get an answer, and no answer may be an
-//! error or a usage hint. The sessions are read from README.md itself (each is the
-//! fenced block after a `<!-- chat session -->` line), so they cannot drift from the bot.
-//!
-//! Lines are what `wharf chat` takes: `/admin` and `/as ID` switch user, `/upload PATH
-//! CAPTION` sends a file (PATH from the repository root), a number presses that button
-//! of the newest message (when it has one), anything else is sent as text. Two spaces
-//! start a comment.
+//! README.md's example sessions, run through `wharf chat` with the bundled
+//! `config.toml`, as a reader would type them: every number must press a button the
+//! session showed, every line sent must be answered, and no answer may be an error or
+//! a usage hint. The sessions are read from README.md itself (each is the fenced block
+//! after a `<!-- chat session -->` line), so they cannot drift from the bot. Two spaces
+//! start a comment on a line.
 
 use std::path::{Path, PathBuf};
-
-use wharf::telegram::emulator::{Emulator, Sent};
 
 use crate::market::*;
 
@@ -58,68 +53,36 @@ fn is_error(text: &str) -> bool {
     t.starts_with('⚠') || t.starts_with('❌') || SIGNS.iter().any(|s| text.contains(s))
 }
 
-/// Buttons of `user`'s newest message: (message id, callback data).
-fn newest_buttons(emu: &Emulator, user: i64) -> Vec<(i32, String)> {
-    let sent = emu.sent(user);
-    let Some(m) = sent.iter().rev().find(|m| !m.deleted) else { return Vec::new() };
-    buttons(m).into_iter().map(|(_, data)| (m.message_id, data)).collect()
+/// The bundled `config.toml` as `wharf chat` runs it, in `dir`: its own database, the
+/// built plugins, the tests' compile cache.
+fn bundled_config(dir: &Path) -> PathBuf {
+    let plugins = Path::new(env!("WHARF_PLUGIN_DIR"));
+    let text = std::fs::read_to_string(root().join("config.toml"))
+        .unwrap()
+        .replace("target/plugins/wasm32-wasip2/release/", &format!("{}/", plugins.display()))
+        .replace("\"data/cache\"", &format!("\"{}\"", plugins.join("../../../wharf-test-cache").display()));
+    let path = dir.join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    path
 }
 
-/// Wait until update `id` was received and handled and its messages were delivered.
-async fn settle(m: &Market, id: i64) {
-    let storage = m.h.rt.storage();
-    until("the update was never received", || async {
-        storage.telegram_state("offset").await.unwrap().unwrap_or(0) > id
-    })
-    .await;
-    until("the bot never settled", || async {
-        m.h.idle().await;
-        m.h.outbox_len().await == 0
-    })
-    .await;
-}
-
-/// Run one session in a fresh bot; panics naming the first line answered badly.
-async fn run(session: &[String]) {
-    let m = market("").await;
-    let mut user = 1;
-    for line in session {
-        let line = typed(line);
-        if line.is_empty() {
-            continue;
-        }
-        if line == "/admin" {
-            user = ADMIN;
-            continue;
-        }
-        if let Some(id) = line.strip_prefix("/as ") {
-            user = id.trim().parse().unwrap_or_else(|_| panic!("{line:?}: /as takes a user id"));
-            continue;
-        }
-        let before: Vec<(i32, u32)> = m.emu.sent(user).iter().map(|s| (s.message_id, s.edits)).collect();
-        let popups = m.emu.answered().len();
-        let pressed =
-            line.parse::<usize>().ok().and_then(|n| newest_buttons(&m.emu, user).get(n.wrapping_sub(1)).cloned());
-        let update = if let Some(rest) = line.strip_prefix("/upload ") {
-            let (path, caption) = rest.trim().split_once(' ').unwrap_or((rest.trim(), ""));
-            let bytes = std::fs::read(root().join(path)).unwrap_or_else(|e| panic!("{line:?}: {e}"));
-            let name = Path::new(path).file_name().unwrap().to_string_lossy().into_owned();
-            m.emu.send_document(user, &name, bytes, Some(caption.trim()).filter(|c| !c.is_empty()))
-        } else if let Some((message, data)) = pressed {
-            m.emu.press(user, message, &data)
-        } else {
-            m.emu.send_text(user, line)
-        };
-        settle(&m, update).await;
-        let fresh: Vec<Sent> =
-            m.emu.sent(user).into_iter().filter(|s| !s.deleted && !before.contains(&(s.message_id, s.edits))).collect();
-        let mut answers: Vec<String> = fresh.iter().map(|s| s.text.clone()).collect();
-        answers.extend(m.emu.answered().into_iter().skip(popups).filter_map(|(_, text)| text));
-        assert!(!answers.is_empty(), "user {user} typed {line:?} and got no answer");
-        for a in &answers {
-            assert!(!is_error(a), "user {user} typed {line:?} and was answered: {a}");
-        }
+/// Run one session through `wharf chat` with the bundled config, from the repository
+/// root (so `/upload` paths resolve); panics naming what went wrong. Every number typed
+/// must press a button the session showed, no answer may be an error, and every line
+/// sent to the bot must be answered.
+fn run(session: &[String]) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = bundled_config(dir.path());
+    let lines: Vec<&str> = session.iter().map(|l| typed(l)).filter(|l| !l.is_empty()).collect();
+    let script = lines.join("\n") + "\n/quit\n";
+    let out = crate::cli::chat_in(&root(), &config, script.as_bytes());
+    assert!(!out.contains("-- no button ["), "a number names no button shown:\n{out}");
+    let answers: Vec<&str> = out.lines().filter(|l| l.starts_with("bot")).collect();
+    for a in &answers {
+        assert!(!is_error(a), "an answer is an error: {a}\n{out}");
     }
+    let sent = lines.iter().filter(|l| **l != "/admin" && !l.starts_with("/as ")).count();
+    assert!(answers.len() >= sent, "{sent} lines sent, {} answers:\n{out}", answers.len());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -157,7 +120,7 @@ async fn every_readme_session_runs_without_an_error() {
         assert!(shown, "no README session shows /{c}");
     }
     for session in &sessions {
-        run(session).await;
+        run(session);
     }
 }
 
