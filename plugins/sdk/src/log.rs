@@ -1,8 +1,8 @@
 //! Diagnostics and business events.
 
-use crate::bindings::wharf::bot::log as raw;
+use crate::host::log as raw;
 
-pub use raw::{BusinessEvent, Field, Level};
+pub use crate::bindings::wharf::bot::log::{BusinessEvent, Field, Level};
 
 /// Log a diagnostic line at `info`.
 pub fn info(message: &str) {

@@ -3,7 +3,7 @@
 use serde::de::DeserializeOwned;
 
 use crate::Error;
-use crate::bindings::wharf::bot::config as raw;
+use crate::host::config as raw;
 
 /// All settings, decoded into `T` (a struct with `#[derive(Deserialize)]`).
 pub fn all<T>() -> Result<T, Error>

@@ -254,7 +254,7 @@ fn report(shop: &Shop, chat: i64, args: &[String]) -> Result<(), wharf_sdk::Erro
     let (mut orders, mut revenue, mut discounts, mut gross) = (0u64, 0i64, 0i64, 0i64);
     let mut cursor = Some(format!("sold:{:013}", from.max(0)));
     'pages: loop {
-        let page = wharf_sdk::bindings::wharf::bot::kv::list_keys("sold:", cursor.as_deref(), 1000)?;
+        let page = kv::page("sold:", cursor.as_deref(), 1000)?;
         for key in &page.keys {
             let paid: i64 = key.split(':').nth(1).and_then(|t| t.parse().ok()).unwrap_or(i64::MAX);
             if paid >= end {
