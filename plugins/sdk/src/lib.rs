@@ -17,7 +17,7 @@
 //! | [`log`] | diagnostics and business events (secret fields are masked by the host) |
 //! | [`time`] | UTC dates: formatting timestamps, parsing `YYYY-MM-DD` |
 //! | [`money`] | integer minor units: parsing, display, discounts with one rounding rule |
-//! | `testing` | (native builds only) a fake host and [`Harness`](crate::testing::Harness) for `cargo test` |
+//! | `testing` | (native builds only) a fake host and its `Harness`, for `cargo test` of a plugin |
 //! | [`bindings`] | the raw generated WIT bindings (not served by the fake host in tests) |
 //!
 //! ```

@@ -4,6 +4,18 @@ use crate::host::log as raw;
 
 pub use crate::bindings::wharf::bot::log::{BusinessEvent, Field, Level};
 
+/// Write a diagnostic line at `level` with fields (e.g. `Field { key: "order".into(),
+/// value: id.to_string(), secret: false }`). Lines are written at once, even if the turn
+/// is later discarded; long ones are truncated.
+pub fn write(level: Level, message: &str, fields: &[Field]) {
+    raw::write(level, message, fields);
+}
+
+/// Log a diagnostic line at `debug`.
+pub fn debug(message: &str) {
+    raw::write(Level::Debug, message, &[]);
+}
+
 /// Log a diagnostic line at `info`.
 pub fn info(message: &str) {
     raw::write(Level::Info, message, &[]);

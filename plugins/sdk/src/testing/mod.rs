@@ -59,6 +59,7 @@ mod records;
 pub(crate) mod state;
 #[cfg(test)]
 mod tests;
+mod view;
 
 pub use harness::{Harness, T0};
 pub use make::{custom, document, group, member, message_in, parse_command, press, private_chat, text, user};

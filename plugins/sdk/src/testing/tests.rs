@@ -253,3 +253,25 @@ fn a_manifest_the_host_would_refuse_does_not_load() {
     let message = caught.err().and_then(|e| e.downcast::<String>().ok()).map(|s| *s).unwrap_or_default();
     assert!(message.contains("callback prefix \"Has Spaces\" must be"), "{message}");
 }
+
+/// Declares the command its settings name.
+struct Configured;
+
+impl Plugin for Configured {
+    fn describe() -> Manifest {
+        let name: String = settings::get("command").ok().flatten().unwrap_or_else(|| "default".into());
+        Manifest::new("configured", "1.0.0").command(&name, "configured")
+    }
+
+    fn handle(_: Event, _: Context) -> Result<Flow, HandlerError> {
+        Ok(Flow::Continue)
+    }
+}
+
+#[test]
+fn describe_sees_the_settings_it_is_loaded_with() {
+    let bot = Harness::<Configured>::new();
+    assert_eq!(bot.manifest().commands[0].name, "default");
+    let bot = bot.with_settings(json!({ "command": "custom" }));
+    assert_eq!(bot.manifest().commands[0].name, "custom");
+}
