@@ -4,8 +4,9 @@
 //!
 //! The crate depends on `wharf-sdk` by the absolute path of this clone's
 //! `plugins/sdk` (written at scaffold time), and gets the clone's `rust-toolchain.toml`
-//! (the same compiler and the wasm target) and `Cargo.lock` (the dependency versions the
-//! SDK is tested with, which also lets it build offline from the local cache).
+//! (the same compiler and the wasm target), `rustfmt.toml` and `Cargo.lock` (the
+//! dependency versions the SDK is tested with, which also lets it build offline from the
+//! local cache).
 
 use std::path::{Path, PathBuf};
 
@@ -63,7 +64,7 @@ const FILES: &[(&str, &str)] = &[
 ];
 
 /// Files copied from the clone's root when present.
-const COPIED: &[&str] = &["rust-toolchain.toml", "Cargo.lock"];
+const COPIED: &[&str] = &["rust-toolchain.toml", "rustfmt.toml", "Cargo.lock"];
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ScaffoldError + '_ {
     move |source| ScaffoldError::Io { path: path.to_owned(), source }
