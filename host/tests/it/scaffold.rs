@@ -39,6 +39,9 @@ fn a_new_plugin_crate_builds_for_wasm_and_passes_its_own_tests() {
     let again = Command::new(env!("CARGO_BIN_EXE_wharf")).args(["new", "greeter", "--dir"]).arg(&dir).output().unwrap();
     assert!(!again.status.success() && text(&again).contains("exists and is not empty"), "{}", text(&again));
 
+    let fmt = cargo(&dir, &tmp.path().join("target"), &["fmt", "--check"]);
+    assert!(fmt.status.success(), "the new crate is formatted: {}", text(&fmt));
+
     // One target directory for both builds (the test build reuses the wasm one).
     let target = tmp.path().join("target");
     let wasm = cargo(&dir, &target, &["build", "--release", "--target", "wasm32-wasip2"]);
