@@ -237,7 +237,7 @@ impl<P: Plugin> Harness<P> {
         self.turn_id += 1;
         let ctx = {
             let mut s = self.state.borrow_mut();
-            s.turn = Turn { lane, own_timer, ..Turn::default() };
+            s.turn = Turn { lane, own_timer, hops, ..Turn::default() };
             context(&s, &event, lane, self.turn_id)
         };
         let before = self.state.borrow().fx.clone();
@@ -261,9 +261,6 @@ impl<P: Plugin> Harness<P> {
             (s.manifest.name.clone(), s.manifest.topics.clone(), s.fx.emitted[from..].to_vec())
         };
         for e in emitted.into_iter().filter(|e| topics.contains(&e.topic)) {
-            if hops + 1 > checks::MAX_HOPS {
-                continue;
-            }
             let event = make::custom(&e.topic, &e.payload, &name);
             if let Err(err) = self.turn(event, lane, hops + 1, false) {
                 let message = format!("handling the event on {:?} failed: {err:?}", e.topic);

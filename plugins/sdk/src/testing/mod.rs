@@ -40,7 +40,9 @@
 //! URLs), keys, values, timer and topic names, payload sizes and per-turn counts; only
 //! the plugin's own messages can be edited or deleted; `describe()` gets only `config`
 //! and `log`; the manifest is checked as the host checks it on load; a timer set while
-//! handling one of the plugin's own timers fires at least a second later.
+//! handling one of the plugin's own timers fires at least a second later; events emitted
+//! on topics the plugin subscribes to come back to it as the next turns (with its
+//! manifest name as the source), at most 8 hops deep (a deeper emit is `QuotaExceeded`).
 //!
 //! It does not: parse HTML or MarkdownV2 (the host refuses broken markup; the
 //! component-level test with `wharf test` catches it), check grants (every interface is

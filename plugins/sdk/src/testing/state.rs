@@ -35,6 +35,9 @@ pub(crate) struct Turn {
     pub(crate) lane: i64,
     /// The turn handles one of the plugin's own timers (timers it sets get a floor).
     pub(crate) own_timer: bool,
+    /// Depth of the event chain the turn handles (an update or timer is 0; an event
+    /// emitted by a turn is one deeper than that turn).
+    pub(crate) hops: u32,
     pub(crate) outbox: usize,
     pub(crate) timers: usize,
     pub(crate) events: usize,

@@ -177,6 +177,13 @@ pub(crate) mod events {
             if s.turn.events >= checks::MAX_PER_TURN {
                 return Err(Error::InvalidInput(format!("a turn may emit at most {} events", checks::MAX_PER_TURN)));
             }
+            let hops = s.turn.hops + 1;
+            if hops > checks::MAX_HOPS {
+                let max = checks::MAX_HOPS;
+                return Err(Error::QuotaExceeded(format!(
+                    "the event would be {hops} hops deep in a chain of events; at most {max}"
+                )));
+            }
             s.turn.events += 1;
             let chat_id = (s.turn.lane != 0).then_some(s.turn.lane);
             s.fx.emitted.push(Emitted { topic: topic.to_owned(), payload: payload.to_vec(), chat_id });
