@@ -17,6 +17,8 @@
 //! | [`validate`] | limits on what plugins hand back (Telegram's own) |
 //! | [`secret`] | masking of secrets in logs and errors |
 //! | [`telegram`] | Telegram I/O: client, polling, webhook, outbox sender, Bot API emulator |
+//! | [`testkit`] | component-level plugin tests: conversation scripts run through `wharf chat` (`wharf test`) |
+//! | [`scaffold`] | `wharf new`: a new plugin crate outside this repository |
 
 pub mod caps;
 pub mod chat;
@@ -25,9 +27,11 @@ pub mod config;
 pub mod event;
 pub mod inbox;
 pub mod runtime;
+pub mod scaffold;
 pub mod secret;
 pub mod storage;
 pub mod telegram;
+pub mod testkit;
 pub mod validate;
 
 pub use runtime::{Runtime, RuntimeOptions};

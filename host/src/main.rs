@@ -1,4 +1,5 @@
-//! The `wharf` command: run the bot, or check a config file.
+//! The `wharf` command: run the bot, check a config file, talk to the bot, test plugins,
+//! create a plugin crate.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -55,6 +56,31 @@ enum Cmd {
         #[arg(long, default_value = "config.toml")]
         config: PathBuf,
     },
+    /// Run conversation scripts (`> ` lines typed into `wharf chat`, the other lines the
+    /// expected answers) against the configured plugins, each on a fresh database.
+    /// Non-zero if any answer differs.
+    Test {
+        /// Config file (its storage is replaced by a temporary database).
+        #[arg(long, default_value = "config.toml")]
+        config: PathBuf,
+        /// Load plugin NAME from PATH instead of its configured path.
+        #[arg(long, value_name = "NAME=PATH")]
+        wasm: Vec<String>,
+        /// The scripts.
+        #[arg(required = true)]
+        scripts: Vec<PathBuf>,
+    },
+    /// Create a plugin crate NAME (outside this repository) that builds, tests and runs.
+    New {
+        /// Plugin and crate name (a-z, 0-9, '_', '-').
+        name: String,
+        /// Directory to create (default: ./NAME).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// The wharf-sdk crate to depend on (default: this clone's plugins/sdk).
+        #[arg(long)]
+        sdk: Option<PathBuf>,
+    },
 }
 
 fn init_logging(format: LogFormat) {
@@ -78,6 +104,8 @@ async fn main() -> ExitCode {
         Cmd::CheckConfig { config } => check(config).await,
         Cmd::Chat { config } => chat(config).await,
         Cmd::Emulator { listen, token } => emulator(listen, &token).await,
+        Cmd::Test { config, wasm, scripts } => test(config, &wasm, &scripts).await,
+        Cmd::New { name, dir, sdk } => new(name, dir, sdk),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -118,6 +146,42 @@ async fn chat(path: PathBuf) -> anyhow::Result<()> {
     let stdin = tokio::io::BufReader::new(tokio::io::stdin());
     let opts = wharf::chat::Options { reloads: Some(reloads), ..wharf::chat::Options::default() };
     wharf::chat::run_with(&config, opts, stdin, std::io::stdout()).await
+}
+
+async fn test(path: PathBuf, wasm: &[String], scripts: &[PathBuf]) -> anyhow::Result<()> {
+    let mut failed = 0;
+    for script in scripts {
+        let script = wharf::testkit::Script::load(script)?;
+        let mut config = Config::load(&path)?;
+        for w in wasm {
+            let (name, file) = w.split_once('=').context("--wasm takes NAME=PATH")?;
+            let plugin = config.plugins.iter_mut().find(|(n, _)| n.as_str() == name);
+            let (_, plugin) =
+                plugin.with_context(|| format!("--wasm {name}: no plugin {name} in {}", path.display()))?;
+            plugin.get_mut().path = std::path::absolute(file)?;
+        }
+        let dir = tempfile::tempdir().context("creating a temporary directory")?;
+        wharf::testkit::isolate(&mut config, dir.path());
+        let outcome = wharf::testkit::run(&config, &script).await?;
+        println!("{outcome}");
+        failed += usize::from(!outcome.passed());
+    }
+    anyhow::ensure!(failed == 0, "{failed} of {} scripts failed", scripts.len());
+    Ok(())
+}
+
+fn new(name: String, dir: Option<PathBuf>, sdk: Option<PathBuf>) -> anyhow::Result<()> {
+    let dir = dir.unwrap_or_else(|| PathBuf::from(&name));
+    let sdk = sdk.unwrap_or_else(wharf::scaffold::default_sdk);
+    let wharf = std::env::current_exe().context("locating the wharf binary")?;
+    let opts = wharf::scaffold::Options { name, dir: dir.clone(), sdk, wharf };
+    let files = wharf::scaffold::create(&opts)?;
+    println!("created {} ({} files). Next:", dir.display(), files.len());
+    println!("  cd {}", dir.display());
+    println!("  cargo test                                     # native tests, then tests/*.chat on the built plugin");
+    println!("  cargo build --release --target wasm32-wasip2   # the .wasm");
+    println!("  {} chat                                  # talk to it", opts.wharf.display());
+    Ok(())
 }
 
 async fn emulator(listen: std::net::SocketAddr, token: &str) -> anyhow::Result<()> {

@@ -512,8 +512,10 @@ fn check_setting_keys(spec: &PluginSpec, m: &Manifest) -> anyhow::Result<()> {
 /// (``setting `KEY`: …``) points at that key's line and column in the config file.
 fn at_setting(spec: &PluginSpec, e: anyhow::Error) -> anyhow::Error {
     let text = format!("{e:#}");
+    // `methods[0].name` is at the `methods` key.
     let named = text.split("setting `").skip(1).find_map(|rest| {
-        let key = rest.split('`').next()?;
+        let path = rest.split('`').next()?;
+        let key = path.split(['.', '[']).next()?;
         spec.setting_keys.iter().find(|(k, _, _)| k == key)
     });
     match named {

@@ -4,9 +4,14 @@ use std::path::Path;
 use std::process::Command;
 
 pub(crate) fn wharf(args: &[&str]) -> (bool, String, String) {
+    wharf_in(&Path::new(env!("CARGO_MANIFEST_DIR")).join(".."), args)
+}
+
+/// `wharf ARGS` run in `cwd`: whether it succeeded, stdout, stderr.
+pub(crate) fn wharf_in(cwd: &Path, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_wharf"))
         .args(args)
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .current_dir(cwd)
         .env("WHARF_LOG", "error")
         .output()
         .unwrap();

@@ -17,6 +17,19 @@ fn config(dir: &Path, telegram: &str) -> String {
     path.display().to_string()
 }
 
+/// `wharf check-config` on these plugin tables, which must fail: the line that starts
+/// with `marker`, and stderr.
+fn check_config_failing(plugins: &str, marker: &str) -> (usize, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let text = config_text(dir.path(), &Db::Sqlite, plugins, "");
+    let line = text.lines().position(|l| l.starts_with(marker)).unwrap() + 1;
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, &text).unwrap();
+    let (ok, _, stderr) = wharf(&["check-config", "--config", path.to_str().unwrap()]);
+    assert!(!ok, "check-config passed");
+    (line, stderr)
+}
+
 #[test]
 fn run_without_a_telegram_table_says_what_to_add() {
     let dir = tempfile::tempdir().unwrap();
@@ -69,15 +82,9 @@ fn mode_none_serves_the_inbox_only_and_logs_without_colours() {
 /// the start, pointing at the key's line and column and at the name it resembles.
 #[test]
 fn a_settings_typo_is_reported_with_its_line_and_column() {
-    let dir = tempfile::tempdir().unwrap();
     let probe =
         plugin("probe", "probe", &format!("{ALL}\n[plugins.probe.settings]\nprefix = \"p\"\n  mdoe = \"trap\""));
-    let text = config_text(dir.path(), &Db::Sqlite, &probe, "");
-    let line = text.lines().position(|l| l.contains("mdoe")).unwrap() + 1;
-    let path = dir.path().join("config.toml");
-    std::fs::write(&path, &text).unwrap();
-    let (ok, _, stderr) = wharf(&["check-config", "--config", path.to_str().unwrap()]);
-    assert!(!ok);
+    let (line, stderr) = check_config_failing(&probe, "  mdoe");
     assert!(
         stderr.contains(&format!(
             "config line {line}, column 3: [plugins.probe.settings] \"mdoe\" is not a setting of plugin probe. \
@@ -85,4 +92,19 @@ fn a_settings_typo_is_reported_with_its_line_and_column() {
         )),
         "{stderr}"
     );
+}
+
+/// A setting of the wrong type, found by the plugin's typed settings in `describe()`,
+/// is reported at the key's line and column, without positions inside the JSON the host
+/// made.
+#[test]
+fn a_settings_type_error_points_at_the_key() {
+    let plugins = crate::market::plugins(&wasm("shop"), "reservation_minutes = \"15\"");
+    let (line, stderr) = check_config_failing(&plugins, "reservation_minutes");
+    assert!(
+        stderr.contains(&format!("config line {line}, column 1: [plugins.shop.settings] reservation_minutes")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("setting `reservation_minutes`: invalid type: string \"15\", expected u32"), "{stderr}");
+    assert!(!stderr.contains("column 2"), "no position inside the JSON: {stderr}");
 }

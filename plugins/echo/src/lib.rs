@@ -35,3 +35,35 @@ impl Plugin for Echo {
 }
 
 wharf_sdk::export_plugin!(Echo);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wharf_sdk::testing::{Harness, press};
+
+    #[test]
+    fn echo_alone_explains_itself_with_a_button_that_answers_pong() {
+        let mut bot = Harness::<Echo>::new();
+        assert_eq!(bot.say(7, "/echo"), Ok(Flow::Stop));
+        let how = &bot.messages(7)[0];
+        assert_eq!(how.text, "Send /echo TEXT and I will repeat it.");
+        assert_eq!(how.buttons(), ["Ping"]);
+
+        assert_eq!(bot.click(7, "Ping"), Ok(Flow::Stop));
+        let answers = bot.answers();
+        assert_eq!(answers.len(), 1);
+        assert_eq!(answers[0].text.as_deref(), Some("pong"));
+    }
+
+    #[test]
+    fn echo_repeats_and_leaves_the_rest_to_other_plugins() {
+        let mut bot = Harness::<Echo>::new();
+        assert_eq!(bot.say(7, "/echo hello  there"), Ok(Flow::Stop));
+        assert_eq!(bot.texts(7), ["hello  there"]);
+        for other in ["/start", "hello", "/wallet"] {
+            assert_eq!(bot.say(7, other), Ok(Flow::Continue), "{other}");
+        }
+        assert_eq!(bot.send(press(7, 1, "other")), Ok(Flow::Continue));
+        assert_eq!(bot.outbox().len(), 1);
+    }
+}

@@ -1,14 +1,17 @@
 //! Typed access to the plugin's own key-value namespace.
 //!
-//! Values are stored as JSON, so anything `serde` can (de)serialize fits. Reads within a
-//! turn are consistent; writes are buffered and commit with the turn (or not at all).
+//! Values are stored as JSON, so anything `serde` can (de)serialize fits ([`get_bytes`]
+//! and [`set_bytes`] store raw bytes). Reads within a turn are consistent and see the
+//! turn's own writes; writes are buffered and commit with the turn (or not at all).
+//! Keys are 1-512 bytes, values at most 1 MiB. Keys list in ascending byte order, all at
+//! once ([`keys`], [`values`]) or a page at a time ([`page`]).
 
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::Error;
-use crate::bindings::wharf::bot::kv as raw;
+use crate::host::kv as raw;
 
-pub use raw::KeyPage;
+pub use crate::bindings::wharf::bot::kv::KeyPage;
 
 /// Read and decode the JSON value under `key`.
 pub fn get<T>(key: &str) -> Result<Option<T>, Error>
@@ -51,6 +54,47 @@ where
     Ok(value)
 }
 
+/// The raw bytes under `key`.
+pub fn get_bytes(key: &str) -> Result<Option<Vec<u8>>, Error> {
+    Ok(raw::get(key)?)
+}
+
+/// Store raw bytes under `key`.
+pub fn set_bytes(key: &str, value: &[u8]) -> Result<(), Error> {
+    Ok(raw::set(key, value)?)
+}
+
+/// The JSON values under several keys, in order (`None` where a key is absent).
+pub fn get_many<T>(keys: &[String]) -> Result<Vec<Option<T>>, Error>
+where
+    T: DeserializeOwned,
+{
+    let values = raw::get_many(keys)?;
+    keys.iter().zip(values).map(|(k, v)| v.map(|bytes| decode(k, &bytes)).transpose()).collect()
+}
+
+/// Store several values as JSON, all or none.
+pub fn set_many<T>(entries: &[(&str, &T)]) -> Result<(), Error>
+where
+    T: Serialize + ?Sized,
+{
+    let encoded = entries
+        .iter()
+        .map(|(k, v)| Ok(((*k).to_owned(), serde_json::to_vec(v)?)))
+        .collect::<Result<Vec<_>, Error>>()?;
+    Ok(raw::set_many(&encoded)?)
+}
+
+/// Remove several keys.
+pub fn delete_many(keys: &[String]) -> Result<(), Error> {
+    Ok(raw::delete_many(keys)?)
+}
+
+/// Whether `key` holds a value.
+pub fn exists(key: &str) -> Result<bool, Error> {
+    Ok(raw::exists(key)?)
+}
+
 /// Remove `key`.
 pub fn delete(key: &str) -> Result<(), Error> {
     raw::delete(key)?;
@@ -60,6 +104,23 @@ pub fn delete(key: &str) -> Result<(), Error> {
 /// Add `delta` to the integer counter under `key` and return the new value.
 pub fn increment(key: &str, delta: i64) -> Result<i64, Error> {
     Ok(raw::increment(key, delta)?)
+}
+
+/// One page of the keys starting with `prefix`: at most `limit` (1-1000) of them, in
+/// ascending order, after the key `after` if given. The page's `cursor` is the `after`
+/// of the next page (`None` on the last one).
+///
+/// ```
+/// use wharf_sdk::kv;
+///
+/// /// A page of 20 orders after `after`, and where the next page starts.
+/// fn orders_page(after: Option<&str>) -> Result<(Vec<String>, Option<String>), wharf_sdk::Error> {
+///     let page = kv::page("order:", after, 20)?;
+///     Ok((page.keys, page.cursor))
+/// }
+/// ```
+pub fn page(prefix: &str, after: Option<&str>, limit: u32) -> Result<KeyPage, Error> {
+    Ok(raw::list_keys(prefix, after, limit)?)
 }
 
 /// All keys starting with `prefix`, fetched page by page.

@@ -5,18 +5,22 @@
 //!
 //! | module | what it gives you |
 //! |---|---|
-//! | [`kv`] | typed (serde/JSON) reads and writes in the plugin's own namespace |
-//! | [`telegram`] | sending, editing and deleting messages (by [`telegram::MessageHandle`]), a builder for [`Outgoing`], the [`Keyboard`] builder, downloading a [`Document`] |
+//! | [`kv`] | typed (serde/JSON) and raw reads and writes in the plugin's own namespace, key listing by page |
+//! | [`telegram`] | sending text and photos, editing and deleting them (by [`telegram::MessageHandle`]), the [`Outgoing`] and [`Keyboard`] builders, member lookups, downloading a [`Document`] |
+//! | [`scheduler`] | the host clock ([`scheduler::now`]), one-shot timers, repeating jobs, cancelling |
+//! | [`events`] | emitting custom events to other plugins, decoding them |
+//! | [`http`] | outbound HTTP to granted hosts |
 //! | [`command`] | splitting command arguments, quotes included |
 //! | [`escape`] | HTML and MarkdownV2 escaping |
 //! | [`callback`] | packing and unpacking callback data within Telegram's 64 bytes |
-//! | [`settings`] | typed access to `[plugins.NAME.settings]` |
+//! | [`settings`] | typed access to `[plugins.NAME.settings]`, the bot's admins |
 //! | [`log`] | diagnostics and business events (secret fields are masked by the host) |
 //! | [`time`] | UTC dates: formatting timestamps, parsing `YYYY-MM-DD` |
 //! | [`money`] | integer minor units: parsing, display, discounts with one rounding rule |
-//! | [`bindings`] | the raw generated WIT bindings, for everything else |
+//! | `testing` | (native builds only) a fake host and its `Harness`, for `cargo test` of a plugin |
+//! | [`bindings`] | the raw generated WIT bindings (not served by the fake host in tests) |
 //!
-//! ```ignore
+//! ```
 //! use wharf_sdk::{prelude::*, telegram};
 //!
 //! struct Echo;
@@ -40,7 +44,9 @@
 
 extern crate self as wharf_sdk;
 
-/// Raw bindings generated from the `wharf:bot` WIT package.
+/// Raw bindings generated from the `wharf:bot` WIT package. Prefer the modules above:
+/// in a native build (tests) the raw imports abort, while the modules go to the fake
+/// host of `testing`.
 #[allow(missing_docs, unsafe_code, clippy::all)]
 pub mod bindings {
     wit_bindgen::generate!({
@@ -51,20 +57,27 @@ pub mod bindings {
         default_bindings_module: "wharf_sdk::bindings",
         runtime_path: "wharf_sdk::__private::wit_bindgen::rt",
         generate_all,
+        additional_derives: [PartialEq, Eq],
     });
 }
 
 pub mod callback;
 pub mod command;
 pub mod escape;
+pub mod events;
+pub mod http;
 pub mod kv;
 pub mod log;
 pub mod money;
+pub mod scheduler;
 pub mod settings;
 pub mod telegram;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod testing;
 pub mod time;
 
 mod error;
+mod host;
 mod manifest;
 
 pub use error::Error;
@@ -89,12 +102,27 @@ pub mod prelude {
 }
 
 /// Export `$ty` (which implements [`Plugin`]) as this component's `handler`.
+///
+/// Only a `wasm32` build exports anything; a native build (tests, `cargo check`) only
+/// checks that `$ty` implements [`Plugin`], so a crate with `crate-type = ["cdylib",
+/// "rlib"]` also builds natively.
 #[macro_export]
 macro_rules! export_plugin {
     ($ty:ident) => {
+        #[cfg(target_arch = "wasm32")]
         $crate::bindings::__export_plugin_world!($ty with_types_in $crate::bindings);
+        #[cfg(not(target_arch = "wasm32"))]
+        const _: () = {
+            #[used]
+            static DESCRIBE: fn() -> $crate::Manifest = <$ty as $crate::Plugin>::describe;
+        };
     };
 }
+
+/// The snippets of `README.md`, compiled (and run) as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeSnippets;
 
 #[doc(hidden)]
 pub mod __private {

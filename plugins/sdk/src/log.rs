@@ -1,8 +1,20 @@
 //! Diagnostics and business events.
 
-use crate::bindings::wharf::bot::log as raw;
+use crate::host::log as raw;
 
-pub use raw::{BusinessEvent, Field, Level};
+pub use crate::bindings::wharf::bot::log::{BusinessEvent, Field, Level};
+
+/// Write a diagnostic line at `level` with fields (e.g. `Field { key: "order".into(),
+/// value: id.to_string(), secret: false }`). Lines are written at once, even if the turn
+/// is later discarded; long ones are truncated.
+pub fn write(level: Level, message: &str, fields: &[Field]) {
+    raw::write(level, message, fields);
+}
+
+/// Log a diagnostic line at `debug`.
+pub fn debug(message: &str) {
+    raw::write(Level::Debug, message, &[]);
+}
 
 /// Log a diagnostic line at `info`.
 pub fn info(message: &str) {

@@ -3,14 +3,39 @@
 use serde::de::DeserializeOwned;
 
 use crate::Error;
-use crate::bindings::wharf::bot::config as raw;
+use crate::host::config as raw;
 
 /// All settings, decoded into `T` (a struct with `#[derive(Deserialize)]`).
+///
+/// An error names the setting at fault as ``setting `KEY`: …`` (``setting
+/// `methods[0].name`: …`` inside a list or table); the host reads that form when
+/// `describe()` fails on it and points the operator at the key's line and column in
+/// `config.toml`. So a plugin that checks its settings in `describe()` (and panics with
+/// this error) gets typos and wrong types reported where they are.
 pub fn all<T>() -> Result<T, Error>
 where
     T: DeserializeOwned,
 {
-    serde_json::from_str(&raw::get_all()).map_err(|e| Error::InvalidInput(format!("plugin settings: {e}")))
+    let json = raw::get_all();
+    let mut de = serde_json::Deserializer::from_str(&json);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let reason = without_position(&e.into_inner());
+        match path.as_str() {
+            "." => Error::InvalidInput(format!("settings: {reason}")),
+            key => Error::InvalidInput(format!("setting `{key}`: {reason}")),
+        }
+    })
+}
+
+/// A JSON error's message without "at line 1 column 27": positions in the JSON the host
+/// made mean nothing to whoever wrote `config.toml`.
+fn without_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(i) => text[..i].to_owned(),
+        None => text,
+    }
 }
 
 /// One setting decoded into `T`, or `None` when it is not set.
@@ -22,7 +47,9 @@ where
     let Some(json) = found else {
         return Ok(None);
     };
-    serde_json::from_str(&json).map(Some).map_err(|e| Error::InvalidInput(format!("setting {key:?}: {e}")))
+    serde_json::from_str(&json)
+        .map(Some)
+        .map_err(|e| Error::InvalidInput(format!("setting `{key}`: {}", without_position(&e))))
 }
 
 /// Telegram user ids of the bot's admins (`admins` in `config.toml`), e.g. to tell them

@@ -10,9 +10,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
-use crate::bindings::wharf::bot::telegram as raw;
+use crate::host::telegram as raw;
 
-pub use raw::{Button, ButtonAction, MemberStatus, MessageRef, Outgoing, ParseMode, Photo};
+pub use crate::bindings::wharf::bot::telegram::{
+    Button, ButtonAction, MemberStatus, MessageRef, Outgoing, ParseMode, Photo,
+};
 
 /// Names a message this plugin sent, as returned by [`send`]; valid in this turn and
 /// later ones. Serialized as a plain number.
@@ -68,8 +70,16 @@ impl OutgoingExt for Outgoing {
 
 /// Builds an inline keyboard row by row.
 ///
-/// ```ignore
+/// [`button`](Self::button) and [`url`](Self::url) add to the current row;
+/// [`row`](Self::row) starts the next one:
+///
+/// ```
+/// use wharf_sdk::prelude::*;
+///
 /// let kb = Keyboard::new().button("Buy", "buy:7").button("Back", "list").row().url("Help", "https://example.com");
+/// let rows = kb.build();
+/// assert_eq!(rows.len(), 2);
+/// assert_eq!(rows[0].len(), 2);
 /// ```
 #[derive(Debug, Default, Clone)]
 pub struct Keyboard {
@@ -138,23 +148,44 @@ pub fn delete(chat_id: i64, target: impl Into<MessageRef>) -> Result<(), Error> 
     Ok(raw::delete_message(chat_id, target.into())?)
 }
 
+/// Send a photo (a [`Photo::FileId`] seen before, or a [`Photo::Url`] Telegram fetches)
+/// with a caption (`Outgoing::text("")` for none; at most 1024 characters) and
+/// optionally a keyboard; returns its handle. Edits change the caption.
+pub fn send_photo(chat_id: i64, photo: &Photo, caption: &Outgoing) -> Result<MessageHandle, Error> {
+    Ok(MessageHandle(raw::send_photo(chat_id, photo, caption)?))
+}
+
+/// User `user_id`'s membership in chat `chat_id` (a live Bot API call during the turn;
+/// grant `telegram.members`), e.g. to check that a user joined a channel.
+pub fn member(chat_id: i64, user_id: i64) -> Result<MemberStatus, Error> {
+    Ok(raw::get_chat_member(chat_id, user_id)?)
+}
+
 /// Download the contents of a file users sent, e.g. a message's
 /// [`Document::file_id`](crate::Document), accepting at most `max_bytes` (the host
 /// also caps it at 1 MiB). A larger file is an [`Error::InvalidInput`] naming its size
 /// and the limit. Needs the grant `telegram.files` (or `telegram`).
 ///
-/// ```ignore
-/// if let Some(doc) = &msg.document {
+/// ```
+/// use wharf_sdk::{prelude::*, telegram};
+///
+/// fn lines_of(msg: &Message) -> Result<Vec<String>, wharf_sdk::Error> {
+///     let Some(doc) = &msg.document else { return Ok(Vec::new()) };
 ///     let bytes = telegram::download(&doc.file_id, 64 * 1024)?;
-///     let text = String::from_utf8_lossy(&bytes);
-///     for line in text.lines() { /* one item per line */ }
+///     Ok(String::from_utf8_lossy(&bytes).lines().map(str::to_owned).collect())
 /// }
 /// ```
 pub fn download(file_id: &str, max_bytes: u32) -> Result<Vec<u8>, Error> {
     Ok(raw::download_file(file_id, max_bytes)?)
 }
 
-/// Stop a callback button's spinner, optionally showing a short notice.
+/// Stop a callback button's spinner, optionally showing a short notice (at most 200
+/// characters).
 pub fn answer_callback(callback_id: &str, text: Option<&str>) -> Result<(), Error> {
     Ok(raw::answer_callback(callback_id, text, false)?)
+}
+
+/// Like [`answer_callback`], with the notice shown as an alert the user must dismiss.
+pub fn answer_callback_alert(callback_id: &str, text: &str) -> Result<(), Error> {
+    Ok(raw::answer_callback(callback_id, Some(text), true)?)
 }

@@ -6,11 +6,10 @@
 //! Concurrency is the host's: every read is validated at commit, so when two users take
 //! the last item one turn conflicts, re-runs, and finds it gone.
 
-use wharf_sdk::bindings::wharf::bot::scheduler;
 use wharf_sdk::escape::html;
 use wharf_sdk::log::Event as BusinessEvent;
 use wharf_sdk::prelude::*;
-use wharf_sdk::{kv, time};
+use wharf_sdk::{kv, scheduler, time};
 
 use crate::Shop;
 use crate::cooldown;
@@ -44,7 +43,6 @@ fn reservation_message(shop: &Shop, o: &Order) -> Outgoing {
 /// and highest item id chosen from `seed`, so that concurrent buyers of a large stock
 /// reach for different items (and their turns do not conflict); it wraps around once.
 fn pick_item(p: &Product, seed: u64) -> Result<Option<u32>, wharf_sdk::Error> {
-    use wharf_sdk::bindings::wharf::bot::kv as raw;
     let prefix = avail_prefix(p.id);
     let (lo, hi) = p.items;
     let span = u64::from(hi.saturating_sub(lo)) + 1;
@@ -52,7 +50,7 @@ fn pick_item(p: &Product, seed: u64) -> Result<Option<u32>, wharf_sdk::Error> {
     // The cursor is exclusive: start just before the chosen id.
     let cursor = format!("{prefix}{:08}", start.saturating_sub(1));
     for after in [Some(cursor.as_str()), None] {
-        let page = raw::list_keys(&prefix, after, 1)?;
+        let page = kv::page(&prefix, after, 1)?;
         if let Some(id) = page.keys.first().and_then(|k| last_id(k)) {
             return Ok(Some(id));
         }
@@ -65,7 +63,7 @@ const EXPIRY: &str = "exp:";
 
 /// (Re)start the timer that ends `o`'s reservation.
 fn schedule_expiry(o: &Order) -> Result<(), wharf_sdk::Error> {
-    Ok(scheduler::schedule_at(&format!("{EXPIRY}{}", o.id), o.expires_ms, o.id.to_string().as_bytes())?)
+    scheduler::at(&format!("{EXPIRY}{}", o.id), o.expires_ms, o.id.to_string().as_bytes())
 }
 
 fn cancel_expiry(o: &Order) -> Result<(), wharf_sdk::Error> {
@@ -337,7 +335,7 @@ const SWEEP_BATCH: u32 = 50;
 /// release them (e.g. it fired while the shop was disabled by the circuit breaker).
 pub fn sweep(shop: &Shop, now_ms: i64) -> Result<(), wharf_sdk::Error> {
     cooldown::sweep(&mut KvStore, now_ms, SWEEP_BATCH)?;
-    let page = wharf_sdk::bindings::wharf::bot::kv::list_keys("rexp:", None, SWEEP_BATCH)?;
+    let page = kv::page("rexp:", None, SWEEP_BATCH)?;
     for key in page.keys {
         let due: i64 = key.split(':').nth(1).and_then(|t| t.parse().ok()).unwrap_or(i64::MAX);
         if due > now_ms {

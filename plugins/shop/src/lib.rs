@@ -206,7 +206,7 @@ impl Plugin for ShopPlugin {
             }
             Event::Lifecycle(_) => {
                 // Installed or upgraded: (re)start the sweep of lapsed reservations.
-                wharf_sdk::bindings::wharf::bot::scheduler::repeat_every(SWEEP, SWEEP_EVERY_MS, &[])?;
+                wharf_sdk::scheduler::every(SWEEP, SWEEP_EVERY_MS, &[])?;
                 Ok(Flow::Continue)
             }
             _ => Ok(Flow::Continue),

@@ -27,11 +27,7 @@ pub fn deliver(chat: i64, o: &Order, item: &Item, note: &str) -> Result<(), whar
         } else {
             Photo::FileId(photo.clone())
         };
-        wharf_sdk::bindings::wharf::bot::telegram::send_photo(
-            chat,
-            &source,
-            &Outgoing::text(format!("Order #{}", o.no())),
-        )?;
+        wharf_sdk::telegram::send_photo(chat, &source, &Outgoing::text(format!("Order #{}", o.no())))?;
     }
     Ok(())
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Serialize, de::DeserializeOwned};
 use wharf_sdk::Error;
-use wharf_sdk::bindings::wharf::bot::kv as raw;
+use wharf_sdk::kv;
 
 /// A key-value store of JSON values.
 pub trait Store: Sized {
@@ -78,23 +78,23 @@ pub struct KvStore;
 
 impl Store for KvStore {
     fn get_raw(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
-        Ok(raw::get(key)?)
+        kv::get_bytes(key)
     }
 
     fn set_raw(&mut self, key: &str, value: Vec<u8>) -> Result<(), Error> {
-        Ok(raw::set(key, &value)?)
+        kv::set_bytes(key, &value)
     }
 
     fn delete(&mut self, key: &str) -> Result<(), Error> {
-        Ok(raw::delete(key)?)
+        kv::delete(key)
     }
 
     fn list(&self, prefix: &str, after: Option<&str>, limit: u32) -> Result<Vec<String>, Error> {
-        Ok(raw::list_keys(prefix, after, limit)?.keys)
+        Ok(kv::page(prefix, after, limit)?.keys)
     }
 
     fn increment(&mut self, key: &str, delta: i64) -> Result<i64, Error> {
-        Ok(raw::increment(key, delta)?)
+        kv::increment(key, delta)
     }
 
     fn values<T>(&self, prefix: &str) -> Result<Vec<T>, Error>

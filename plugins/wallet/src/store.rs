@@ -2,7 +2,7 @@
 //! ledger entries with their business events.
 
 use serde::Deserialize;
-use wharf_sdk::bindings::wharf::bot::kv as raw;
+use wharf_sdk::kv;
 use wharf_sdk::log::Event as BusinessEvent;
 use wharf_sdk::money::Currency;
 
@@ -14,15 +14,15 @@ pub struct KvStore;
 
 impl Store for KvStore {
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
-        raw::get(key).map_err(|e| wharf_sdk::Error::from(e).to_string())
+        kv::get_bytes(key).map_err(|e| e.to_string())
     }
 
     fn set(&mut self, key: &str, value: Vec<u8>) -> Result<(), String> {
-        raw::set(key, &value).map_err(|e| wharf_sdk::Error::from(e).to_string())
+        kv::set_bytes(key, &value).map_err(|e| e.to_string())
     }
 
     fn list(&self, prefix: &str, after: Option<&str>, limit: u32) -> Result<Vec<String>, String> {
-        raw::list_keys(prefix, after, limit).map(|p| p.keys).map_err(|e| wharf_sdk::Error::from(e).to_string())
+        kv::page(prefix, after, limit).map(|p| p.keys).map_err(|e| e.to_string())
     }
 }
 
