@@ -295,9 +295,9 @@ async fn link_and_describe(
                 .extend(check_host_import(engine, spec, name, rest, &item.ty)?.into_iter().map(|m| (m, name.into())));
         }
     }
-    if !missing.is_empty() {
-        return Err(missing_error(spec, &missing));
-    }
+    // Imports of other plugins' interfaces whose `call:NAME` grant is missing or
+    // ambiguous, reported together with the missing host grants.
+    let mut unlinked: Vec<String> = Vec::new();
     for (name, item) in cand.component.component_type().imports(engine) {
         if name.starts_with("wasi:") || name.starts_with(HOST_PACKAGE) {
             continue;
@@ -309,7 +309,16 @@ async fn link_and_describe(
             .filter(|p| exported_interfaces(engine, &p.component).iter().any(|e| e == name))
             .map(|p| p.name())
             .collect();
-        let chosen = choose_exporter(spec, name, &exporters).map_err(|m| anyhow!(m))?;
+        let chosen = match choose_exporter(spec, name, &exporters) {
+            Ok(chosen) => chosen,
+            Err(problem) => {
+                unlinked.push(problem);
+                continue;
+            }
+        };
+        if !missing.is_empty() {
+            continue;
+        }
         let Some(exporter) = loaded.get(chosen).cloned() else {
             bail!("plugin {} imports {name} from plugin {chosen}, which is not loaded", spec.name);
         };
@@ -321,6 +330,18 @@ async fn link_and_describe(
             if !deps.iter().any(|x| x.name() == d.name()) {
                 deps.push(d.clone());
             }
+        }
+    }
+    match (missing.is_empty(), unlinked.as_slice()) {
+        (true, []) => {}
+        (true, [one]) => bail!("{one}"),
+        (true, many) => bail!("{}", many.join("; and ")),
+        (false, rest) => {
+            let host = missing_error(spec, &missing);
+            if rest.is_empty() {
+                return Err(host);
+            }
+            bail!("{host}; and {}", rest.join("; and "))
         }
     }
     let pre = linker

@@ -64,6 +64,18 @@ async fn calling_without_the_grant_or_the_exporter_fails_to_load() {
     );
     assert!(msg.contains("add \"call:bank\" to grants under [plugins.teller]"), "{msg}");
 
+    // Missing host grants and a missing call grant: all named in one error.
+    let msg = format!(
+        "{:#}",
+        try_start_on(&Db::Sqlite, &bank_and_teller(r#"grants = ["telegram.send"]"#), "")
+            .await
+            .err()
+            .expect("no grants")
+    );
+    assert!(msg.contains("plugin teller is not granted what it imports"), "{msg}");
+    assert!(msg.contains("needs \"kv\""), "{msg}");
+    assert!(msg.contains("; and plugin teller imports wharf:fixtures/bank@0.1.0 from plugin bank"), "{msg}");
+
     let only_teller = plugin("teller", "teller", r#"grants = ["kv", "telegram.send"]"#);
     let msg = format!("{:#}", try_start_on(&Db::Sqlite, &only_teller, "").await.err().expect("no exporter"));
     assert!(msg.contains("plugin teller imports wharf:fixtures/bank@0.1.0, which no enabled plugin exports"), "{msg}");
