@@ -12,7 +12,9 @@
 //!   or consumed (returned `stop`): `/start` gets the help text, a command no plugin
 //!   declares a short pointer to `/help`, anything else the help text after "Sorry, I
 //!   didn't understand that." With `[bot] fallback = "silent"` the host answers none of
-//!   these (only `/help` and admin-only refusals).
+//!   these (only `/help` and admin-only refusals);
+//! - a command whose plugin the circuit breaker disabled: "not available right now"
+//!   (private chats, whatever the fallback).
 //!
 //! The host's messages are plain text (no parse mode), so plugins' descriptions need no
 //! escaping.
@@ -84,20 +86,27 @@ pub(crate) fn before(shared: &Shared, set: &PluginSet, event: Event, now_ms: i64
 /// a pointer to `/help` (an unknown command) or the fallback (anything else).
 pub(crate) fn after(shared: &Shared, set: &PluginSet, event: &Event, consumed: bool, turn: &mut TurnState) {
     let Event::Message(msg) = event else { return };
-    if consumed || msg.chat.kind != ChatKind::Private || msg.chat.id == 0 || shared.bot.fallback == Fallback::Silent {
+    if consumed || msg.chat.kind != ChatKind::Private || msg.chat.id == 0 {
         return;
     }
     if turn.applied.outbox.iter().any(|o| o.chat_id == msg.chat.id) {
         return;
     }
-    let text = match &msg.command {
-        // A first contact nobody greeted: what the bot can do.
-        Some(cmd) if cmd.name == "start" => help_text(shared, set, is_admin(shared, msg)),
-        Some(cmd) if declared(set, &cmd.name).is_none() => {
-            format!("I don't know /{}. Send /help to see what I can do.", cmd.name)
+    let silent = shared.bot.fallback == Fallback::Silent;
+    let owner = msg.command.as_ref().and_then(|cmd| {
+        set.plugins.iter().find(|p| p.manifest.commands.iter().any(|c| c.name == cmd.name)).map(|p| (cmd, p))
+    });
+    let text = match (&msg.command, owner) {
+        // The plugin that owns the command is disabled: say so, whatever the fallback.
+        (Some(_), Some((cmd, p))) if shared.breaker.is_open(p.name()) => {
+            format!("/{} is not available right now. Please try again later.", cmd.name)
         }
-        Some(_) => return,
-        None => format!("Sorry, I didn't understand that.\n\n{}", help_text(shared, set, is_admin(shared, msg))),
+        _ if silent => return,
+        // A first contact nobody greeted: what the bot can do.
+        (Some(cmd), None) if cmd.name == "start" => help_text(shared, set, is_admin(shared, msg)),
+        (Some(cmd), None) => format!("I don't know /{}. Send /help to see what I can do.", cmd.name),
+        (Some(_), Some(_)) => return,
+        (None, _) => format!("Sorry, I didn't understand that.\n\n{}", help_text(shared, set, is_admin(shared, msg))),
     };
     turn.applied.outbox.push(reply(msg, text, None));
 }

@@ -154,3 +154,20 @@ fn bot_table_mistakes_point_at_the_key() {
     .unwrap_err();
     assert!(err.contains("command \"/go\" must be a command name without the slash"), "{err}");
 }
+
+/// A command whose plugin the circuit breaker disabled is answered by the host, even
+/// with the silent fallback: the user is not left waiting for a plugin that will not
+/// run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_of_a_disabled_plugin_is_not_met_with_silence() {
+    let broken = plugin("probe", "probe", &format!("{ALL}\nsettings = {{ mode = \"trap\" }}"));
+    // The probe traps on its `installed` event, so one failure disables it at start.
+    let h = start_on(&Db::Sqlite, &broken, "max_failures = 1").await;
+    h.idle().await;
+    assert!(h.rt.is_disabled("probe"));
+    h.say(5, "/rmw 1").await;
+    h.say(5, "/nope").await;
+    h.idle().await;
+    assert_eq!(h.sent(5).await, ["/rmw is not available right now. Please try again later."], "silent otherwise");
+    h.rt.shutdown().await;
+}
