@@ -96,8 +96,8 @@ pub struct Link {
     pub metrics: Arc<Metrics>,
     /// Notify after adding inbox entries.
     pub inbox_ready: Arc<Notify>,
-    /// Notified when turns queued outbox rows.
-    pub outbox_ready: Arc<Notify>,
+    /// Told which chats got outbox rows.
+    pub outbox_ready: Arc<crate::telegram::ready::OutboxReady>,
     /// Where the front end plugs in the bot for live calls (members, files).
     pub live: Arc<crate::telegram::live::LiveBot>,
     /// The command menu: (command, description) of every non-admin command.
@@ -126,8 +126,8 @@ pub(crate) struct Shared {
     wake: Arc<Notify>,
     /// A held lane is ready for a worker.
     work: Notify,
-    /// New outbox rows exist.
-    outbox_ready: Arc<Notify>,
+    /// New outbox rows exist (for these chats).
+    outbox_ready: Arc<crate::telegram::ready::OutboxReady>,
     /// Timers were added or changed.
     timers_changed: Notify,
     reload_lock: tokio::sync::Mutex<()>,
@@ -219,7 +219,7 @@ impl Runtime {
             owner: dispatcher::owner_id(),
             wake: Arc::new(Notify::new()),
             work: Notify::new(),
-            outbox_ready: Arc::new(Notify::new()),
+            outbox_ready: Arc::default(),
             timers_changed: Notify::new(),
             reload_lock: tokio::sync::Mutex::new(()),
             shutting_down: AtomicBool::new(false),

@@ -37,7 +37,7 @@ pub(crate) async fn tell_admins(shared: &Shared, text: &str) {
         .collect();
     let commit = TurnCommit { outbox, now_ms: shared.host.clock.now_ms(), ..TurnCommit::default() };
     match shared.host.storage.commit(commit).await {
-        Ok(_) => shared.outbox_ready.notify_one(),
+        Ok(_) => shared.outbox_ready.chats(shared.admins.iter().copied()),
         Err(e) => tracing::error!(target: "wharf.notice", error = %e, "cannot queue the admin notice"),
     }
 }

@@ -203,7 +203,7 @@ async fn run_entry(shared: &Shared, row: &InboxRow, entry: Entry) -> Served {
         let charged = std::mem::take(&mut turn.budget.charged);
         turn.applied.log.extend(hits.iter().map(budget_event));
         let emitted = !turn.applied.inbox.is_empty();
-        let queued = !turn.applied.outbox.is_empty();
+        let queued: Vec<i64> = turn.applied.outbox.iter().map(|o| o.chat_id).collect();
         let timers = !turn.applied.timers.is_empty();
         match shared.host.storage.commit_as(turn.into_commit(), &shared.owner).await {
             Ok(CommitOutcome::Committed) => {
@@ -215,8 +215,8 @@ async fn run_entry(shared: &Shared, row: &InboxRow, entry: Entry) -> Served {
                 if timers {
                     shared.timers_changed.notify_one();
                 }
-                if queued {
-                    shared.outbox_ready.notify_one();
+                if !queued.is_empty() {
+                    shared.outbox_ready.chats(queued);
                 }
                 after_commit(shared, &results, &hits).await;
                 return Served::Done;

@@ -27,6 +27,7 @@ pub mod live;
 pub mod members;
 pub mod outbox_call;
 mod poller;
+pub mod ready;
 mod sender;
 mod webhook;
 mod webhook_server;
@@ -36,7 +37,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use teloxide_core::Bot;
 use teloxide_core::requests::{Request, Requester};
-use tokio::sync::{Mutex, Notify};
+use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 
 use teloxide_core::payloads::SetWebhookSetters;
@@ -58,7 +59,7 @@ pub(crate) struct Front {
     clock: Clock,
     metrics: Arc<Metrics>,
     wake: Box<dyn Fn() + Send + Sync>,
-    outbox_ready: Arc<Notify>,
+    outbox_ready: Arc<ready::OutboxReady>,
     limits: RateLimits,
     sender: SenderSettings,
     backoff: Mutex<Backoff>,

@@ -1,9 +1,10 @@
 //! The outbox sender: delivers committed outbox rows to Telegram, in order within each
 //! chat and concurrently across chats, paced by Telegram's rate limits.
 //!
-//! - **Per-chat queues.** A supervisor finds the chats with queued rows by skipping
-//!   through the `(chat_id, id)` index (one probe per chat, never a global window of
-//!   rows) and runs one worker per chat. A worker reads its chat's head a few rows at a
+//! - **Per-chat queues.** Commits tell the supervisor which chats got rows
+//!   (`ready::OutboxReady`); at start, every second (rows of other replicas) and when
+//!   asked, it also looks through the outbox by skipping through the `(chat_id, id)` index
+//!   (one probe per chat, never a global window of rows). It runs one worker per chat. A worker reads its chat's head a few rows at a
 //!   time and sends them one after another, so order within a chat is kept while other
 //!   chats proceed: a group's backlog at 20/min holds up nobody else.
 //! - **Claimed through the database.** A worker first takes the chat's lease
@@ -58,6 +59,9 @@ const DISCOVER: i64 = 2_000;
 const POLL: Duration = Duration::from_secs(1);
 /// Least time between two looks at the outbox, so bursts of commits share one look.
 const SPACING: Duration = Duration::from_millis(2);
+/// How soon a chat named while its worker was leaving is looked at again, and how often.
+const RECHECK: Duration = Duration::from_millis(5);
+const RECHECKS: u32 = 20;
 
 /// What every worker shares: the rate limits and the bound on requests in flight.
 struct Pace {
@@ -123,6 +127,11 @@ pub(super) async fn run(front: Arc<Front>) {
     let mut cursor = i64::MIN;
     let mut errors = Backoff::new(Duration::from_millis(200), Duration::from_secs(30));
     let mut forgot: Option<Instant> = None;
+    // When the outbox was last looked through (a full look first, for rows from before
+    // a restart).
+    let mut last_look: Option<Instant> = None;
+    // Chats named while their worker was still live, with how often they were.
+    let mut recheck: Vec<(i64, u32)> = Vec::new();
     loop {
         if forgot.is_none_or(|t| t.elapsed() >= FORGET_EVERY) {
             forgot = Some(Instant::now());
@@ -135,35 +144,57 @@ pub(super) async fn run(front: Arc<Front>) {
         tokio::pin!(ready);
         ready.as_mut().enable();
         let looked = Instant::now();
-        let full_house: bool;
-        match front.storage.outbox_chats(cursor, DISCOVER).await {
-            Ok(chats) => {
-                errors.reset();
-                let full = i64::try_from(chats.len()).is_ok_and(|n| n >= DISCOVER);
-                cursor = if full { chats.last().copied().unwrap_or(i64::MIN) } else { i64::MIN };
-                let now = Instant::now();
-                held.retain(|_, until| *until > now);
-                let mut working = lock(&live);
-                for chat in chats {
-                    if working.len() >= MAX_WORKERS {
-                        break;
-                    }
-                    if working.contains(&chat) || held.contains_key(&chat) {
-                        continue;
-                    }
-                    working.insert(chat);
-                    let leaving = Leaving { live: live.clone(), chat };
-                    workers.spawn(work(front.clone(), pace.clone(), chat, leaving));
+        // The chats commits named; a full look at the outbox when asked for, when one
+        // is due (rows of other replicas, missed signals), or to go on past a full page.
+        let (chats, asked) = front.outbox_ready.take();
+        let mut chats: Vec<(i64, u32)> = chats.into_iter().map(|c| (c, 0)).collect();
+        chats.append(&mut recheck);
+        if asked || cursor != i64::MIN || last_look.is_none_or(|t| t.elapsed() >= POLL) {
+            match front.storage.outbox_chats(cursor, DISCOVER).await {
+                Ok(found) => {
+                    errors.reset();
+                    let full = i64::try_from(found.len()).is_ok_and(|n| n >= DISCOVER);
+                    cursor = if full { found.last().copied().unwrap_or(i64::MIN) } else { i64::MIN };
+                    last_look = Some(looked);
+                    chats.extend(found.into_iter().map(|c| (c, 0)));
                 }
-                full_house = working.len() >= MAX_WORKERS;
-                if working.is_empty() {
-                    pace.limiter().prune(now);
+                Err(e) => {
+                    tracing::warn!(target: "wharf.telegram", error = %e, "cannot read the outbox");
+                    front.outbox_ready.look();
+                    errors.wait().await;
+                    continue;
                 }
             }
-            Err(e) => {
-                tracing::warn!(target: "wharf.telegram", error = %e, "cannot read the outbox");
-                errors.wait().await;
-                continue;
+        }
+        let now = Instant::now();
+        held.retain(|_, until| *until > now);
+        let full_house: bool;
+        {
+            let mut working = lock(&live);
+            for (chat, tries) in chats {
+                if working.len() >= MAX_WORKERS {
+                    front.outbox_ready.look();
+                    break;
+                }
+                if held.contains_key(&chat) {
+                    continue;
+                }
+                if working.contains(&chat) {
+                    // Its worker may be leaving after finding the chat drained: look
+                    // again shortly, so a row committed meanwhile is not left behind
+                    // (a worker that stays finds the row itself).
+                    if tries < RECHECKS && !recheck.iter().any(|(c, _)| *c == chat) {
+                        recheck.push((chat, tries + 1));
+                    }
+                    continue;
+                }
+                working.insert(chat);
+                let leaving = Leaving { live: live.clone(), chat };
+                workers.spawn(work(front.clone(), pace.clone(), chat, leaving));
+            }
+            full_house = working.len() >= MAX_WORKERS;
+            if working.is_empty() {
+                pace.limiter().prune(now);
             }
         }
         let mut exited = |r: Result<(i64, Exit), tokio::task::JoinError>| match r {
@@ -176,10 +207,11 @@ pub(super) async fn run(front: Arc<Front>) {
         // A worker leaves `live` itself once its chat is drained and released, so rows
         // committed after that are found by the look their commit's notice starts: a
         // worker's exit needs no look of its own (unless the workers were capped).
+        let wait = if recheck.is_empty() { POLL } else { RECHECK };
         tokio::select! {
             () = &mut ready => {}
             Some(r) = workers.join_next(), if full_house => exited(r),
-            () = tokio::time::sleep(POLL) => {}
+            () = tokio::time::sleep(wait) => {}
         }
         while let Some(r) = workers.try_join_next() {
             exited(r);
