@@ -171,3 +171,22 @@ async fn a_command_of_a_disabled_plugin_is_not_met_with_silence() {
     assert_eq!(h.sent(5).await, ["/rmw is not available right now. Please try again later."], "silent otherwise");
     h.rt.shutdown().await;
 }
+
+/// Noisy neighbour: a user flooding the bot with unknown commands gets the host's
+/// answers at their own chat's pace (Telegram's limits, enforced by the emulator), and
+/// another user's command is answered meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_flooding_unknown_commands_does_not_hold_up_another() {
+    let b = bot(&plugins(HELP)).await;
+    for i in 0..300 {
+        b.emu.send_text(5, &format!("/nope{i}"));
+    }
+    b.emu.send_text(6, "/echo still here");
+    assert!(b.emu.wait_sent(WAIT, |e| e.texts(6).len() == 1).await, "user 6 got no answer");
+    assert_eq!(b.emu.texts(6), ["still here"]);
+    let flooded = b.emu.texts(5);
+    assert!(flooded.len() < 300, "the flood is paced, not sent at once: {}", flooded.len());
+    assert!(flooded.iter().all(|t| t.starts_with("I don't know /nope")), "{flooded:?}");
+    assert_eq!(b.emu.too_many(), 0, "Telegram's limits held");
+    b.h.rt.shutdown().await;
+}
