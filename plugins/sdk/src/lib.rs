@@ -74,6 +74,7 @@ pub mod settings;
 pub mod telegram;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
+pub mod text;
 pub mod time;
 
 mod error;

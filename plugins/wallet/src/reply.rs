@@ -3,6 +3,7 @@
 //! [`CommandError`] that keeps refusals apart from failures, and counted nouns.
 
 use wharf_sdk::money::Currency;
+pub use wharf_sdk::text::{count, plain, quote};
 
 /// Why a command was refused. Nothing was written; the admin sees the sentence and the
 /// command's usage.
@@ -41,30 +42,6 @@ pub enum CommandError {
     Failed(#[from] wharf_sdk::Error),
 }
 
-/// `text` in quotes, clipped to 40 characters (it may be a pasted novel).
-pub fn quote(text: &str) -> String {
-    let clipped: String = text.chars().take(40).collect();
-    let more = if clipped.len() < text.len() { "…" } else { "" };
-    format!("\"{clipped}{more}\"")
-}
-
-/// `n` and the noun in the right number: `1 item`, `2 items`, `0 items`.
-pub fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
-/// What an SDK error says, without its kind (`invalid input: …`).
-pub fn plain(e: &wharf_sdk::Error) -> String {
-    match e {
-        wharf_sdk::Error::AccessDenied(m)
-        | wharf_sdk::Error::InvalidInput(m)
-        | wharf_sdk::Error::Unavailable(m)
-        | wharf_sdk::Error::QuotaExceeded(m)
-        | wharf_sdk::Error::Other(m) => m.clone(),
-        other => other.to_string(),
-    }
-}
-
 /// Parse an amount typed by a person; a bad one is a [`Refusal::Amount`] in the SDK's words.
 pub fn amount(cur: &Currency, text: &str) -> Result<i64, Refusal> {
     cur.parse(text).map_err(|e| Refusal::Amount(plain(&e)))
@@ -86,12 +63,5 @@ mod tests {
         for e in [bad, Refusal::Missing { what: "the reason" }] {
             assert!(!e.to_string().contains("invalid input"), "{e}");
         }
-    }
-
-    #[test]
-    fn plurals() {
-        assert_eq!(count(1, "item", "items"), "1 item");
-        assert_eq!(count(0, "item", "items"), "0 items");
-        assert_eq!(count(2, "entry", "entries"), "2 entries");
     }
 }
