@@ -3,6 +3,8 @@
 use std::path::Path;
 use std::process::Command;
 
+use crate::common::plugin;
+
 pub(crate) fn wharf(args: &[&str]) -> (bool, String, String) {
     wharf_in(&Path::new(env!("CARGO_MANIFEST_DIR")).join(".."), args)
 }
@@ -20,6 +22,19 @@ pub(crate) fn wharf_in(cwd: &Path, args: &[&str]) -> (bool, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// A `wharf chat` config in `dir` with admin 1000, SQLite under `dir/data/` and these
+/// plugin tables.
+fn chat_config(dir: &Path, plugins: &str) -> std::path::PathBuf {
+    let config = dir.join("config.toml");
+    let cache = Path::new(env!("WHARF_PLUGIN_DIR")).join("../../../wharf-test-cache");
+    let text = format!(
+        "admins = [1000]\n[storage]\nurl = \"sqlite:data/chat.db\"\n[runtime]\ncache_dir = \"{}\"\n{plugins}",
+        cache.display()
+    );
+    std::fs::write(&config, text).unwrap();
+    config
 }
 
 /// Run `wharf chat --config CONFIG` with `script` on stdin; its stdout.
@@ -72,18 +87,7 @@ fn check_config_rejects_a_bad_file_with_its_line_and_a_nonzero_exit() {
 #[test]
 fn scripted_chat_sessions_run_echo_and_press_a_button_again_and_again() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("config.toml");
-    let echo = Path::new(env!("WHARF_PLUGIN_DIR")).join("echo.wasm");
-    std::fs::write(
-        &config,
-        format!(
-            "admins = [1000]\n[storage]\nurl = \"sqlite:data/chat.db\"\n[runtime]\ncache_dir = \"{}\"\n\
-             [plugins.echo]\npath = \"{}\"\ngrants = [\"telegram.send\"]\n",
-            Path::new(env!("WHARF_PLUGIN_DIR")).join("../../../wharf-test-cache").display(),
-            echo.display()
-        ),
-    )
-    .unwrap();
+    let config = chat_config(dir.path(), &plugin("echo", "echo", r#"grants = ["telegram.send"]"#));
     // Twice over the same database: the second session must not lose its updates to
     // the offset the first one left behind.
     for session in 1..=2 {
@@ -107,20 +111,11 @@ fn scripted_chat_sessions_run_echo_and_press_a_button_again_and_again() {
 #[test]
 fn a_chat_session_buys_from_the_seed_catalog() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("config.toml");
-    let wasm = |n: &str| Path::new(env!("WHARF_PLUGIN_DIR")).join(format!("{n}.wasm")).display().to_string();
-    std::fs::write(
-        &config,
-        format!(
-            "admins = [1000]\n[storage]\nurl = \"sqlite:data/chat.db\"\n[runtime]\ncache_dir = \"{}\"\n\
-             [plugins.wallet]\npath = \"{}\"\ngrants = [\"kv\", \"telegram.send\"]\n\
-             [plugins.shop]\npath = \"{}\"\ngrants = [\"kv\", \"telegram\", \"scheduler\", \"call:wallet\"]\n",
-            Path::new(env!("WHARF_PLUGIN_DIR")).join("../../../wharf-test-cache").display(),
-            wasm("wallet"),
-            wasm("shop"),
-        ),
-    )
-    .unwrap();
+    let config = chat_config(
+        dir.path(),
+        &(plugin("wallet", "wallet", r#"grants = ["kv", "telegram.send"]"#)
+            + &plugin("shop", "shop", r#"grants = ["kv", "telegram", "scheduler", "call:wallet"]"#)),
+    );
     let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/shop/seed.txt");
     let script = format!(
         "/admin\n/upload {} /import\n/discount city=Warsaw category=\"gift cards\" 20\n/credit 1 200 welcome\n\
@@ -145,18 +140,15 @@ fn a_chat_session_buys_from_the_seed_catalog() {
 fn plugin_text_cannot_forge_log_lines() {
     use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("config.toml");
-    let probe = Path::new(env!("WHARF_PLUGIN_DIR")).join("probe.wasm");
-    std::fs::write(
-        &config,
-        format!(
-            "admins = [1000]\n[storage]\nurl = \"sqlite:data/chat.db\"\n[runtime]\ncache_dir = \"{}\"\n\
-             [plugins.probe]\npath = \"{}\"\ngrants = [\"kv\", \"telegram\", \"events\", \"scheduler\"]\nhttp = [\"127.0.0.1\"]\n",
-            Path::new(env!("WHARF_PLUGIN_DIR")).join("../../../wharf-test-cache").display(),
-            probe.display()
-        ),
-    )
-    .unwrap();
+    let config = chat_config(
+        dir.path(),
+        &(plugin(
+            "probe",
+            "probe",
+            r#"grants = ["kv", "telegram", "events", "scheduler"]
+http = ["127.0.0.1"]"#,
+        )),
+    );
     let mut child = Command::new(env!("CARGO_BIN_EXE_wharf"))
         .args(["chat", "--config", config.to_str().unwrap()])
         .env("WHARF_LOG", "wharf=info")
@@ -179,18 +171,7 @@ fn plugin_text_cannot_forge_log_lines() {
 fn sighup_reloads_a_chat_session_and_never_ends_it() {
     use std::io::{BufRead, Write};
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("config.toml");
-    let echo = Path::new(env!("WHARF_PLUGIN_DIR")).join("echo.wasm");
-    std::fs::write(
-        &config,
-        format!(
-            "admins = [1000]\n[storage]\nurl = \"sqlite:data/chat.db\"\n[runtime]\ncache_dir = \"{}\"\n\
-             [plugins.echo]\npath = \"{}\"\ngrants = [\"telegram.send\"]\n",
-            Path::new(env!("WHARF_PLUGIN_DIR")).join("../../../wharf-test-cache").display(),
-            echo.display()
-        ),
-    )
-    .unwrap();
+    let config = chat_config(dir.path(), &plugin("echo", "echo", r#"grants = ["telegram.send"]"#));
     let mut child = Command::new(env!("CARGO_BIN_EXE_wharf"))
         .args(["chat", "--config", config.to_str().unwrap()])
         .env("WHARF_LOG", "error")
