@@ -90,6 +90,7 @@ impl TurnState {
             timers: self.applied.timers,
             log: self.applied.log,
             versions: Vec::new(),
+            users: Vec::new(),
             now_ms: self.now_ms,
         }
     }

@@ -5,14 +5,19 @@
 use wasmtime::Result;
 use wasmtime::component::{HasData, Linker};
 
-use super::bindings::wharf::bot::log::{self as wit, BusinessEvent, Error, Field, Host, Level};
+use super::bindings::wharf::bot::log::{
+    self as wit, BusinessEvent, Error, EventField, Field, Host, Level, Reveal, TitledEvent,
+};
 use super::{Access, PluginState, Requirement};
-use crate::secret::MASK;
+use crate::config::LogLevel;
+use crate::secret::{MASK, mask_middle};
 use crate::storage::NewLogEvent;
 
 const MAX_MESSAGE: usize = 2048;
 const MAX_FIELDS: usize = 32;
 const MAX_FIELD: usize = 512;
+const MAX_TITLE: usize = 128;
+const MAX_EMOJI: usize = 8;
 
 fn clip(s: &str, max: usize) -> &str {
     if s.len() <= max {
@@ -25,15 +30,48 @@ fn clip(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
-fn render_fields(fields: &[Field]) -> serde_json::Map<String, serde_json::Value> {
+fn render_fields(fields: &[Field]) -> Vec<(String, String)> {
     fields
         .iter()
         .take(MAX_FIELDS)
         .map(|f| {
             let value = if f.secret { MASK } else { clip(&f.value, MAX_FIELD) };
-            (clip(&f.key, 64).to_owned(), serde_json::Value::String(value.to_owned()))
+            (clip(&f.key, 64).to_owned(), value.to_owned())
         })
         .collect()
+}
+
+/// A titled event's fields with their reveal rules applied.
+fn reveal_fields(fields: &[EventField]) -> Vec<(String, String)> {
+    fields
+        .iter()
+        .take(MAX_FIELDS)
+        .map(|f| {
+            let value = match f.reveal {
+                Reveal::All => clip(&f.value, MAX_FIELD).to_owned(),
+                Reveal::None => MASK.to_owned(),
+                Reveal::Ends(e) => mask_middle(clip(&f.value, MAX_FIELD), e.head.into(), e.tail.into()),
+            };
+            (clip(&f.key, 64).to_owned(), value)
+        })
+        .collect()
+}
+
+fn log_level(level: Level) -> LogLevel {
+    match level {
+        Level::Trace => LogLevel::Trace,
+        Level::Debug => LogLevel::Debug,
+        Level::Info => LogLevel::Info,
+        Level::Warn => LogLevel::Warn,
+        Level::Error => LogLevel::Error,
+    }
+}
+
+/// `text` clipped to `max` characters, on one line.
+fn one_line(text: &str, max: usize) -> Option<String> {
+    let text: String = text.chars().filter(|c| !c.is_control()).take(max).collect();
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
 }
 
 /// Limits on what one call or turn may log.
@@ -104,7 +142,9 @@ impl Host for Log<'_> {
         let plugin = self.state.current().name().to_string();
         // One record per call: a newline or control character cannot start a forged line.
         let message = crate::validate::escape_controls(clip(&message, MAX_MESSAGE));
-        let fields = serde_json::Value::Object(render_fields(&fields)).to_string();
+        let fields: serde_json::Map<_, _> =
+            render_fields(&fields).into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
+        let fields = serde_json::Value::Object(fields).to_string();
         match level {
             Level::Trace => tracing::trace!(target: "wharf.plugin", %plugin, %fields, "{message}"),
             Level::Debug => tracing::debug!(target: "wharf.plugin", %plugin, %fields, "{message}"),
@@ -116,21 +156,44 @@ impl Host for Log<'_> {
     }
 
     async fn event(&mut self, event: BusinessEvent) -> Result<std::result::Result<(), Error>> {
+        let fields = render_fields(&event.fields);
+        Ok(self.record(NewLogEvent {
+            plugin: String::new(),
+            kind: clip(&event.kind, 64).to_owned(),
+            level: LogLevel::Info,
+            title: None,
+            emoji: None,
+            user_id: event.user_id,
+            fields,
+        }))
+    }
+
+    async fn record_event(&mut self, event: TitledEvent) -> Result<std::result::Result<(), Error>> {
+        Ok(self.record(NewLogEvent {
+            plugin: String::new(),
+            kind: clip(&event.kind, 64).to_owned(),
+            level: log_level(event.level),
+            title: one_line(&event.title, MAX_TITLE),
+            emoji: one_line(&event.emoji, MAX_EMOJI),
+            user_id: event.user_id,
+            fields: reveal_fields(&event.fields),
+        }))
+    }
+}
+
+impl Log<'_> {
+    /// Buffer `event` with the turn, as the running plugin's, within the turn's quota.
+    fn record(&mut self, mut event: NewLogEvent) -> std::result::Result<(), Error> {
         if self.access.check(self.state.current().name(), "").is_err() {
-            return Ok(Err(Error::AccessDenied));
+            return Err(Error::AccessDenied);
         }
         let max = self.quotas.max_turn_log_events;
         let s = &mut *self.state;
         if s.turn.totals(&s.call).log >= max {
-            return Ok(Err(Error::InvalidInput(format!("a turn may record at most {max} business events"))));
+            return Err(Error::InvalidInput(format!("a turn may record at most {max} business events")));
         }
-        let plugin = s.current().name().to_string();
-        s.call.log.push(NewLogEvent {
-            plugin,
-            kind: clip(&event.kind, 64).to_owned(),
-            user_id: event.user_id,
-            fields: serde_json::Value::Object(render_fields(&event.fields)).to_string(),
-        });
-        Ok(Ok(()))
+        event.plugin = s.current().name().to_string();
+        s.call.log.push(event);
+        Ok(())
     }
 }

@@ -128,6 +128,7 @@ impl Host for Telegram<'_> {
                 reply_markup: r.keyboard,
                 reply_parameters: r.reply_to,
                 handle: Some(handle),
+                disable_notification: false,
             })
         });
         Ok(r.and_then(|c| self.queue(chat_id, c)).map(|()| handle))

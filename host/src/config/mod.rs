@@ -7,6 +7,7 @@
 mod bot;
 mod budget;
 mod ids;
+mod log_sink;
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +17,7 @@ use serde::Deserialize;
 pub use bot::{BotConfig, Fallback, StartButton, StartConfig};
 pub use budget::{Budget, BudgetKeys, Rate};
 pub use ids::{Grant, HttpHost, PluginName};
+pub use log_sink::{KindGlob, LogLevel, LogSinkConfig, TimeZoneName, TitleOverride};
 
 /// The budget keys of a `[runtime]` or `[plugins.NAME.limits]` table.
 macro_rules! budget_keys {
@@ -83,6 +85,9 @@ pub struct Config {
     /// What the host itself answers (help, fallback, the /start greeting).
     #[serde(default)]
     pub bot: BotConfig,
+    /// The admin log channel and the event log's retention.
+    #[serde(default)]
+    pub log_sink: LogSinkConfig,
     /// Plugins by name, in file order.
     #[serde(default)]
     pub plugins: IndexMap<PluginName, toml::Spanned<PluginConfig>>,
@@ -465,6 +470,7 @@ impl Config {
         }
         budget_keys!(rt).check().map_err(|e| format!("[runtime] {e}"))?;
         self.bot.check()?;
+        self.log_sink.check()?;
         if let Some(tg) = &self.telegram
             && tg.mode == TelegramMode::Webhook
             && tg.webhook.is_none()

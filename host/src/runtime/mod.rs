@@ -94,6 +94,8 @@ pub struct Link {
     pub clock: Clock,
     /// Counters.
     pub metrics: Arc<Metrics>,
+    /// Whether the Bot API answers (the front end keeps it up to date).
+    pub api: Arc<crate::telegram::ApiHealth>,
     /// Notify after adding inbox entries.
     pub inbox_ready: Arc<Notify>,
     /// Told which chats got outbox rows.
@@ -119,6 +121,12 @@ pub(crate) struct Shared {
     max_failures: u32,
     breaker: health::Breaker,
     metrics: Arc<Metrics>,
+    /// Whether the Bot API answers.
+    api: Arc<crate::telegram::ApiHealth>,
+    /// `[log_sink]`: the admin log channel.
+    log_sink: crate::config::LogSinkConfig,
+    /// Turns committed business events (the log sink looks at once).
+    sink_wake: Arc<Notify>,
     lanes: Mutex<dispatcher::Lanes>,
     /// This runtime's id on the lanes it leases (fresh at every start).
     owner: Arc<str>,
@@ -180,6 +188,16 @@ impl Runtime {
         if opts.watch.unwrap_or(config.runtime.watch) {
             tasks.push(tokio::spawn(reload::watch(shared.clone(), stamps)));
         }
+        if shared.log_sink.chat_id.is_some() {
+            let deps = crate::sink::SinkDeps {
+                storage: shared.host.storage.clone(),
+                clock: shared.host.clock.clone(),
+                outbox_ready: shared.outbox_ready.clone(),
+                wake: shared.sink_wake.clone(),
+                admins: shared.admins.iter().copied().collect(),
+            };
+            tasks.push(tokio::spawn(crate::sink::run(deps, shared.log_sink.clone())));
+        }
         tracing::info!(target: "wharf.runtime", plugins = shared.current_set().plugins.len(), "runtime started");
         Ok(Self { shared, tasks })
     }
@@ -215,6 +233,9 @@ impl Runtime {
             max_failures: rt.max_failures,
             breaker: health::Breaker::new(rt.max_failures),
             metrics: Arc::new(Metrics::default()),
+            api: Arc::default(),
+            log_sink: config.log_sink.clone(),
+            sink_wake: Arc::default(),
             lanes: Mutex::new(dispatcher::Lanes::default()),
             owner: dispatcher::owner_id(),
             wake: Arc::new(Notify::new()),
@@ -256,6 +277,11 @@ impl Runtime {
     /// Counters.
     pub fn metrics(&self) -> &Metrics {
         &self.shared.metrics
+    }
+
+    /// Whether the Bot API answers (kept up to date by the Telegram front end).
+    pub fn api_health(&self) -> &crate::telegram::ApiHealth {
+        &self.shared.api
     }
 
     /// Queue an event in a lane (a chat id, or 0) for every plugin it routes to.
@@ -303,6 +329,7 @@ impl Runtime {
             storage: self.shared.host.storage.clone(),
             clock: self.shared.host.clock.clone(),
             metrics: self.shared.metrics.clone(),
+            api: self.shared.api.clone(),
             inbox_ready: self.shared.wake.clone(),
             outbox_ready: self.shared.outbox_ready.clone(),
             live: self.shared.host.live.clone(),

@@ -205,8 +205,12 @@ async fn run_entry(shared: &Shared, row: &InboxRow, entry: Entry) -> Served {
         let emitted = !turn.applied.inbox.is_empty();
         let queued: Vec<i64> = turn.applied.outbox.iter().map(|o| o.chat_id).collect();
         let timers = !turn.applied.timers.is_empty();
+        let logged = !turn.applied.log.is_empty();
         match shared.host.storage.commit_as(turn.into_commit(), &shared.owner).await {
             Ok(CommitOutcome::Committed) => {
+                if logged {
+                    shared.sink_wake.notify_one();
+                }
                 shared.metrics.incr("turns.committed");
                 shared.metrics.record_turn(started.elapsed(), shared.host.clock.now_ms() - row.created_ms);
                 if emitted {
@@ -252,19 +256,11 @@ async fn run_entry(shared: &Shared, row: &InboxRow, entry: Entry) -> Served {
 
 /// The event-log record of a budget hit.
 fn budget_event(hit: &BudgetHit) -> NewLogEvent {
-    #[derive(serde::Serialize)]
-    struct Fields<'a> {
-        plugin: &'a str,
-        budget: &'a str,
-        detail: &'a str,
-    }
-    let fields = Fields { plugin: hit.plugin.as_str(), budget: hit.budget, detail: &hit.detail };
-    NewLogEvent {
-        plugin: "wharf".into(),
-        kind: "budget.exceeded".into(),
-        user_id: None,
-        fields: serde_json::to_string(&fields).unwrap_or_default(),
-    }
+    NewLogEvent::host("budget.exceeded", "Plugin over its budget", "⛔")
+        .level(crate::config::LogLevel::Warn)
+        .field("plugin", hit.plugin.as_str())
+        .field("budget", hit.budget)
+        .field("detail", hit.detail.as_str())
 }
 
 /// Update the circuit breaker with the committed turn's results and the budgets its

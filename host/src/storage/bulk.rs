@@ -6,11 +6,11 @@ use std::collections::HashMap;
 
 use sqlx::{AnyConnection, Row};
 
-use super::commit::{NewInbox, NewLogEvent, NewOutbox};
+use super::commit::{NewInbox, NewOutbox};
 use super::script::{Script, Val};
 
 /// Rows per statement (well under SQLite's and PostgreSQL's parameter limits).
-const CHUNK: usize = 200;
+pub(super) const CHUNK: usize = 200;
 
 /// `($s, $s+1, …), (…)` for `rows` rows of `cols` placeholders starting at `$start`.
 pub(super) fn tuples(rows: usize, cols: usize, start: usize) -> String {
@@ -154,29 +154,6 @@ pub(super) fn insert_inbox(script: &mut Script, rows: &[&NewInbox], now_ms: i64)
                     Val::Text(e.payload.clone()),
                     Val::OptText(e.dedupe.clone()),
                     Val::Int(now_ms),
-                ]
-            })
-            .collect();
-        script.push(sql, args);
-    }
-}
-
-/// Record business events.
-pub(super) fn insert_log(script: &mut Script, rows: &[&NewLogEvent], now_ms: i64) {
-    for chunk in rows.chunks(CHUNK) {
-        let sql = format!(
-            "INSERT INTO event_log (at_ms, plugin, kind, user_id, fields) VALUES {}",
-            tuples(chunk.len(), 5, 1)
-        );
-        let args = chunk
-            .iter()
-            .flat_map(|l| {
-                [
-                    Val::Int(now_ms),
-                    Val::Text(l.plugin.clone()),
-                    Val::Text(l.kind.clone()),
-                    Val::OptInt(l.user_id),
-                    Val::Text(l.fields.clone()),
                 ]
             })
             .collect();

@@ -7,6 +7,7 @@ use std::sync::Weak;
 use sqlx::{AnyConnection, Executor, Row};
 use tokio::sync::{mpsc, oneshot};
 
+use super::event_log::{NewLogEvent, SeenUser};
 use super::script::{Script, Tx, Val};
 use super::usage::{KvUsage, Ledger, UsageBook};
 use super::{Backend, Inner, StorageError, bulk, queries};
@@ -111,19 +112,6 @@ pub enum TimerOp {
     },
 }
 
-/// A business event for the event log (secrets already masked).
-#[derive(Clone, Debug)]
-pub struct NewLogEvent {
-    /// Emitting plugin.
-    pub plugin: String,
-    /// Event kind.
-    pub kind: String,
-    /// User concerned.
-    pub user_id: Option<i64>,
-    /// Fields as a JSON object.
-    pub fields: String,
-}
-
 /// Everything one turn wants to commit.
 #[derive(Clone, Debug, Default)]
 pub struct TurnCommit {
@@ -143,6 +131,8 @@ pub struct TurnCommit {
     pub timers: Vec<TimerOp>,
     /// Business events.
     pub log: Vec<NewLogEvent>,
+    /// Users seen in the update, recorded (first seen, username) with the turn.
+    pub users: Vec<SeenUser>,
     /// Plugin versions to record.
     pub versions: Vec<(String, String)>,
     /// Commit time (host clock).
@@ -396,7 +386,9 @@ fn apply(script: &mut Script, turns: &[&TurnCommit], seq: i64) -> Result<(), sql
     let inbox: Vec<&NewInbox> = turns.iter().flat_map(|t| &t.inbox).collect();
     bulk::insert_inbox(script, &inbox, now_ms);
     let log: Vec<&NewLogEvent> = turns.iter().flat_map(|t| &t.log).collect();
-    bulk::insert_log(script, &log, now_ms);
+    super::event_log::insert_log(script, &log, now_ms);
+    let users: Vec<&SeenUser> = turns.iter().flat_map(|t| &t.users).collect();
+    super::event_log::upsert_users(script, &users, now_ms);
     for t in turns {
         timers_and_versions(script, t);
     }

@@ -15,6 +15,7 @@
 //! | `bulk` | multi-row statements of a batch |
 //! | `script` | write scripts: a transaction's statements sent together |
 //! | `delivered` | the sender's delivery records, batched |
+//! | `event_log` | business and host events: recording, reading |
 //! | `lanes` | lane leases and heads for the dispatcher |
 //! | `telegram` | offset, blocked users, outbox heads and leases, dead letters |
 //! | `readers` | the read connections (sqlx's pool pings each one it gets back) |
@@ -24,6 +25,7 @@ mod bulk;
 mod cache;
 mod commit;
 mod delivered;
+mod event_log;
 mod lanes;
 mod queries;
 mod readers;
@@ -40,8 +42,9 @@ use sqlx::{AnyConnection, ConnectOptions, Connection, Executor};
 
 use tokio::sync::{Mutex, mpsc};
 
-pub use commit::{CommitOutcome, KeyRead, NewInbox, NewLogEvent, NewOutbox, RangeRead, TimerOp, TurnCommit};
-pub use queries::{EventLogRow, InboxRow, OutboxRow, TimerRow};
+pub use commit::{CommitOutcome, KeyRead, NewInbox, NewOutbox, RangeRead, TimerOp, TurnCommit};
+pub use event_log::{EventLogRow, NewLogEvent, SeenUser};
+pub use queries::{InboxRow, OutboxRow, TimerRow};
 pub use telegram::SentMessage;
 pub use usage::{KvQuota, KvUsage};
 

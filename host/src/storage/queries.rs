@@ -63,19 +63,6 @@ pub struct TimerRow {
     pub payload: Vec<u8>,
 }
 
-/// A business event from the event log.
-#[derive(Clone, Debug)]
-pub struct EventLogRow {
-    /// Plugin.
-    pub plugin: String,
-    /// Kind.
-    pub kind: String,
-    /// User.
-    pub user_id: Option<i64>,
-    /// Fields JSON (secrets masked).
-    pub fields: String,
-}
-
 /// Smallest string greater than every string starting with `prefix`, if one exists.
 fn prefix_end(prefix: &str) -> Option<String> {
     let mut chars: Vec<char> = prefix.chars().collect();
@@ -211,22 +198,6 @@ impl Storage {
         };
         let rows = self.read_all(q).await?;
         rows.iter().map(OutboxRow::from_row).collect()
-    }
-
-    /// Business events, oldest first.
-    pub async fn event_log(&self) -> Result<Vec<EventLogRow>, StorageError> {
-        let rows =
-            self.read_all(sqlx::query("SELECT plugin, kind, user_id, fields FROM event_log ORDER BY id")).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(EventLogRow {
-                    plugin: r.try_get(0)?,
-                    kind: r.try_get(1)?,
-                    user_id: r.try_get(2)?,
-                    fields: r.try_get(3)?,
-                })
-            })
-            .collect()
     }
 
     /// Whether a plugin has a timer of that name.

@@ -114,6 +114,9 @@ async fn send(front: &Front, call: &OutboxCall) -> Result<Option<i32>, Delivery>
             if let Some(rp) = reply(p.reply_parameters) {
                 r = r.reply_parameters(rp);
             }
+            if p.disable_notification {
+                r = r.disable_notification(true);
+            }
             r.send().await.map(|m| Some(m.id.0)).map_err(fail)
         }
         OutboxCall::SendPhoto(p) => {

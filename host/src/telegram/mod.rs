@@ -17,6 +17,7 @@
 //! | `webhook_server` | its HTTP server: connection cap, header/body/idle timeouts |
 //! | [`emulator`] | the Bot API emulator |
 
+mod api_health;
 mod backoff;
 pub mod convert;
 mod deliver;
@@ -47,6 +48,7 @@ use crate::config::{TelegramConfig, TelegramMode};
 use crate::runtime::{Link, Metrics};
 use crate::secret::redact;
 use crate::storage::Storage;
+pub use api_health::ApiHealth;
 use backoff::Backoff;
 use limits::RateLimits;
 
@@ -58,6 +60,7 @@ pub(crate) struct Front {
     storage: Storage,
     clock: Clock,
     metrics: Arc<Metrics>,
+    api: Arc<api_health::ApiHealth>,
     wake: Box<dyn Fn() + Send + Sync>,
     outbox_ready: Arc<ready::OutboxReady>,
     limits: RateLimits,
@@ -128,6 +131,7 @@ impl Telegram {
             storage: link.storage,
             clock: link.clock,
             metrics: link.metrics,
+            api: link.api,
             wake: Box::new(move || inbox.notify_one()),
             outbox_ready: link.outbox_ready,
             limits,

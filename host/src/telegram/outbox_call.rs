@@ -112,6 +112,9 @@ pub struct SendMessage {
     /// Host-assigned handle: once delivered, the message id is recorded under it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handle: Option<i64>,
+    /// Deliver without a notification sound (the log sink's routine digests).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub disable_notification: bool,
 }
 
 /// `sendPhoto` parameters.

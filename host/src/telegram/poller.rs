@@ -38,6 +38,7 @@ pub(super) async fn run(front: Arc<Front>) {
             .limit(100);
         match req.send().await {
             Ok(updates) => {
+                front.api.ok(front.clock.now_ms());
                 front.backoff.lock().await.reset();
                 if updates.is_empty() {
                     continue;
@@ -60,11 +61,17 @@ pub(super) async fn run(front: Arc<Front>) {
                 (front.wake)();
             }
             Err(RequestError::RetryAfter(s)) => {
+                front.api.ok(front.clock.now_ms());
                 tracing::warn!(target: "wharf.telegram", seconds = s.seconds(), "getUpdates rate-limited");
                 tokio::time::sleep(s.duration()).await;
             }
             Err(e) => {
                 let text = front.redact(&e.to_string());
+                if matches!(e, RequestError::Network(_) | RequestError::Io(_)) {
+                    front.api.failed(front.clock.now_ms());
+                } else {
+                    front.api.ok(front.clock.now_ms());
+                }
                 front.metrics.incr("telegram.poll.errors");
                 if text.contains("Conflict") || text.contains("terminated by other getUpdates") {
                     tracing::error!(

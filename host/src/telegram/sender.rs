@@ -326,6 +326,10 @@ async fn work(front: Arc<Front>, pace: Arc<Pace>, chat: i64, _leaving: Leaving) 
         };
         pace.charge(chat).await;
         let outcome = deliver(&front, &row, call).await;
+        match &outcome {
+            Delivery::Transient(_) => front.api.failed(front.clock.now_ms()),
+            _ => front.api.ok(front.clock.now_ms()),
+        }
         match outcome {
             Delivery::Delivered(sent) => {
                 retry.reset();

@@ -168,7 +168,7 @@ impl Market {
         self.h.rt.storage().kv_keys(plugin, prefix, None, 100_000).await.unwrap()
     }
 
-    /// Business events recorded so far: (kind, user, fields JSON).
+    /// Business events recorded so far: (kind, user, fields).
     pub async fn events(&self) -> Vec<(String, Option<i64>, serde_json::Value)> {
         self.h
             .rt
@@ -177,7 +177,7 @@ impl Market {
             .await
             .unwrap()
             .into_iter()
-            .map(|r| (r.kind, r.user_id, serde_json::from_str(&r.fields).unwrap()))
+            .map(|r| (r.kind, r.user_id, serde_json::to_value(&r.fields).unwrap()))
             .collect()
     }
 }

@@ -35,6 +35,7 @@ fn every_variant() -> Vec<(&'static str, OutboxCall)> {
                 reply_markup: Some(keyboard()),
                 reply_parameters: Some(ReplyTo { message_id: 3 }),
                 handle: Some(41),
+                disable_notification: false,
             }),
         ),
         (

@@ -255,7 +255,7 @@ async fn a_commit_script_failing_half_way_applies_nothing_and_the_next_batch_com
     let id = s.lane_heads(&[1], 1).await.unwrap()[0].id;
     let mut raw = sqlx::AnyConnection::connect(&format!("sqlite:{}", dir.path().join("s.db").display())).await.unwrap();
     raw.execute("CREATE TRIGGER boom BEFORE INSERT ON event_log BEGIN SELECT RAISE(ABORT, 'boom'); END").await.unwrap();
-    let log = wharf::storage::NewLogEvent { plugin: "p".into(), kind: "k".into(), user_id: None, fields: "{}".into() };
+    let log = wharf::storage::NewLogEvent { plugin: "p".into(), ..wharf::storage::NewLogEvent::host("k", "K", "•") };
     let turn =
         TurnCommit { inbox_id: Some(id), writes: vec![write("p", "k", "v")], log: vec![log], ..Default::default() };
     let failed = s.commit(turn.clone()).await;

@@ -105,6 +105,8 @@ pub fn import_text(shop: &Shop, ctx: &Context, chat: i64, text: &str, command: b
     let sum = stock::apply(&mut KvStore, &parsed.lines)
         .map_err(|e| wharf_sdk::Error::Other(format!("import failed: {e}")))?;
     BusinessEvent::new("stock.imported")
+        .title("Stock imported")
+        .emoji("📦")
         .user(ctx.user_id.unwrap_or(chat))
         .field("items", sum.items)
         .field("products", sum.products)
@@ -190,6 +192,8 @@ fn discount(ctx: &Context, chat: i64, args: &[String]) -> Result<(), CommandErro
         kv_set(&prod_key(p.id), p)?;
     }
     BusinessEvent::new("discount.set")
+        .title("Discount set")
+        .emoji("🏷️")
         .user(ctx.user_id.unwrap_or(chat))
         .field("percent", pct)
         .field("products", targets.len())

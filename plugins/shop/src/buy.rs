@@ -7,7 +7,7 @@
 //! the last item one turn conflicts, re-runs, and finds it gone.
 
 use wharf_sdk::escape::html;
-use wharf_sdk::log::Event as BusinessEvent;
+use wharf_sdk::log::{Event as BusinessEvent, Level};
 use wharf_sdk::prelude::*;
 use wharf_sdk::{kv, scheduler, time};
 
@@ -140,9 +140,12 @@ pub fn reserve(shop: &Shop, ctx: &Context, chat: i64, user: i64, product: u32) -
     };
     if let Some(until) = cooldown::check(&mut KvStore, user, product, ctx.now_ms, || available(product, 2))? {
         BusinessEvent::new("purchase.failed")
+            .title("Purchase failed")
+            .emoji("⚠️")
+            .level(Level::Warn)
             .user(user)
-            .field("product", p.id)
-            .field("reason", "retake_cooldown")
+            .field("product", format!("{} (#{})", p.name, p.id))
+            .field("reason", "reservation lapsed, retake cooldown")
             .record()?;
         let text = format!(
             "Your last reservation of {} expired, and only one is left: others get the first chance. \
@@ -156,11 +159,14 @@ pub fn reserve(shop: &Shop, ctx: &Context, chat: i64, user: i64, product: u32) -
     let balance = ledger::balance(user)?;
     if balance < price {
         BusinessEvent::new("purchase.failed")
+            .title("Purchase failed")
+            .emoji("⚠️")
+            .level(Level::Warn)
             .user(user)
-            .field("product", p.id)
-            .field("reason", "insufficient_funds")
-            .field("price", price)
-            .field("balance", balance)
+            .field("product", format!("{} (#{})", p.name, p.id))
+            .field("reason", "insufficient funds")
+            .field("price", shop.currency().format(price))
+            .field("balance", shop.currency().format(balance))
             .record()?;
         let text = format!(
             "Not enough funds for {}: your balance is {}, the price is {}. Top up with /wallet.",
@@ -172,7 +178,13 @@ pub fn reserve(shop: &Shop, ctx: &Context, chat: i64, user: i64, product: u32) -
     }
     let seed = u64::try_from(ctx.turn_id).unwrap_or_default() ^ user.unsigned_abs().rotate_left(32);
     let Some(item_id) = pick_item(&p, seed)? else {
-        BusinessEvent::new("stock.unavailable").user(user).field("product", p.id).record()?;
+        BusinessEvent::new("stock.unavailable")
+            .title("Sold out")
+            .emoji("📭")
+            .level(Level::Warn)
+            .user(user)
+            .field("product", format!("{} (#{})", p.name, p.id))
+            .record()?;
         return send(chat, &Outgoing::text(format!("Sorry, {} was just sold out.", p.name)));
     };
     let mut item: Item = kv::get(&item_key(product, item_id))?
@@ -200,10 +212,11 @@ pub fn reserve(shop: &Shop, ctx: &Context, chat: i64, user: i64, product: u32) -
     kv::set(&rexp_key(order.expires_ms, order.id), &order.id)?;
     schedule_expiry(&order)?;
     BusinessEvent::new("purchase.reserved")
+        .title("Item reserved")
+        .emoji("🔒")
         .user(user)
-        .field("order", order.id)
-        .field("product", p.id)
-        .field("price", price)
+        .field("product", format!("{} (#{})", p.name, p.id))
+        .field("price", shop.currency().format(price))
         .record()?;
     send(chat, &reservation_message(shop, &order))
 }
@@ -244,11 +257,14 @@ pub fn confirm(shop: &Shop, ctx: &Context, chat: i64, user: i64, id: i64) -> Res
             Err(LedgerError::Insufficient { balance, needed }) => {
                 release(&mut o, OrderStatus::Cancelled)?;
                 BusinessEvent::new("purchase.failed")
+                    .title("Purchase failed")
+                    .emoji("⚠️")
+                    .level(Level::Warn)
                     .user(user)
-                    .field("order", o.id)
-                    .field("reason", "insufficient_funds")
-                    .field("price", needed)
-                    .field("balance", balance)
+                    .field("product", format!("{} (#{})", o.name, o.product))
+                    .field("reason", "insufficient funds")
+                    .field("price", cur.format(needed))
+                    .field("balance", cur.format(balance))
                     .record()?;
                 let text = format!(
                     "Not enough funds: your balance is {}, the price is {}. The item is back on sale; top up with /wallet and try again.",
@@ -289,15 +305,14 @@ pub fn confirm(shop: &Shop, ctx: &Context, chat: i64, user: i64, id: i64) -> Res
         send(chat, &Outgoing::text(format!("Order #{} paid; the item was sent to you privately.", o.no())))?;
     }
     BusinessEvent::new("purchase.succeeded")
+        .title("Purchase successful")
+        .emoji("🛒")
         .user(user)
-        .field("order", o.id)
-        .field("number", o.no())
-        .field("product", o.product)
+        .field("order", format!("#{}", o.no()))
+        .field("product", format!("{} (#{})", o.name, o.product))
+        .field("price", price_text(cur, &o))
         .field("item", o.item)
-        .field("price", o.price)
-        .field("discount", o.discount)
-        .field("final_price", o.final_price)
-        .secret("payload", &item.text)
+        .secret("delivered", &item.text)
         .record()?;
     if shop.settings.fail_after_debit {
         panic!("fail_after_debit is set: trapping after the debit of order {}", o.id);
@@ -305,11 +320,25 @@ pub fn confirm(shop: &Shop, ctx: &Context, chat: i64, user: i64, id: i64) -> Res
     Ok(())
 }
 
+/// The price an order was paid, with its discount: `8.00 PLN (10.00 PLN − 20%)`.
+fn price_text(cur: &wharf_sdk::money::Currency, o: &Order) -> String {
+    if o.discount == 0 {
+        cur.format(o.final_price)
+    } else {
+        format!("{} ({} − {}%)", cur.format(o.final_price), cur.format(o.price), o.discount)
+    }
+}
+
 /// "Cancel": release the item.
 pub fn cancel(chat: i64, user: i64, id: i64) -> Result<(), wharf_sdk::Error> {
     let Some(mut o) = own_reserved(user, id, chat)? else { return Ok(()) };
     release(&mut o, OrderStatus::Cancelled)?;
-    BusinessEvent::new("purchase.cancelled").user(user).field("order", o.id).record()?;
+    BusinessEvent::new("purchase.cancelled")
+        .title("Reservation cancelled")
+        .emoji("↩️")
+        .user(user)
+        .field("product", format!("{} (#{})", o.name, o.product))
+        .record()?;
     send(chat, &Outgoing::text(format!("Reservation of {} cancelled; the item is back on sale.", o.name)))
 }
 
@@ -324,7 +353,12 @@ pub fn expire(shop: &Shop, id: i64, now_ms: i64) -> Result<(), wharf_sdk::Error>
         return schedule_expiry(&o);
     }
     let until = lapse(shop, &mut o, now_ms)?;
-    BusinessEvent::new("purchase.expired").user(o.user).field("order", o.id).record()?;
+    BusinessEvent::new("purchase.expired")
+        .title("Reservation expired")
+        .emoji("⌛")
+        .user(o.user)
+        .field("product", format!("{} (#{})", o.name, o.product))
+        .record()?;
     send(o.user, &Outgoing::text(lapsed_text(&o, until)))
 }
 

@@ -3,7 +3,7 @@
 //! show the decision. Requests are shown by their number (`#3`); buttons carry the id.
 
 use wharf_sdk::escape::html;
-use wharf_sdk::log::Event as BusinessEvent;
+use wharf_sdk::log::{Event as BusinessEvent, Level};
 use wharf_sdk::prelude::*;
 use wharf_sdk::{kv, telegram, time};
 
@@ -76,12 +76,14 @@ pub fn approve(s: &Settings, ctx: &Context, chat: i64, id: i64) -> Result<String
         &format!("✅ Deposit #{no} approved: {} credited to {}.", cur.format(dep.amount), dep.user),
     )?;
     BusinessEvent::new("deposit.approved")
+        .title("Deposit approved")
+        .emoji("✅")
         .user(dep.user)
-        .field("deposit", id)
-        .field("number", no)
-        .field("amount", dep.amount)
-        .field("admin", admin)
-        .secret("reference", &dep.reference)
+        .field("deposit", format!("#{no}"))
+        .field("amount", cur.format(dep.amount))
+        .field("method", &dep.method)
+        .field("approved_by", admin)
+        .partial("reference", &dep.reference, 4, 4)
         .record()?;
     Ok("Approved".into())
 }
@@ -106,13 +108,16 @@ pub fn reject(s: &Settings, ctx: &Context, chat: i64, id: i64, reason: &str) -> 
     telegram::send_text(dep.user, &format!("❌ Your deposit #{no} of {amount} was rejected: {reason}"))?;
     telegram::send_text(chat, &format!("Deposit #{no} rejected."))?;
     BusinessEvent::new("deposit.rejected")
+        .title("Deposit rejected")
+        .emoji("❌")
+        .level(Level::Warn)
         .user(dep.user)
-        .field("deposit", id)
-        .field("number", no)
-        .field("amount", dep.amount)
-        .field("admin", admin)
+        .field("deposit", format!("#{no}"))
+        .field("amount", amount)
+        .field("method", &dep.method)
+        .field("rejected_by", admin)
         .field("reason", reason)
-        .secret("reference", &dep.reference)
+        .partial("reference", &dep.reference, 4, 4)
         .record()?;
     Ok(())
 }

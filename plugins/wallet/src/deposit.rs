@@ -305,12 +305,13 @@ fn create(s: &Settings, chat: i64, mut dep: Deposit) -> Result<(), HandlerError>
         ),
     )?;
     BusinessEvent::new("deposit.pending")
+        .title("Deposit awaiting approval")
+        .emoji("⏳")
         .user(dep.user)
-        .field("deposit", dep.id)
-        .field("number", dep.no())
-        .field("amount", dep.amount)
+        .field("deposit", format!("#{}", dep.no()))
+        .field("amount", cur.format(dep.amount))
         .field("method", &dep.method)
-        .secret("reference", &dep.reference)
+        .partial("reference", &dep.reference, 4, 4)
         .record()?;
     Ok(())
 }

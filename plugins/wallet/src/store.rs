@@ -144,14 +144,20 @@ pub fn now_ms() -> i64 {
 pub fn post(p: &Posting<'_>) -> Result<(Entry, bool), BookError> {
     let (entry, new) = book().post(p, now_ms())?;
     if new {
-        let kind = if entry.amount > 0 { "wallet.credit" } else { "wallet.debit" };
+        let (kind, title, emoji) = if entry.amount > 0 {
+            ("wallet.credit", "Balance credited", "➕")
+        } else {
+            ("wallet.debit", "Balance debited", "➖")
+        };
+        let cur = Settings::load().unwrap_or_default().currency();
         let mut ev = BusinessEvent::new(kind)
+            .title(title)
+            .emoji(emoji)
             .user(entry.user)
-            .field("amount", entry.amount.unsigned_abs())
-            .field("balance", entry.balance_after)
+            .field("amount", cur.format(entry.amount.abs()))
+            .field("balance", cur.format(entry.balance_after))
             .field("reason", &entry.reason)
-            .field("key", &entry.key)
-            .field("seq", entry.seq);
+            .field("entry", entry.seq);
         if let Some(actor) = entry.actor {
             ev = ev.field("admin", actor);
         }

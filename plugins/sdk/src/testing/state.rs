@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use super::{Answer, Call, Emitted, LogLine, Shown, Timer};
 use crate::Manifest;
 use crate::bindings::wharf::bot::http::{Error as HttpError, Request, Response};
-use crate::bindings::wharf::bot::log::BusinessEvent;
+use crate::bindings::wharf::bot::log::TitledEvent;
 use crate::bindings::wharf::bot::telegram::MemberStatus;
 
 /// An answer to an HTTP request, chosen by the test.
@@ -25,7 +25,7 @@ pub(crate) struct Effects {
     pub(crate) answers: Vec<Answer>,
     pub(crate) timers: BTreeMap<String, Timer>,
     pub(crate) emitted: Vec<Emitted>,
-    pub(crate) business: Vec<BusinessEvent>,
+    pub(crate) business: Vec<TitledEvent>,
 }
 
 /// The turn being handled: where it runs and what it has queued so far.

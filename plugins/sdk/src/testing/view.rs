@@ -8,7 +8,7 @@ use super::Harness;
 use super::records::{Answer, Call, Emitted, LogLine, Shown, Timer};
 use crate::Plugin;
 use crate::bindings::wharf::bot::http::{Error as HttpError, Request, Response};
-use crate::bindings::wharf::bot::log::BusinessEvent;
+use crate::bindings::wharf::bot::log::TitledEvent;
 use crate::telegram::MemberStatus;
 
 /// What the plugin did, and the fakes of Telegram's live calls and of HTTP.
@@ -90,7 +90,7 @@ impl<P: Plugin> Harness<P> {
     }
 
     /// Business events the plugin recorded, in order.
-    pub fn business_events(&self) -> Vec<BusinessEvent> {
+    pub fn business_events(&self) -> Vec<TitledEvent> {
         self.state.borrow().fx.business.clone()
     }
 

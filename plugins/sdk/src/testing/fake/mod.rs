@@ -133,7 +133,7 @@ pub(crate) mod config {
 
 /// `wharf:bot/log`: diagnostics are kept at once; business events with the turn.
 pub(crate) mod log {
-    pub(crate) use crate::bindings::wharf::bot::log::{BusinessEvent, Error, Field, Level};
+    pub(crate) use crate::bindings::wharf::bot::log::{Error, Field, Level, TitledEvent};
 
     use crate::testing::LogLine;
     use crate::testing::state::with;
@@ -144,8 +144,8 @@ pub(crate) mod log {
         });
     }
 
-    pub(crate) fn event(event: &BusinessEvent) -> Result<(), Error> {
-        with("log.event", |s| {
+    pub(crate) fn record_event(event: &TitledEvent) -> Result<(), Error> {
+        with("log.record-event", |s| {
             if s.in_describe {
                 return Err(Error::AccessDenied);
             }
