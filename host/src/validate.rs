@@ -136,7 +136,7 @@ fn keyboard(
 
 /// Whether `c` could break a line or reorder text when shown: C0 and C1 controls,
 /// DEL, line and paragraph separators, and bidirectional overrides.
-fn is_unsafe_char(c: char) -> bool {
+pub(crate) fn is_unsafe_char(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }

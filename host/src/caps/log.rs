@@ -52,7 +52,7 @@ fn reveal_fields(fields: &[EventField]) -> Vec<(String, String)> {
                 Reveal::None => MASK.to_owned(),
                 Reveal::Ends(e) => mask_middle(clip(&f.value, MAX_FIELD), e.head.into(), e.tail.into()),
             };
-            (clip(&f.key, 64).to_owned(), value)
+            (one_line(&f.key, 64).unwrap_or_else(|| "field".into()), value)
         })
         .collect()
 }
@@ -69,7 +69,7 @@ fn log_level(level: Level) -> LogLevel {
 
 /// `text` clipped to `max` characters, on one line.
 fn one_line(text: &str, max: usize) -> Option<String> {
-    let text: String = text.chars().filter(|c| !c.is_control()).take(max).collect();
+    let text: String = text.chars().filter(|c| !crate::validate::is_unsafe_char(*c)).take(max).collect();
     let text = text.trim();
     (!text.is_empty()).then(|| text.to_owned())
 }
@@ -156,7 +156,10 @@ impl Host for Log<'_> {
     }
 
     async fn event(&mut self, event: BusinessEvent) -> Result<std::result::Result<(), Error>> {
-        let fields = render_fields(&event.fields);
+        let fields = render_fields(&event.fields)
+            .into_iter()
+            .map(|(k, v)| (one_line(&k, 64).unwrap_or_else(|| "field".into()), v))
+            .collect();
         Ok(self.record(NewLogEvent {
             plugin: String::new(),
             kind: clip(&event.kind, 64).to_owned(),

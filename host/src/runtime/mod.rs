@@ -17,6 +17,7 @@
 //! | `reload` | hot reload: file watcher and lifecycle events |
 //! | `health` | metrics and the circuit breaker |
 //! | `notice` | notices to admins in Telegram, quoting plugins' text safely |
+//! | `seen` | users seen in updates, and the host's events about users (started, blocked) |
 
 mod abi;
 mod answers;
@@ -30,6 +31,7 @@ mod notice;
 mod plugin;
 mod reload;
 mod sandbox;
+mod seen;
 mod timers;
 mod turn;
 
@@ -127,6 +129,10 @@ pub(crate) struct Shared {
     log_sink: crate::config::LogSinkConfig,
     /// Turns committed business events (the log sink looks at once).
     sink_wake: Arc<Notify>,
+    /// Users this process recorded as seen.
+    seen: seen::SeenUsers,
+    /// Commits failing since the last that worked.
+    storage_trouble: notice::StorageTrouble,
     lanes: Mutex<dispatcher::Lanes>,
     /// This runtime's id on the lanes it leases (fresh at every start).
     owner: Arc<str>,
@@ -184,6 +190,11 @@ impl Runtime {
         }
         *shared.set.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(set);
         reload::record_versions(&shared).await?;
+        if shared.log_sink.chat_id.is_some() {
+            crate::sink::init_cursor(&shared.host.storage, shared.host.clock.now_ms())
+                .await
+                .context("setting up the log sink")?;
+        }
         let mut tasks = vec![tokio::spawn(dispatcher::run(shared.clone())), tokio::spawn(timers::run(shared.clone()))];
         if opts.watch.unwrap_or(config.runtime.watch) {
             tasks.push(tokio::spawn(reload::watch(shared.clone(), stamps)));
@@ -236,6 +247,8 @@ impl Runtime {
             api: Arc::default(),
             log_sink: config.log_sink.clone(),
             sink_wake: Arc::default(),
+            seen: seen::SeenUsers::default(),
+            storage_trouble: notice::StorageTrouble::default(),
             lanes: Mutex::new(dispatcher::Lanes::default()),
             owner: dispatcher::owner_id(),
             wake: Arc::new(Notify::new()),

@@ -7,7 +7,7 @@
 
 use super::Shared;
 use super::turn::clip;
-use crate::storage::{NewOutbox, TurnCommit};
+use crate::storage::{NewLogEvent, NewOutbox, TurnCommit};
 use crate::telegram::outbox_call::{OutboxCall, SendMessage};
 
 /// Most characters of a plugin's text quoted in a notice.
@@ -39,6 +39,43 @@ pub(crate) async fn tell_admins(shared: &Shared, text: &str) {
     match shared.host.storage.commit(commit).await {
         Ok(_) => shared.outbox_ready.chats(shared.admins.iter().copied()),
         Err(e) => tracing::error!(target: "wharf.notice", error = %e, "cannot queue the admin notice"),
+    }
+}
+
+/// Commits that failed since the last one that worked, reported as one `storage.error`
+/// event once the database takes writes again (while it fails, nothing can be recorded).
+#[derive(Debug, Default)]
+pub(crate) struct StorageTrouble {
+    failing: std::sync::Mutex<Option<(i64, u64, String)>>,
+}
+
+impl StorageTrouble {
+    /// A commit failed at `now_ms` with `error`.
+    pub(crate) fn failed(&self, now_ms: i64, error: &str) {
+        let mut f = self.failing.lock().unwrap_or_else(|e| e.into_inner());
+        let (_since, n, last) = f.get_or_insert((now_ms, 0, String::new()));
+        *n += 1;
+        *last = clip(&crate::validate::escape_controls(error), 300);
+    }
+
+    /// A commit worked: the event describing the failures before it, if there were any.
+    pub(crate) fn recovered(&self, now_ms: i64) -> Option<NewLogEvent> {
+        let (since, n, last) = self.failing.lock().unwrap_or_else(|e| e.into_inner()).take()?;
+        Some(
+            NewLogEvent::host("storage.error", "Database errors", "💾")
+                .level(crate::config::LogLevel::Error)
+                .field("failed_commits", n.to_string())
+                .field("for_seconds", ((now_ms - since).max(0) / 1000).to_string())
+                .field("last_error", last),
+        )
+    }
+}
+
+/// Record a host event outside any turn; the log sink takes it from the event log.
+pub(crate) async fn record(shared: &Shared, event: NewLogEvent) {
+    match shared.host.storage.record_events(&[event], shared.host.clock.now_ms()).await {
+        Ok(()) => shared.sink_wake.notify_one(),
+        Err(e) => tracing::warn!(target: "wharf.notice", error = %e, "cannot record a host event"),
     }
 }
 

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use super::{Shared, plugin};
 use crate::caps::bindings::wharf::bot::types::{Event, Lifecycle};
-use crate::storage::{NewInbox, TurnCommit};
+use crate::storage::{NewInbox, NewLogEvent, TurnCommit};
 
 /// What a reload did.
 #[derive(Debug, Default, Clone)]
@@ -31,7 +31,15 @@ pub(crate) async fn reload(shared: &Arc<Shared>) -> anyhow::Result<ReloadReport>
     for p in &set.plugins {
         if prev.get(p.name().as_str()).is_none_or(|old| old.hash != p.hash) {
             report.swapped.push(p.name().to_string());
+            let was_open = shared.breaker.is_open(p.name());
             shared.breaker.reset(p.name());
+            let mut event = NewLogEvent::host("plugin.reloaded", "Plugin reloaded", "🔄")
+                .field("plugin", p.name().as_str())
+                .field("version", p.manifest.version.as_str());
+            if was_open {
+                event = event.field("breaker", "closed again (the plugin is enabled)");
+            }
+            super::notice::record(shared, event).await;
         }
     }
     *shared.set.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(set);
@@ -49,6 +57,12 @@ pub(crate) async fn reload(shared: &Arc<Shared>) -> anyhow::Result<ReloadReport>
             super::notice::quote(e.plugin.as_str(), &e.message),
             p = e.plugin,
         );
+        let event = NewLogEvent::host("plugin.rejected", "Plugin module rejected", "⚠️")
+            .level(crate::config::LogLevel::Warn)
+            .field("plugin", e.plugin.as_str())
+            .field("serving", keeps.as_str())
+            .field("why", super::notice::quote(e.plugin.as_str(), &e.message));
+        super::notice::record(shared, event).await;
         super::notice::tell_admins(shared, &text).await;
         report.rejected.push((e.plugin.to_string(), e.message));
     }

@@ -95,7 +95,15 @@ async fn dead_letter(shared: &Shared, row: &InboxRow, reason: &str) -> Served {
     loop {
         attempt += 1;
         match shared.host.storage.inbox_dead_letter(row.id, reason, shared.host.clock.now_ms()).await {
-            Ok(()) => return Served::Done,
+            Ok(()) => {
+                let event = NewLogEvent::host("dead_letter.inbox", "Unreadable update set aside", "📥")
+                    .level(crate::config::LogLevel::Error)
+                    .field("entry", row.id.to_string())
+                    .field("chat", row.lane.to_string())
+                    .field("reason", clip(&crate::validate::escape_controls(reason), 200));
+                super::notice::record(shared, event).await;
+                return Served::Done;
+            }
             Err(e) => {
                 tracing::warn!(target: "wharf.turn", inbox_id = row.id, error = %e, "cannot dead-letter an entry")
             }
@@ -126,6 +134,7 @@ async fn run_entry(shared: &Shared, row: &InboxRow, entry: Entry) -> Served {
     let hops = entry.hops;
     let event = entry.into_wit();
     let started = std::time::Instant::now();
+    let (users, host_events) = super::seen::note(&shared.seen, &shared.host.storage, &event).await;
     let mut attempt: u32 = 0;
     loop {
         attempt += 1;
@@ -202,12 +211,19 @@ async fn run_entry(shared: &Shared, row: &InboxRow, entry: Entry) -> Served {
         let hits = std::mem::take(&mut turn.budget.hits);
         let charged = std::mem::take(&mut turn.budget.charged);
         turn.applied.log.extend(hits.iter().map(budget_event));
+        turn.applied.log.extend(host_events.iter().cloned());
         let emitted = !turn.applied.inbox.is_empty();
         let queued: Vec<i64> = turn.applied.outbox.iter().map(|o| o.chat_id).collect();
         let timers = !turn.applied.timers.is_empty();
         let logged = !turn.applied.log.is_empty();
-        match shared.host.storage.commit_as(turn.into_commit(), &shared.owner).await {
+        let mut commit = turn.into_commit();
+        commit.users.clone_from(&users);
+        match shared.host.storage.commit_as(commit, &shared.owner).await {
             Ok(CommitOutcome::Committed) => {
+                shared.seen.committed(&users);
+                if let Some(event) = shared.storage_trouble.recovered(now_ms) {
+                    super::notice::record(shared, event).await;
+                }
                 if logged {
                     shared.sink_wake.notify_one();
                 }
@@ -245,6 +261,7 @@ async fn run_entry(shared: &Shared, row: &InboxRow, entry: Entry) -> Served {
                 shared.host.budgets.refund(&charged);
                 tracing::warn!(target: "wharf.turn", error = %e, attempt, "commit failed; turn will be retried");
                 shared.metrics.incr("turns.commit_errors");
+                shared.storage_trouble.failed(now_ms, &e.to_string());
                 backoff(attempt).await;
             }
         }
@@ -284,7 +301,7 @@ async fn after_commit(shared: &Shared, results: &[(Arc<LoadedPlugin>, Option<Str
                 shared.max_failures,
                 clip(&hit.detail, 200)
             );
-            disabled(shared, name, &text).await;
+            disabled(shared, name, &text, "budgets", &clip(&hit.detail, 200)).await;
         }
     }
     for (plugin, failure) in results {
@@ -303,14 +320,27 @@ async fn after_commit(shared: &Shared, results: &[(Arc<LoadedPlugin>, Option<Str
             shared.max_failures,
             super::notice::quote(plugin.name().as_str(), reason)
         );
-        disabled(shared, plugin.name(), &text).await;
+        disabled(
+            shared,
+            plugin.name(),
+            &text,
+            "consecutive failures",
+            &super::notice::quote(plugin.name().as_str(), reason),
+        )
+        .await;
     }
 }
 
-/// Log and count that the breaker disabled `plugin`, and tell every admin.
-async fn disabled(shared: &Shared, plugin: &crate::config::PluginName, text: &str) {
+/// Log, count and record that the breaker disabled `plugin`, and tell every admin.
+async fn disabled(shared: &Shared, plugin: &crate::config::PluginName, text: &str, cause: &str, last: &str) {
     tracing::error!(target: "wharf.turn", plugin = %plugin, "plugin disabled by the circuit breaker");
     shared.metrics.incr(&format!("plugin.disabled.{plugin}"));
+    let event = NewLogEvent::host("plugin.disabled", "Plugin disabled", "⛔")
+        .level(crate::config::LogLevel::Error)
+        .field("plugin", plugin.as_str())
+        .field("after", cause)
+        .field("last_error", last);
+    super::notice::record(shared, event).await;
     super::notice::tell_admins(shared, text).await;
 }
 

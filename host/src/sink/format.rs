@@ -1,6 +1,7 @@
 //! How events look in the admin log channel: one HTML block per event, several blocks
 //! per digest message up to Telegram's 4,096 characters, identical events collapsed with
-//! a count, and what does not fit summed up as "and N more of KIND".
+//! a count, and what does not fit summed up as "and N more of KIND". Secret fields are
+//! left out; partly revealed ones arrive masked from the event log.
 //!
 //! ```text
 //! 🛒 <b>Purchase successful</b>
@@ -17,7 +18,8 @@ use indexmap::IndexMap;
 use crate::config::{LogLevel, LogSinkConfig};
 use crate::storage::EventLogRow;
 
-/// Most characters of one message (Telegram's limit for a text message).
+/// Most UTF-16 units of one message (Telegram's limit for a text message; counting the
+/// markup too keeps well inside it).
 pub const MAX_MESSAGE: usize = 4096;
 
 /// Room kept at the end of a digest for the "and N more" lines.
@@ -35,7 +37,7 @@ pub fn escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
             '"' => out.push_str("&quot;"),
-            c if c.is_control() => out.push(' '),
+            c if crate::validate::is_unsafe_char(c) => out.push(' '),
             c => out.push(c),
         }
     }
@@ -91,7 +93,8 @@ fn block(shape: &Shape, count: usize, at_ms: i64, names: &HashMap<i64, String>, 
             None => out.push_str(&format!("\nUser: ID <code>{user}</code>")),
         }
     }
-    for (k, v) in &shape.fields {
+    // A secret's field is left out: its value is never known here anyway.
+    for (k, v) in shape.fields.iter().filter(|(_, v)| v != crate::secret::MASK) {
         out.push_str(&format!("\n{}: {}", escape(&label(k)), escape(v)));
     }
     let when = if count > 1 { "Last" } else { "Time" };
@@ -132,7 +135,7 @@ pub fn digest(rows: &[EventLogRow], names: &HashMap<i64, String>, config: &LogSi
     let mut rest: IndexMap<&str, usize> = IndexMap::new();
     for (shape, (count, at_ms)) in &groups {
         let b = block(shape, *count, *at_ms, names, config);
-        let len = b.chars().count() + 2;
+        let len = b.encode_utf16().count() + 2;
         if rest.is_empty() && used + len <= MAX_MESSAGE - RESERVE {
             if !text.is_empty() {
                 text.push_str("\n\n");
@@ -221,7 +224,7 @@ mod tests {
             })
             .collect();
         let d = digest(&rows, &HashMap::new(), &LogSinkConfig::default());
-        assert!(d.text.chars().count() <= MAX_MESSAGE);
+        assert!(d.text.encode_utf16().count() <= MAX_MESSAGE);
         assert_eq!(d.shown + d.summed, 300, "every event is accounted for");
         assert!(d.summed > 0);
         let counted: usize =

@@ -91,6 +91,34 @@ pub async fn run(deps: SinkDeps, config: LogSinkConfig) {
     }
 }
 
+fn parse_cursor(value: Option<Vec<u8>>) -> Option<i64> {
+    std::str::from_utf8(&value?).ok()?.parse().ok()
+}
+
+/// A commit that moves the cursor to `to` if it is still at `version`.
+fn move_cursor(to: i64, version: i64, now_ms: i64) -> TurnCommit {
+    TurnCommit {
+        reads: vec![KeyRead { ns: CURSOR_NS.into(), key: CURSOR_KEY.into(), version }],
+        writes: vec![(CURSOR_NS.into(), CURSOR_KEY.into(), Some(to.to_string().into_bytes()))],
+        now_ms,
+        ..TurnCommit::default()
+    }
+}
+
+/// Give the sink a cursor if it has none: at the newest event, so turning the channel on
+/// does not replay the whole history into it. The runtime calls this before it serves
+/// any turn, so every event committed afterwards is ahead of the cursor, even if the
+/// process dies before the sink task first runs.
+pub async fn init_cursor(storage: &Storage, now_ms: i64) -> Result<(), StorageError> {
+    let (value, version) = storage.kv_get(CURSOR_NS, CURSOR_KEY).await?;
+    if parse_cursor(value).is_none() {
+        let start = storage.last_event_id().await?;
+        // A conflict means another replica set it first: fine.
+        storage.commit(move_cursor(start, version, now_ms)).await?;
+    }
+    Ok(())
+}
+
 struct Sink {
     deps: SinkDeps,
     config: LogSinkConfig,
@@ -157,31 +185,16 @@ impl Sink {
         }
     }
 
-    /// The cursor and its KV version; a new sink starts at the newest event, so turning
-    /// the channel on does not replay the whole history into it.
+    /// The cursor and its KV version.
     async fn cursor(&self) -> Result<(i64, i64), StorageError> {
-        let storage = &self.deps.storage;
-        let (value, version) = storage.kv_get(CURSOR_NS, CURSOR_KEY).await?;
-        match value.and_then(|v| std::str::from_utf8(&v).ok()?.parse::<i64>().ok()) {
-            Some(cursor) => Ok((cursor, version)),
-            None => {
-                let start = storage.last_event_id().await?;
-                let commit = self.move_cursor(start, version);
-                storage.commit(commit).await?;
-                let (_, version) = storage.kv_get(CURSOR_NS, CURSOR_KEY).await?;
-                Ok((start, version))
-            }
-        }
+        init_cursor(&self.deps.storage, self.deps.clock.now_ms()).await?;
+        let (value, version) = self.deps.storage.kv_get(CURSOR_NS, CURSOR_KEY).await?;
+        Ok((parse_cursor(value).unwrap_or(0), version))
     }
 
     /// A commit that moves the cursor to `to` if it is still at `version`.
     fn move_cursor(&self, to: i64, version: i64) -> TurnCommit {
-        TurnCommit {
-            reads: vec![KeyRead { ns: CURSOR_NS.into(), key: CURSOR_KEY.into(), version }],
-            writes: vec![(CURSOR_NS.into(), CURSOR_KEY.into(), Some(to.to_string().into_bytes()))],
-            now_ms: self.deps.clock.now_ms(),
-            ..TurnCommit::default()
-        }
+        move_cursor(to, version, self.deps.clock.now_ms())
     }
 
     /// A digest message; below `warn` it arrives without a notification sound.

@@ -29,6 +29,8 @@ pub(super) async fn run(front: Arc<Front>) {
             }
         }
     };
+    // The trouble last recorded as a host event, so a streak is recorded once.
+    let mut reported: Option<&'static str> = None;
     loop {
         let req = front
             .bot
@@ -39,6 +41,7 @@ pub(super) async fn run(front: Arc<Front>) {
         match req.send().await {
             Ok(updates) => {
                 front.api.ok(front.clock.now_ms());
+                reported = None;
                 front.backoff.lock().await.reset();
                 if updates.is_empty() {
                     continue;
@@ -73,6 +76,24 @@ pub(super) async fn run(front: Arc<Front>) {
                     front.api.ok(front.clock.now_ms());
                 }
                 front.metrics.incr("telegram.poll.errors");
+                let trouble = if text.contains("Conflict") || text.contains("terminated by other getUpdates") {
+                    Some(("telegram.conflict", "Another instance polls this bot"))
+                } else if text.contains("Unauthorized") || text.contains("Not Found") {
+                    Some(("telegram.unauthorized", "Telegram refuses the bot token"))
+                } else {
+                    None
+                };
+                if let Some((kind, title)) = trouble
+                    && reported != Some(kind)
+                {
+                    reported = Some(kind);
+                    let event = crate::storage::NewLogEvent::host(kind, title, "🔑")
+                        .level(crate::config::LogLevel::Error)
+                        .field("error", crate::validate::escape_controls(&text));
+                    if let Err(e) = front.storage.record_events(&[event], front.clock.now_ms()).await {
+                        tracing::warn!(target: "wharf.telegram", error = %e, "cannot record a Telegram error event");
+                    }
+                }
                 if text.contains("Conflict") || text.contains("terminated by other getUpdates") {
                     tracing::error!(
                         target: "wharf.telegram",

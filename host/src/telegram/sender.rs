@@ -374,6 +374,7 @@ async fn work(front: Arc<Front>, pace: Arc<Pace>, chat: i64, _leaving: Leaving) 
                 drop(slot);
                 front.metrics.incr("telegram.rejected");
                 dead(&front, &row, &reason, None).await;
+                dead_letter_event(&front, &row, &reason).await;
                 after = row.id;
                 rows.pop_front();
             }
@@ -386,6 +387,22 @@ fn blocked_event(chat: i64, row: i64) -> Option<NewInbox> {
     let event =
         Event::Member(MemberUpdate { chat: private_chat(chat), user: user(chat), status: MemberStatus::Blocked });
     NewInbox::entry(chat, None, &crate::inbox::Entry::new(event), Some(format!("blocked:{chat}:{row}"))).ok()
+}
+
+/// Record a plugin's message Telegram refused for good (not the host's own: the log sink
+/// reports its channel's refusals itself, and a blocked user is `user.blocked`).
+async fn dead_letter_event(front: &Front, row: &OutboxRow, reason: &str) {
+    if row.plugin == "wharf" {
+        return;
+    }
+    let event = crate::storage::NewLogEvent::host("dead_letter.outbox", "Message refused by Telegram", "📪")
+        .level(crate::config::LogLevel::Warn)
+        .field("plugin", row.plugin.as_str())
+        .field("chat", row.chat_id.to_string())
+        .field("reason", crate::validate::escape_controls(reason));
+    if let Err(e) = front.storage.record_events(&[event], front.clock.now_ms()).await {
+        tracing::warn!(target: "wharf.telegram", error = %e, "cannot record a dead letter event");
+    }
 }
 
 async fn dead(front: &Front, row: &OutboxRow, reason: &str, also: Option<NewInbox>) {

@@ -102,7 +102,7 @@ async fn business_events_are_logged_with_secrets_masked_and_members_unavailable_
     assert_eq!(log.len(), 1);
     assert_eq!((log[0].plugin.as_str(), log[0].kind.as_str(), log[0].user_id), ("probe", "probe.logged", Some(5)));
     let fields: Vec<_> = log[0].fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    assert_eq!(fields, [("card", "•••"), ("visible", "yes")]);
+    assert_eq!(fields, [("visible", "yes"), ("card", "•••")], "in the order recorded, the secret masked");
     let member: String = h.kv("probe", "lookup:5").await.unwrap();
     assert!(member.contains("Unavailable"), "{member}");
     h.rt.shutdown().await;

@@ -21,6 +21,7 @@ mod http_cap;
 mod hygiene;
 mod inbox_format;
 mod ledger;
+mod log_sink;
 mod market;
 mod noisy;
 mod operator;

@@ -157,8 +157,11 @@ async fn a_last_item_whose_reservation_expired_is_not_retaken_at_once() {
     m.h.rt.clock().advance(Duration::from_secs(10 * 60));
     m.open_product(41, PATH).await;
     m.tap(41, "Buy", "reserved for you").await;
-    let refused =
-        m.events().await.into_iter().filter(|(k, _, f)| k == "purchase.failed" && f["reason"] == "retake_cooldown");
+    let refused = m
+        .events()
+        .await
+        .into_iter()
+        .filter(|(k, _, f)| k == "purchase.failed" && f["reason"] == "reservation lapsed, retake cooldown");
     assert_eq!(refused.count(), 2);
     m.h.idle().await;
     assert!(m.keys("shop", "cool:").await.is_empty(), "a cooldown that ran out is removed");

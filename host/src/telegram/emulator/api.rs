@@ -324,6 +324,9 @@ fn send(shared: &Shared, method: &str, p: &Params) -> Reply {
     if chat > 0 && w.blocked.contains(&chat) {
         return Reply::Err(403, "Forbidden: bot was blocked by the user".into(), None);
     }
+    if chat < 0 && w.blocked.contains(&chat) {
+        return Reply::Err(403, "Forbidden: bot is not a member of the channel chat".into(), None);
+    }
     if let Err(s) = w.charge(chat, Instant::now()) {
         return Reply::Err(429, format!("Too Many Requests: retry after {s}"), Some(s));
     }

@@ -216,9 +216,14 @@ impl Emulator {
     }
 
     /// Block sends to `user` without telling the bot (as when the block happened while
-    /// the bot was offline).
+    /// the bot was offline); for a group or channel, the bot is not a member there.
     pub fn block_silently(&self, user: i64) {
         self.shared.world().blocked.insert(user);
+    }
+
+    /// Give `user` a username (without `@`), carried by their updates from now on.
+    pub fn set_username(&self, user: i64, username: &str) {
+        self.shared.world().usernames.insert(user, username.to_owned());
     }
 
     /// Set `user`'s membership status in `chat` (`member`, `left`, `kicked`, …).

@@ -146,6 +146,8 @@ pub(super) struct World {
     pub commands: Value,
     pub next_callback: u64,
     pub files: HashMap<String, StoredFile>,
+    /// Usernames of users who have one.
+    pub usernames: HashMap<i64, String>,
 }
 
 impl World {
@@ -174,6 +176,12 @@ impl World {
         let id = self.next_update_id;
         self.next_update_id += 1;
         body["update_id"] = json!(id);
+        for kind in ["message", "callback_query", "my_chat_member"] {
+            let Some(from) = body.get_mut(kind).and_then(|m| m.get_mut("from")) else { continue };
+            if let Some(name) = from.get("id").and_then(Value::as_i64).and_then(|u| self.usernames.get(&u)) {
+                from["username"] = json!(name);
+            }
+        }
         self.updates.push_back(body);
         id
     }
