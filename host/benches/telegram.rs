@@ -1,5 +1,5 @@
 //! `cargo bench --bench telegram [-- CASE…]`: prints the Telegram path's figures (no assertions).
-//! Cases: `one-chat`, `many-chats`, `steady`, `outbox-limits`, `slow-api` (all when none is named).
+//! Cases: `one-chat`, `many-chats`, `steady`, `outbox-limits`, `slow-api`, `sink` (all when none is named).
 //!
 //! 1. End-to-end updates/s and p50/p99 latency: emulator → poller → inbox → echo plugin
 //!    → outbox → sender → emulator, over loopback (limits lifted, to measure the path).
@@ -11,6 +11,8 @@
 //!    (threads named `emulator`), and the CPU time of every other thread of the process
 //!    (the bot's runtime, SQLite's worker, wasmtime's, the bench's own pushing loop) is
 //!    read from `/proc/self/task` before and after.
+//! 5. The log sink's cost: turns/s and CPU per turn with every turn recording one business
+//!    event, with the admin log channel off and on (runs interleaved, twice each).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -65,14 +67,26 @@ async fn setup(limits: RateLimits) -> (Emulator, Runtime, Telegram, tempfile::Te
 
 /// As [`setup`], with the emulator answering every send after `delay`.
 async fn setup_slow(limits: RateLimits, delay: Option<Duration>) -> (Emulator, Runtime, Telegram, tempfile::TempDir) {
+    let echo = format!("[plugins.echo]\npath = \"{}\"\ngrants = [\"telegram.send\"]\n", wasm("echo").display());
+    setup_with(limits, delay, &echo).await
+}
+
+fn wasm(name: &str) -> PathBuf {
+    PathBuf::from(env!("WHARF_PLUGIN_DIR")).join(format!("{name}.wasm"))
+}
+
+/// A bot with config `tables` (plugins and more) behind a fresh emulator.
+async fn setup_with(
+    limits: RateLimits,
+    delay: Option<Duration>,
+    tables: &str,
+) -> (Emulator, Runtime, Telegram, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let plugin_dir = PathBuf::from(env!("WHARF_PLUGIN_DIR"));
     let text = format!(
-        "[storage]\nurl = \"sqlite:{}\"\n[runtime]\ncache_dir = \"{}\"\nwatch = false\n\
-         [plugins.echo]\npath = \"{}\"\ngrants = [\"telegram.send\"]\n",
+        "[storage]\nurl = \"sqlite:{}\"\n[runtime]\ncache_dir = \"{}\"\nwatch = false\n{tables}",
         dir.path().join("bench.db").display(),
         plugin_dir.join("../../../wharf-bench-cache").display(),
-        plugin_dir.join("echo.wasm").display()
     );
     let config = Config::parse(&text, dir.path()).unwrap();
     let emu = emulator_rt().spawn(Emulator::start(([127, 0, 0, 1], 0).into(), TOKEN)).await.unwrap().unwrap();
@@ -203,6 +217,68 @@ async fn outbox_rate(messages: i64, delay: Option<Duration>) {
     rt.shutdown().await;
 }
 
+/// One run of the sink case: (turns/s, CPU ms per turn including the sink catching up).
+async fn sink_run(on: bool, turns: i64, chats: i64) -> (f64, f64) {
+    let mut tables = format!(
+        "[plugins.probe]\npath = \"{}\"\ngrants = [\"kv\", \"telegram\", \"events\", \"scheduler\"]\nhttp = [\"127.0.0.1\"]\n",
+        wasm("probe").display()
+    );
+    if on {
+        tables.push_str("[log_sink]\nchat_id = -100500\n");
+    }
+    let (emu, rt, tg, _dir) = setup_with(RateLimits::default(), None, &tables).await;
+    let events: Vec<_> =
+        (0..turns).map(|i| (i % chats + 1, None, wharf::event::text(i % chats + 1, "/logs 1"))).collect();
+    let cpu = bot_cpu_secs();
+    let start = Instant::now();
+    for chunk in events.chunks(1_000) {
+        rt.enqueue_many(chunk).await.unwrap();
+    }
+    rt.wait_idle(Duration::from_secs(600)).await.unwrap();
+    let per_s = turns as f64 / start.elapsed().as_secs_f64();
+    if on {
+        // Until the sink has put every event into a digest.
+        let last = rt.storage().last_event_id().await.unwrap();
+        loop {
+            let (cursor, _) = rt.storage().kv_get("wharf.sink", "cursor").await.unwrap();
+            let cursor: i64 = cursor.and_then(|c| String::from_utf8(c).ok()?.parse().ok()).unwrap_or(0);
+            if cursor >= last {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(emu.sent_count(-100_500) > 0, "the channel got digests");
+    }
+    let cpu_ms = (bot_cpu_secs() - cpu) * 1e3 / turns as f64;
+    tg.stop().await;
+    rt.shutdown().await;
+    (per_s, cpu_ms)
+}
+
+async fn sink_cost(turns: i64, chats: i64) {
+    let mut figures: HashMap<bool, Vec<(f64, f64)>> = HashMap::new();
+    for _ in 0..2 {
+        for on in [false, true] {
+            figures.entry(on).or_default().push(sink_run(on, turns, chats).await);
+        }
+    }
+    let mean = |v: &[(f64, f64)]| {
+        let n = v.len() as f64;
+        (v.iter().map(|f| f.0).sum::<f64>() / n, v.iter().map(|f| f.1).sum::<f64>() / n)
+    };
+    let (off, on) = (mean(&figures[&false]), mean(&figures[&true]));
+    for (name, (per_s, cpu)) in [("off", off), ("on ", on)] {
+        println!(
+            "log sink {name}: {turns} turns across {chats} chats, one business event each: {per_s:.0} turns/s, {cpu:.2} ms CPU per turn"
+        );
+    }
+    println!(
+        "log sink cost: {:+.1} % turns/s, {:+.1} % CPU per turn",
+        (on.0 / off.0 - 1.0) * 100.0,
+        (on.1 / off.1 - 1.0) * 100.0
+    );
+}
+
 #[tokio::main]
 async fn main() {
     if std::env::args().any(|a| a == "--list") {
@@ -227,5 +303,8 @@ async fn main() {
     if run("slow-api") {
         slow_api_replies(100).await;
         outbox_rate(600, Some(Duration::from_millis(50))).await;
+    }
+    if run("sink") {
+        sink_cost(5_000, 100).await;
     }
 }

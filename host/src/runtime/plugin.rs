@@ -350,7 +350,7 @@ async fn link_and_describe(
         .with_context(|| format!("plugin {} cannot be linked", spec.name))?;
     let pre = HandlerPre::new(pre).with_context(|| {
         format!(
-            "plugin {} does not export wharf:bot/handler@0.2.0 or @0.1.0 (build it with wharf-sdk's export_plugin!)",
+            "plugin {} does not export wharf:bot/handler@0.2 or @0.1.0 (build it with wharf-sdk's export_plugin!)",
             spec.name
         )
     })?;
