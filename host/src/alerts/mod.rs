@@ -181,7 +181,11 @@ async fn check(
                 eval::Change::Resolved => "resolved",
             };
             deps.metrics.incr(&format!("alerts.{change}"));
-            tracing::warn!(target: "wharf.alerts", alert = %t.alert, change, value = ?t.value, threshold = ?t.threshold, "alert");
+            if t.change == eval::Change::Resolved {
+                tracing::info!(target: "wharf.alerts", alert = %t.alert, change, value = ?t.value, "alert resolved");
+            } else {
+                tracing::warn!(target: "wharf.alerts", alert = %t.alert, change, value = ?t.value, threshold = ?t.threshold, "alert firing");
+            }
             if let Some(w) = webhook {
                 w.send(announcer.webhook(t, now_ms));
             }
