@@ -6,6 +6,7 @@
 //!
 //! | module | what it is for |
 //! |---|---|
+//! | [`alerts`] | `[alerts]`: built-in alert rules, fired / repeated / resolved, to the channel, admins and a webhook |
 //! | [`config`] | `config.toml`: schema, validation, resolved plugin specs |
 //! | [`storage`] | SQLite/PostgreSQL: KV, inbox, outbox, timers, event log; group commit |
 //! | [`runtime`] | plugin loading, sandboxed calls, turns, dispatcher, timers, reload |
@@ -21,6 +22,7 @@
 //! | [`testkit`] | component-level plugin tests: conversation scripts run through `wharf chat` (`wharf test`) |
 //! | [`scaffold`] | `wharf new`: a new plugin crate outside this repository |
 
+pub mod alerts;
 pub mod caps;
 pub mod chat;
 pub mod clock;

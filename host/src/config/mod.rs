@@ -4,6 +4,7 @@
 //! reported with its line and column. Relative paths are resolved against the directory
 //! of the config file.
 
+mod alerts;
 mod bot;
 mod budget;
 mod ids;
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 use serde::Deserialize;
 
+pub use alerts::{AlertsConfig, RatioRule, RuleName, Threshold, WebhookUrl};
 pub use bot::{BotConfig, Fallback, StartButton, StartConfig};
 pub use budget::{Budget, BudgetKeys, Rate};
 pub use ids::{Grant, HttpHost, PluginName};
@@ -88,6 +90,8 @@ pub struct Config {
     /// The admin log channel and the event log's retention.
     #[serde(default)]
     pub log_sink: LogSinkConfig,
+    /// Built-in alert rules; without the table no alerts are evaluated.
+    pub alerts: Option<AlertsConfig>,
     /// Plugins by name, in file order.
     #[serde(default)]
     pub plugins: IndexMap<PluginName, toml::Spanned<PluginConfig>>,
@@ -471,6 +475,9 @@ impl Config {
         budget_keys!(rt).check().map_err(|e| format!("[runtime] {e}"))?;
         self.bot.check()?;
         self.log_sink.check()?;
+        if let Some(alerts) = &self.alerts {
+            alerts.check(|offset| self.line_of(offset))?;
+        }
         if let Some(tg) = &self.telegram
             && tg.mode == TelegramMode::Webhook
             && tg.webhook.is_none()

@@ -147,6 +147,14 @@ impl Breaker {
         true
     }
 
+    /// The plugins whose breaker is open, by name.
+    pub fn open_plugins(&self) -> Vec<String> {
+        let Ok(s) = self.state.lock() else { return Vec::new() };
+        let mut open: Vec<String> = s.iter().filter(|(_, e)| e.1).map(|(p, _)| p.to_string()).collect();
+        open.sort();
+        open
+    }
+
     pub fn is_open(&self, p: &PluginName) -> bool {
         self.state.lock().ok().and_then(|s| s.get(p).map(|e| e.1)).unwrap_or(false)
     }

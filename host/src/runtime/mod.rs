@@ -133,6 +133,8 @@ pub(crate) struct Shared {
     seen: seen::SeenUsers,
     /// Commits failing since the last that worked.
     storage_trouble: notice::StorageTrouble,
+    /// What the alert task shows (the firing alerts).
+    alerts: Arc<crate::alerts::Alerts>,
     lanes: Mutex<dispatcher::Lanes>,
     /// This runtime's id on the lanes it leases (fresh at every start).
     owner: Arc<str>,
@@ -209,6 +211,22 @@ impl Runtime {
             };
             tasks.push(tokio::spawn(crate::sink::run(deps, shared.log_sink.clone())));
         }
+        if let Some(alerts) = &config.alerts {
+            let breaker = shared.clone();
+            let deps = crate::alerts::AlertDeps {
+                storage: shared.host.storage.clone(),
+                clock: shared.host.clock.clone(),
+                api: shared.api.clone(),
+                disabled: Box::new(move || breaker.breaker.open_plugins()),
+                admins: config.admins.clone(),
+                log_sink: shared.log_sink.clone(),
+                outbox_ready: shared.outbox_ready.clone(),
+                sink_wake: shared.sink_wake.clone(),
+                metrics: shared.metrics.clone(),
+                shown: shared.alerts.clone(),
+            };
+            tasks.push(tokio::spawn(crate::alerts::run(deps, alerts.clone())));
+        }
         tracing::info!(target: "wharf.runtime", plugins = shared.current_set().plugins.len(), "runtime started");
         Ok(Self { shared, tasks })
     }
@@ -249,6 +267,7 @@ impl Runtime {
             sink_wake: Arc::default(),
             seen: seen::SeenUsers::default(),
             storage_trouble: notice::StorageTrouble::default(),
+            alerts: Arc::default(),
             lanes: Mutex::new(dispatcher::Lanes::default()),
             owner: dispatcher::owner_id(),
             wake: Arc::new(Notify::new()),
@@ -290,6 +309,11 @@ impl Runtime {
     /// Counters.
     pub fn metrics(&self) -> &Metrics {
         &self.shared.metrics
+    }
+
+    /// The alerts firing and the alert task's checks (`[alerts]`).
+    pub fn alerts(&self) -> &crate::alerts::Alerts {
+        &self.shared.alerts
     }
 
     /// Whether the Bot API answers (kept up to date by the Telegram front end).

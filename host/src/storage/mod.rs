@@ -18,6 +18,7 @@
 //! | `event_log` | business and host events: recording, reading |
 //! | `lanes` | lane leases and heads for the dispatcher |
 //! | `telegram` | offset, blocked users, outbox heads and leases, dead letters |
+//! | `signals` | what the alert rules read; the firing alerts, changed with their announcements |
 //! | `readers` | the read connections (sqlx's pool pings each one it gets back) |
 //! | `queries`, `usage`, `cache`, `webhook` | reads, KV quotas, read cache, webhook intake |
 
@@ -30,6 +31,7 @@ mod lanes;
 mod queries;
 mod readers;
 mod script;
+mod signals;
 mod telegram;
 mod usage;
 mod webhook;
@@ -45,6 +47,7 @@ use tokio::sync::{Mutex, mpsc};
 pub use commit::{CommitOutcome, KeyRead, NewInbox, NewOutbox, RangeRead, TimerOp, TurnCommit};
 pub use event_log::{EventLogRow, NewLogEvent, SeenUser};
 pub use queries::{InboxRow, OutboxRow, TimerRow};
+pub use signals::{AlertRecord, AlertRow, AlertWrite};
 pub use telegram::SentMessage;
 pub use usage::{KvQuota, KvUsage};
 

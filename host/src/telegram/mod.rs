@@ -18,7 +18,7 @@
 //! | [`emulator`] | the Bot API emulator |
 
 mod api_health;
-mod backoff;
+pub(crate) mod backoff;
 pub mod convert;
 mod deliver;
 pub mod emulator;

@@ -5,6 +5,7 @@
 
 mod common;
 
+mod alerts;
 mod answers;
 mod capabilities;
 mod chat;
