@@ -14,6 +14,7 @@
 //! | `answers` | what the host answers itself: /help, admin-only refusals, greeting, fallback |
 //! | `dispatcher` | inbox → per-chat lanes, leased through the database, served round-robin |
 //! | `timers` | due timers → inbox |
+//! | `retention` | the event log's old rows, pruned in batches |
 //! | `reload` | hot reload: file watcher and lifecycle events |
 //! | `health` | metrics and the circuit breaker |
 //! | `notice` | notices to admins in Telegram, quoting plugins' text safely |
@@ -29,6 +30,7 @@ mod link;
 mod notice;
 mod plugin;
 mod reload;
+mod retention;
 mod sandbox;
 mod timers;
 mod turn;
@@ -185,6 +187,7 @@ impl Runtime {
         *shared.set.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(set);
         reload::record_versions(&shared).await?;
         let mut tasks = vec![tokio::spawn(dispatcher::run(shared.clone())), tokio::spawn(timers::run(shared.clone()))];
+        tasks.push(tokio::spawn(retention::run(shared.clone())));
         if opts.watch.unwrap_or(config.runtime.watch) {
             tasks.push(tokio::spawn(reload::watch(shared.clone(), stamps)));
         }

@@ -16,6 +16,7 @@
 //! | `script` | write scripts: a transaction's statements sent together |
 //! | `delivered` | the sender's delivery records, batched |
 //! | `event_log` | business and host events: recording, reading |
+//! | `event_query` | the event log by filters (`wharf logs`), counts, retention |
 //! | `lanes` | lane leases and heads for the dispatcher |
 //! | `telegram` | offset, blocked users, outbox heads and leases, dead letters |
 //! | `readers` | the read connections (sqlx's pool pings each one it gets back) |
@@ -26,6 +27,7 @@ mod cache;
 mod commit;
 mod delivered;
 mod event_log;
+mod event_query;
 mod lanes;
 mod queries;
 mod readers;
@@ -44,6 +46,7 @@ use tokio::sync::{Mutex, mpsc};
 
 pub use commit::{CommitOutcome, KeyRead, NewInbox, NewOutbox, RangeRead, TimerOp, TurnCommit};
 pub use event_log::{EventLogRow, NewLogEvent, SeenUser};
+pub use event_query::{CountBy, CountKey, EventFilter, QUARTER_HOUR_MS};
 pub use queries::{InboxRow, OutboxRow, TimerRow};
 pub use telegram::SentMessage;
 pub use usage::{KvQuota, KvUsage};

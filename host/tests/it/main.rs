@@ -21,6 +21,7 @@ mod http_cap;
 mod hygiene;
 mod inbox_format;
 mod ledger;
+mod logs;
 mod market;
 mod noisy;
 mod operator;
