@@ -18,6 +18,7 @@
 //! | [`validate`] | limits on what plugins hand back (Telegram's own) |
 //! | [`secret`] | masking of secrets in logs and errors |
 //! | [`sink`] | the log sink: digests of the event log to the admin log channel |
+//! | [`logs`] | `wharf logs`: the event log from the terminal (filters, JSON lines, follow, counts) |
 //! | [`telegram`] | Telegram I/O: client, polling, webhook, outbox sender, Bot API emulator |
 //! | [`testkit`] | component-level plugin tests: conversation scripts run through `wharf chat` (`wharf test`) |
 //! | [`scaffold`] | `wharf new`: a new plugin crate outside this repository |
@@ -29,6 +30,7 @@ pub mod clock;
 pub mod config;
 pub mod event;
 pub mod inbox;
+pub mod logs;
 pub mod runtime;
 pub mod scaffold;
 pub mod secret;

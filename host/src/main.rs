@@ -1,7 +1,7 @@
 //! The `wharf` command: run the bot, check a config file, talk to the bot, test plugins,
-//! create a plugin crate.
+//! create a plugin crate, read the event log.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -33,6 +33,14 @@ enum Cmd {
         /// Config file.
         #[arg(long, default_value = "config.toml")]
         config: PathBuf,
+        /// Also write the log as JSON lines to files in DIR (wharf.YYYY-MM-DD.log, a new
+        /// one each day, UTC).
+        #[arg(long, value_name = "DIR")]
+        log_dir: Option<PathBuf>,
+        /// Daily log files kept in --log-dir (older ones are deleted).
+        #[arg(long, value_name = "N", default_value_t = 14, requires = "log_dir",
+              value_parser = clap::value_parser!(u16).range(1..))]
+        log_keep: u16,
     },
     /// Run the bot with the bundled Bot API emulator and talk to it from this terminal
     /// (or a script on stdin). No token needed. SIGHUP reloads changed plugins.
@@ -70,6 +78,12 @@ enum Cmd {
         #[arg(required = true)]
         scripts: Vec<PathBuf>,
     },
+    /// Show the event log: filter business and host events, follow them, count them.
+    ///
+    /// The newest 100 events (secrets masked) as a table, filtered by kind, user, plugin
+    /// and time; `--json` for JSON lines, `--follow` to keep printing new ones; `wharf logs
+    /// stats` counts them. Works while `wharf run` serves the same database.
+    Logs(Box<wharf::logs::LogsArgs>),
     /// Create a plugin crate NAME (outside this repository) that builds, tests and runs.
     New {
         /// Plugin and crate name (a-z, 0-9, '_', '-').
@@ -83,24 +97,62 @@ enum Cmd {
     },
 }
 
-fn init_logging(format: LogFormat) {
+/// Log to stderr in `format` and, with `files` (a directory and how many days to keep),
+/// also as JSON lines to daily files there. The guard flushes the files when dropped.
+fn init_logging(
+    format: LogFormat,
+    files: Option<(&Path, usize)>,
+) -> anyhow::Result<Option<tracing_appender::non_blocking::WorkerGuard>> {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+
     let filter = tracing_subscriber::EnvFilter::try_from_env("WHARF_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,wasmtime=warn,cranelift=warn"));
     // Colours only for a person at a terminal, never in files or pipes.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
-    match format {
-        LogFormat::Pretty => builder.init(),
-        LogFormat::Json => builder.json().init(),
-    }
+    let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(ansi);
+    let stderr = match format {
+        LogFormat::Pretty => stderr.boxed(),
+        LogFormat::Json => stderr.json().boxed(),
+    };
+    let (file, guard) = match files {
+        Some((dir, keep)) => {
+            let appender = tracing_appender::rolling::RollingFileAppender::builder()
+                .rotation(tracing_appender::rolling::Rotation::DAILY)
+                .filename_prefix("wharf")
+                .filename_suffix("log")
+                .max_log_files(keep)
+                .build(dir)
+                .with_context(|| format!("--log-dir {}: cannot write log files there", dir.display()))?;
+            let (writer, guard) = tracing_appender::non_blocking(appender);
+            let layer = tracing_subscriber::fmt::layer().json().with_writer(writer).with_ansi(false);
+            (Some(layer), Some(guard))
+        }
+        None => (None, None),
+    };
+    tracing_subscriber::registry().with(filter).with(stderr).with(file).init();
+    Ok(guard)
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log_format);
+    let files = match &cli.command {
+        Cmd::Run { log_dir: Some(dir), log_keep, .. } => Some((dir.as_path(), usize::from(*log_keep))),
+        _ => None,
+    };
+    // Kept until the end of main, so the log files get every line.
+    let _log_files = match init_logging(cli.log_format, files) {
+        Ok(guard) => guard,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
     let result = match cli.command {
-        Cmd::Run { config } => run(config).await,
+        Cmd::Run { config, .. } => run(config).await,
+        Cmd::Logs(args) => wharf::logs::run(*args).await,
         Cmd::CheckConfig { config } => check(config).await,
         Cmd::Chat { config } => chat(config).await,
         Cmd::Emulator { listen, token } => emulator(listen, &token).await,

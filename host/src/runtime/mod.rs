@@ -14,6 +14,7 @@
 //! | `answers` | what the host answers itself: /help, admin-only refusals, greeting, fallback |
 //! | `dispatcher` | inbox → per-chat lanes, leased through the database, served round-robin |
 //! | `timers` | due timers → inbox |
+//! | `retention` | the event log's old rows, pruned in batches |
 //! | `reload` | hot reload: file watcher and lifecycle events |
 //! | `health` | metrics and the circuit breaker |
 //! | `notice` | notices to admins in Telegram, quoting plugins' text safely |
@@ -30,6 +31,7 @@ mod link;
 mod notice;
 mod plugin;
 mod reload;
+mod retention;
 mod sandbox;
 mod seen;
 mod timers;
@@ -198,6 +200,7 @@ impl Runtime {
                 .context("setting up the log sink")?;
         }
         let mut tasks = vec![tokio::spawn(dispatcher::run(shared.clone())), tokio::spawn(timers::run(shared.clone()))];
+        tasks.push(tokio::spawn(retention::run(shared.clone())));
         if opts.watch.unwrap_or(config.runtime.watch) {
             tasks.push(tokio::spawn(reload::watch(shared.clone(), stamps)));
         }

@@ -16,6 +16,7 @@
 //! | `script` | write scripts: a transaction's statements sent together |
 //! | `delivered` | the sender's delivery records, batched |
 //! | `event_log` | business and host events: recording, reading |
+//! | `event_query` | the event log by filters (`wharf logs`), counts, retention |
 //! | `lanes` | lane leases and heads for the dispatcher |
 //! | `telegram` | offset, blocked users, outbox heads and leases, dead letters |
 //! | `signals` | what the alert rules read; the firing alerts, changed with their announcements |
@@ -27,6 +28,7 @@ mod cache;
 mod commit;
 mod delivered;
 mod event_log;
+mod event_query;
 mod lanes;
 mod queries;
 mod readers;
@@ -46,6 +48,7 @@ use tokio::sync::{Mutex, mpsc};
 
 pub use commit::{CommitOutcome, KeyRead, NewInbox, NewOutbox, RangeRead, TimerOp, TurnCommit};
 pub use event_log::{EventLogRow, NewLogEvent, SeenUser};
+pub use event_query::{CountBy, CountKey, EventFilter, QUARTER_HOUR_MS};
 pub use queries::{InboxRow, OutboxRow, TimerRow};
 pub use signals::{AlertRecord, AlertRow, AlertWrite};
 pub use telegram::SentMessage;

@@ -23,6 +23,7 @@ mod hygiene;
 mod inbox_format;
 mod ledger;
 mod log_sink;
+mod logs;
 mod market;
 mod noisy;
 mod operator;
