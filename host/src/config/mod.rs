@@ -4,6 +4,7 @@
 //! reported with its line and column. Relative paths are resolved against the directory
 //! of the config file.
 
+mod admin;
 mod bot;
 mod budget;
 mod ids;
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 use serde::Deserialize;
 
+pub use admin::AdminConfig;
 pub use bot::{BotConfig, Fallback, StartButton, StartConfig};
 pub use budget::{Budget, BudgetKeys, Rate};
 pub use ids::{Grant, HttpHost, PluginName};
@@ -85,6 +87,8 @@ pub struct Config {
     /// What the host itself answers (help, fallback, the /start greeting).
     #[serde(default)]
     pub bot: BotConfig,
+    /// The admin HTTP listener (`/metrics`, `/healthz`, `/readyz`); none without the table.
+    pub admin: Option<AdminConfig>,
     /// The admin log channel and the event log's retention.
     #[serde(default)]
     pub log_sink: LogSinkConfig,
@@ -471,6 +475,9 @@ impl Config {
         budget_keys!(rt).check().map_err(|e| format!("[runtime] {e}"))?;
         self.bot.check()?;
         self.log_sink.check()?;
+        if let Some(admin) = &self.admin {
+            admin.check(|offset| self.position_of(offset))?;
+        }
         if let Some(tg) = &self.telegram
             && tg.mode == TelegramMode::Webhook
             && tg.webhook.is_none()

@@ -15,18 +15,22 @@
 //! | `dispatcher` | inbox → per-chat lanes, leased through the database, served round-robin |
 //! | `timers` | due timers → inbox |
 //! | `reload` | hot reload: file watcher and lifecycle events |
-//! | `health` | metrics and the circuit breaker |
+//! | `health` | the circuit breaker |
+//! | `disabled` | breaker trips kept across restarts (`plugin_state`), re-enabling |
+//! | `observer` | the read-only handle the admin listener uses |
 //! | `notice` | notices to admins in Telegram, quoting plugins' text safely |
 
 mod abi;
 mod answers;
 mod checks;
 mod clash;
+mod disabled;
 mod dispatcher;
 mod engine;
 mod health;
 mod link;
 mod notice;
+mod observer;
 mod plugin;
 mod reload;
 mod sandbox;
@@ -44,8 +48,9 @@ use tokio::task::JoinHandle;
 use wasmtime::Engine;
 use wasmtime::component::Linker;
 
+pub use crate::metrics::{LatencySummary, Metrics};
 pub use checks::SetReport;
-pub use health::{LatencySummary, Metrics};
+pub use observer::{Observer, PluginStatus};
 pub use plugin::LoadError;
 pub use reload::ReloadReport;
 
@@ -184,7 +189,12 @@ impl Runtime {
         }
         *shared.set.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(set);
         reload::record_versions(&shared).await?;
-        let mut tasks = vec![tokio::spawn(dispatcher::run(shared.clone())), tokio::spawn(timers::run(shared.clone()))];
+        let still_disabled = disabled::restore(&shared).await.context("reading the plugins the breaker disabled")?;
+        let mut tasks = vec![
+            tokio::spawn(dispatcher::run(shared.clone())),
+            tokio::spawn(timers::run(shared.clone())),
+            tokio::spawn(disabled::watch(shared.clone(), still_disabled.into_iter().collect())),
+        ];
         if opts.watch.unwrap_or(config.runtime.watch) {
             tasks.push(tokio::spawn(reload::watch(shared.clone(), stamps)));
         }
@@ -277,6 +287,11 @@ impl Runtime {
     /// Counters.
     pub fn metrics(&self) -> &Metrics {
         &self.shared.metrics
+    }
+
+    /// A read-only handle for the admin listener.
+    pub fn observer(&self) -> Observer {
+        Observer { shared: self.shared.clone() }
     }
 
     /// Whether the Bot API answers (kept up to date by the Telegram front end).

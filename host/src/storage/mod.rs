@@ -17,6 +17,7 @@
 //! | `delivered` | the sender's delivery records, batched |
 //! | `event_log` | business and host events: recording, reading |
 //! | `lanes` | lane leases and heads for the dispatcher |
+//! | `plugin_state` | plugins the breaker disabled (kept across restarts), queue lag, ping |
 //! | `telegram` | offset, blocked users, outbox heads and leases, dead letters |
 //! | `readers` | the read connections (sqlx's pool pings each one it gets back) |
 //! | `queries`, `usage`, `cache`, `webhook` | reads, KV quotas, read cache, webhook intake |
@@ -27,6 +28,7 @@ mod commit;
 mod delivered;
 mod event_log;
 mod lanes;
+mod plugin_state;
 mod queries;
 mod readers;
 mod script;
@@ -44,6 +46,7 @@ use tokio::sync::{Mutex, mpsc};
 
 pub use commit::{CommitOutcome, KeyRead, NewInbox, NewOutbox, RangeRead, TimerOp, TurnCommit};
 pub use event_log::{EventLogRow, NewLogEvent, SeenUser};
+pub use plugin_state::{DisabledPlugin, QueueDepth, QueueLag};
 pub use queries::{InboxRow, OutboxRow, TimerRow};
 pub use telegram::SentMessage;
 pub use usage::{KvQuota, KvUsage};

@@ -23,6 +23,7 @@ mod inbox_format;
 mod ledger;
 mod market;
 mod noisy;
+mod observability;
 mod operator;
 mod outbox_rows;
 mod ownership;
