@@ -41,15 +41,16 @@ pub const OPENMETRICS_FORMAT: &str = "application/openmetrics-text; version=1.0.
 pub struct AdminState {
     /// The running runtime.
     pub observer: Observer,
-    /// The last read of the queues (at most [`LAG_CACHE`] old when reused); also makes
-    /// scrapes wait for each other.
+    /// The last read of the queues (at most [`LAG_CACHE`] old when reused).
     lag: Arc<Mutex<Option<(Instant, QueueLag)>>>,
+    /// Held for a whole `/metrics` request: scrapes wait for each other.
+    scrapes: Arc<Mutex<()>>,
 }
 
 impl AdminState {
     /// State for the routes of [`router`].
     pub fn new(observer: Observer) -> Self {
-        Self { observer, lag: Arc::default() }
+        Self { observer, lag: Arc::default(), scrapes: Arc::default() }
     }
 
     /// The queues' depth and oldest entries, read at most once per [`LAG_CACHE`];
@@ -86,8 +87,10 @@ pub fn router(observer: Observer) -> Router {
 }
 
 async fn metrics(State(state): State<AdminState>, headers: HeaderMap) -> Response {
+    let one_at_a_time = state.scrapes.lock().await;
     let lag = state.lag().await;
     let body = state.observer.render_metrics(lag);
+    drop(one_at_a_time);
     let openmetrics = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())

@@ -274,3 +274,62 @@ async fn a_plugin_inventing_event_kinds_cannot_grow_the_label_set() {
     server.stop().await;
     h.rt.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disabled_plugins_and_queue_lag_are_stored_on_every_backend() {
+    for db in databases() {
+        let h = start_on(&db, &plugin("probe", "probe", ALL), "").await;
+        let storage = h.rt.storage();
+        let mut d = wharf::storage::DisabledPlugin {
+            plugin: "probe".into(),
+            disabled_at_ms: T0,
+            reason: "2 consecutive failures".into(),
+            digest: "ab".repeat(32),
+            version: "1.0.0".into(),
+        };
+        storage.disable_plugin(&d).await.unwrap();
+        d.disabled_at_ms = T0 + 1;
+        storage.disable_plugin(&d).await.unwrap();
+        assert_eq!(storage.disabled_plugins().await.unwrap(), [d.clone()], "{db:?}: one row, the latest");
+        assert!(storage.enable_plugin("probe").await.unwrap());
+        assert!(!storage.enable_plugin("probe").await.unwrap(), "{db:?}: enabled once");
+        h.idle().await;
+        let empty = storage.queue_lag().await.unwrap();
+        assert_eq!((empty.inbox.depth, empty.inbox.oldest_ms), (0, None), "{db:?}");
+        // Without a Telegram front end the outbox keeps what turns queue.
+        h.say(5, "/send one").await;
+        h.say(5, "/send two").await;
+        h.idle().await;
+        let lag = storage.queue_lag().await.unwrap();
+        assert_eq!((lag.outbox.depth, lag.outbox.oldest_ms), (empty.outbox.depth + 2, Some(T0)), "{db:?}");
+        h.rt.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wharf_run_serves_the_admin_listener_and_stops_it_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let text = config_text(dir.path(), &Db::Sqlite, &plugin("echo", "echo", r#"grants = ["telegram.send"]"#), "")
+        + &format!("[telegram]\nmode = \"none\"\n[admin]\nlisten = \"127.0.0.1:{port}\"\n");
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wharf"))
+        .args(["run", "--config", path.to_str().unwrap()])
+        .env("WHARF_LOG", "error")
+        .spawn()
+        .unwrap();
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    until("the admin listener answers", || async {
+        reqwest::get(format!("http://{addr}/healthz")).await.is_ok_and(|r| r.status() == 200)
+    })
+    .await;
+    let s = scrape(addr).await;
+    assert!(s.samples.iter().any(|x| x.metric == "wharf_turns_total"), "the runtime's metrics are served");
+    assert_eq!(get(addr, "/readyz").await.0, 200);
+    let term = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(term.success());
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap()).await.unwrap();
+    assert!(status.success(), "{status}");
+    assert!(reqwest::get(format!("http://{addr}/healthz")).await.is_err(), "nothing listens any more");
+}
