@@ -82,7 +82,9 @@ label_values!(
         ServerError => "5xx",
         /// No answer (connection, timeout): retried.
         Network => "network",
-        /// Dead-lettered without a request (unreadable row, unknown handle).
+        /// Dead-lettered: counted besides the request's own outcome (403, 4xx), or alone
+        /// when no request was made (unreadable row, unknown handle; method `unknown`
+        /// when the row cannot be read).
         Dead => "dead",
     }
 );
@@ -112,8 +114,8 @@ label_values!(
 );
 
 /// Every `method` label value of the Telegram families.
-pub(super) const METHODS: [&str; 5] =
-    ["sendMessage", "sendPhoto", "editMessageText", "deleteMessage", "answerCallbackQuery"];
+pub(super) const METHODS: [&str; 6] =
+    ["sendMessage", "sendPhoto", "editMessageText", "deleteMessage", "answerCallbackQuery", "unknown"];
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(super) struct OutcomeLabel {

@@ -357,3 +357,38 @@ impl Metrics {
         self.business_events.get(&KindLabel { kind: kind.to_owned() }).map_or(0, |c| c.get())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_past_the_cap_count_as_other_and_the_exposition_uses_the_agreed_names() {
+        let m = Metrics::default();
+        for i in 0..MAX_KINDS + 5 {
+            m.business_event(&format!("k{i}"));
+        }
+        m.business_event("k0");
+        assert_eq!((m.business_events("other"), m.business_events("k0")), (5, 2));
+        assert_eq!(m.business_events(&format!("k{}", MAX_KINDS)), 0, "never got a series of its own");
+        m.turn(TurnOutcome::Committed);
+        m.telegram_send("sendMessage", SendOutcome::RetryAfter);
+        let lag = QueueLag {
+            inbox: QueueDepth { depth: 3, oldest_ms: Some(1_000) },
+            outbox: QueueDepth { depth: 0, oldest_ms: None },
+        };
+        let scraped =
+            Scraped { now_ms: 5_500, lag: Some(lag), breakers: vec![("shop".into(), true)], ..Scraped::default() };
+        let text = m.encode(&scraped).unwrap_or_default();
+        for line in [
+            "wharf_turns_total{outcome=\"committed\"} 1",
+            "wharf_telegram_sends_total{method=\"sendMessage\",outcome=\"429\"} 1",
+            "wharf_inbox_depth 3",
+            "wharf_inbox_oldest_age_seconds 4.5",
+            "wharf_outbox_oldest_age_seconds 0.0",
+            "wharf_plugin_breaker_open{plugin=\"shop\"} 1",
+        ] {
+            assert!(text.lines().any(|l| l == line), "no {line:?} in\n{text}");
+        }
+    }
+}
