@@ -67,8 +67,8 @@ async fn throughput(chats: i64, per_chat: i64, hot: bool) {
     let secs = start.elapsed().as_secs_f64();
     let m = rt.metrics();
     let l = m.latencies();
-    let committed = m.get("turns.committed");
-    let conflicts = m.get("turns.conflicts");
+    let committed = m.turns(wharf::metrics::TurnOutcome::Committed);
+    let conflicts = m.turns(wharf::metrics::TurnOutcome::Conflict);
     println!(
         "{} turns across {chats} chat(s){}: {:.0} turns/s; service p50 {} µs, p99 {} µs; conflicts {conflicts} ({:.2} retries/turn)",
         n,

@@ -96,8 +96,8 @@ async fn scenario(name: &str, products: u32, items: u32, rounds: u32, hot: bool)
     }
     let secs = start.elapsed().as_secs_f64();
     let m = rt.metrics();
-    let committed = m.get("turns.committed");
-    let conflicts = m.get("turns.conflicts");
+    let committed = m.turns(wharf::metrics::TurnOutcome::Committed);
+    let conflicts = m.turns(wharf::metrics::TurnOutcome::Conflict);
     let attempts = u64::from(rounds) * USERS as u64;
     println!(
         "{name}: {bought} purchases of {attempts} attempts in {secs:.2} s = {:.0} purchases/s ({:.0} turns/s); \

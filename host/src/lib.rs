@@ -14,6 +14,8 @@
 //! | [`caps`] | the host side of every WIT interface, one module each |
 //! | [`event`] | building events (for tests and the Telegram front end) |
 //! | [`inbox`] | the versioned wire format of inbox entries |
+//! | [`metrics`] | Prometheus metrics (`/metrics`): the `wharf_*` families, process metrics |
+//! | [`admin`] | the admin HTTP listener: `/metrics`, `/healthz`, `/readyz` |
 //! | [`clock`] | the injectable host clock |
 //! | [`validate`] | limits on what plugins hand back (Telegram's own) |
 //! | [`secret`] | masking of secrets in logs and errors |
@@ -24,6 +26,7 @@
 //! | [`scaffold`] | `wharf new`: a new plugin crate outside this repository |
 
 pub mod alerts;
+pub mod admin;
 pub mod caps;
 pub mod chat;
 pub mod clock;
@@ -31,6 +34,7 @@ pub mod config;
 pub mod event;
 pub mod inbox;
 pub mod logs;
+pub mod metrics;
 pub mod runtime;
 pub mod scaffold;
 pub mod secret;

@@ -1,5 +1,5 @@
 //! The `wharf` command: run the bot, check a config file, talk to the bot, test plugins,
-//! create a plugin crate, read the event log.
+//! re-enable a disabled plugin, create a plugin crate, read the event log.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -84,6 +84,11 @@ enum Cmd {
     /// and time; `--json` for JSON lines, `--follow` to keep printing new ones; `wharf logs
     /// stats` counts them. Works while `wharf run` serves the same database.
     Logs(Box<wharf::logs::LogsArgs>),
+    /// Manage plugins on the configured database (also while the bot runs).
+    Plugin {
+        #[command(subcommand)]
+        action: PluginCmd,
+    },
     /// Create a plugin crate NAME (outside this repository) that builds, tests and runs.
     New {
         /// Plugin and crate name (a-z, 0-9, '_', '-').
@@ -94,6 +99,25 @@ enum Cmd {
         /// The wharf-sdk crate to depend on (default: this clone's plugins/sdk).
         #[arg(long)]
         sdk: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum PluginCmd {
+    /// Enable a plugin the circuit breaker disabled; a running bot picks it up within
+    /// a few seconds.
+    Enable {
+        /// The plugin.
+        name: String,
+        /// Config file (for the database).
+        #[arg(long, default_value = "config.toml")]
+        config: PathBuf,
+    },
+    /// List the plugins the circuit breaker disabled.
+    Disabled {
+        /// Config file (for the database).
+        #[arg(long, default_value = "config.toml")]
+        config: PathBuf,
     },
 }
 
@@ -158,6 +182,7 @@ async fn main() -> ExitCode {
         Cmd::Emulator { listen, token } => emulator(listen, &token).await,
         Cmd::Test { config, wasm, scripts } => test(config, &wasm, &scripts).await,
         Cmd::New { name, dir, sdk } => new(name, dir, sdk),
+        Cmd::Plugin { action } => plugin(action).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -243,6 +268,30 @@ async fn emulator(listen: std::net::SocketAddr, token: &str) -> anyhow::Result<(
     Ok(())
 }
 
+async fn plugin(action: PluginCmd) -> anyhow::Result<()> {
+    let (PluginCmd::Enable { config, .. } | PluginCmd::Disabled { config }) = &action;
+    let config = Config::load(config)?;
+    let url = config.storage_url();
+    let storage = wharf::storage::Storage::open(&url, None)
+        .await
+        .with_context(|| format!("opening storage {}", wharf::secret::mask_url(&url)))?;
+    match action {
+        PluginCmd::Enable { name, .. } => {
+            if storage.enable_plugin(&name).await? {
+                println!("{name}: enabled (a running bot resumes calling it within a few seconds)");
+            } else {
+                println!("{name}: was not disabled");
+            }
+        }
+        PluginCmd::Disabled { .. } => {
+            for d in storage.disabled_plugins().await? {
+                println!("{}\t{}\tdisabled at {} ms: {}", d.plugin, d.version, d.disabled_at_ms, d.reason);
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn run(path: PathBuf) -> anyhow::Result<()> {
     let config = Config::load(&path)?;
     let Some(tg) = &config.telegram else {
@@ -268,6 +317,10 @@ async fn run(path: PathBuf) -> anyhow::Result<()> {
             None
         }
     };
+    let admin = match &config.admin {
+        Some(a) => Some(wharf::admin::AdminServer::start(a, wharf::admin::router(runtime.observer())).await?),
+        None => None,
+    };
     let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     loop {
@@ -281,6 +334,9 @@ async fn run(path: PathBuf) -> anyhow::Result<()> {
         }
     }
     tracing::info!(target: "wharf.runtime", "shutting down");
+    if let Some(admin) = admin {
+        admin.stop().await;
+    }
     if let Some(tg) = telegram {
         tg.stop().await;
     }

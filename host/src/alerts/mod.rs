@@ -124,9 +124,18 @@ pub async fn run(deps: AlertDeps, config: AlertsConfig) {
     loop {
         let now_ms = deps.clock.now_ms();
         let firing = match check(&deps, &config, webhook.as_ref(), now_ms).await {
-            Ok(firing) => Some(firing),
+            Ok(firing) => {
+                // `wharf_alerts_firing`: 1 for each firing alert, 0 for those that stopped.
+                for was in deps.shown.firing().iter().filter(|a| !firing.contains(a)) {
+                    deps.metrics.alert_firing(was, false);
+                }
+                for alert in &firing {
+                    deps.metrics.alert_firing(alert, true);
+                }
+                Some(firing)
+            }
             Err(e) => {
-                deps.metrics.incr("alerts.check_failed");
+                deps.metrics.alert_change("check_failed");
                 tracing::warn!(target: "wharf.alerts", error = %e, "cannot check the alert rules; will retry");
                 None
             }
@@ -180,7 +189,7 @@ async fn check(
                 eval::Change::Repeat => "repeat",
                 eval::Change::Resolved => "resolved",
             };
-            deps.metrics.incr(&format!("alerts.{change}"));
+            deps.metrics.alert_change(change);
             if t.change == eval::Change::Resolved {
                 tracing::info!(target: "wharf.alerts", alert = %t.alert, change, value = ?t.value, "alert resolved");
             } else {

@@ -48,7 +48,7 @@ impl Webhook {
     /// Queue `alert` without waiting.
     pub fn send(&self, alert: WebhookAlert) {
         if self.tx.try_send(alert).is_err() {
-            self.metrics.incr("alerts.webhook.dropped");
+            self.metrics.alert_webhook("dropped");
             tracing::warn!(target: "wharf.alerts", "the alert webhook's queue is full; an alert was not posted");
         }
     }
@@ -87,11 +87,11 @@ async fn deliver(client: &reqwest::Client, url: &str, alert: &WebhookAlert, metr
         };
         match outcome {
             Ok(()) => {
-                metrics.incr("alerts.webhook.sent");
+                metrics.alert_webhook("sent");
                 return;
             }
             Err(why) => {
-                metrics.incr("alerts.webhook.failed");
+                metrics.alert_webhook("failed");
                 tracing::warn!(target: "wharf.alerts", alert = %alert.alert, attempt, %why, "the alert webhook did not take an alert");
                 if attempt < ATTEMPTS {
                     backoff.wait().await;
@@ -99,6 +99,6 @@ async fn deliver(client: &reqwest::Client, url: &str, alert: &WebhookAlert, metr
             }
         }
     }
-    metrics.incr("alerts.webhook.given_up");
+    metrics.alert_webhook("given_up");
     tracing::error!(target: "wharf.alerts", alert = %alert.alert, attempts = ATTEMPTS, "gave up posting an alert to the webhook");
 }

@@ -5,6 +5,7 @@
 //! of the config file.
 
 mod alerts;
+mod admin;
 mod bot;
 mod budget;
 mod ids;
@@ -16,6 +17,7 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 
 pub use alerts::{AlertsConfig, RatioRule, RuleName, Threshold, WebhookUrl};
+pub use admin::AdminConfig;
 pub use bot::{BotConfig, Fallback, StartButton, StartConfig};
 pub use budget::{Budget, BudgetKeys, Rate};
 pub use ids::{Grant, HttpHost, PluginName};
@@ -87,6 +89,8 @@ pub struct Config {
     /// What the host itself answers (help, fallback, the /start greeting).
     #[serde(default)]
     pub bot: BotConfig,
+    /// The admin HTTP listener (`/metrics`, `/healthz`, `/readyz`); none without the table.
+    pub admin: Option<AdminConfig>,
     /// The admin log channel and the event log's retention.
     #[serde(default)]
     pub log_sink: LogSinkConfig,
@@ -477,6 +481,9 @@ impl Config {
         self.log_sink.check()?;
         if let Some(alerts) = &self.alerts {
             alerts.check(|offset| self.line_of(offset))?;
+        }
+        if let Some(admin) = &self.admin {
+            admin.check(|offset| self.position_of(offset))?;
         }
         if let Some(tg) = &self.telegram
             && tg.mode == TelegramMode::Webhook

@@ -1,108 +1,10 @@
-//! Counters and the circuit breaker that disables a plugin after consecutive failures.
+//! The circuit breaker that disables a plugin after consecutive failures (its trips are
+//! persisted in `plugin_state` by the runtime, see `runtime::disabled`).
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 use crate::config::PluginName;
-
-/// Named counters (`turns.committed`, `plugin.failures.NAME`, …) and turn latencies.
-#[derive(Debug, Default)]
-pub struct Metrics {
-    counters: Mutex<BTreeMap<String, u64>>,
-    latencies: Mutex<Latencies>,
-}
-
-#[derive(Debug, Default)]
-struct Latencies {
-    service_us: Vec<u64>,
-    queued_ms: Vec<u64>,
-}
-
-/// Most latency samples kept.
-const MAX_SAMPLES: usize = 1 << 20;
-
-/// Percentiles of committed turns' latencies since the last reset.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct LatencySummary {
-    /// Turns measured.
-    pub count: usize,
-    /// Median time from picking the entry up to its commit, in µs.
-    pub service_p50_us: u64,
-    /// 99th percentile of the same.
-    pub service_p99_us: u64,
-    /// Median time from queueing to commit (host clock), in ms.
-    pub queued_p50_ms: u64,
-    /// 99th percentile of the same.
-    pub queued_p99_ms: u64,
-}
-
-fn percentile(sorted: &[u64], p: f64) -> u64 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    let rank = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
-}
-
-impl Metrics {
-    /// Record one committed turn.
-    pub fn record_turn(&self, service: std::time::Duration, queued_ms: i64) {
-        if let Ok(mut l) = self.latencies.lock()
-            && l.service_us.len() < MAX_SAMPLES
-        {
-            l.service_us.push(u64::try_from(service.as_micros()).unwrap_or(u64::MAX));
-            l.queued_ms.push(u64::try_from(queued_ms).unwrap_or(0));
-        }
-    }
-
-    /// Latency percentiles since the last [`Metrics::reset`].
-    pub fn latencies(&self) -> LatencySummary {
-        let Ok(l) = self.latencies.lock() else { return LatencySummary::default() };
-        let mut s = l.service_us.clone();
-        let mut q = l.queued_ms.clone();
-        s.sort_unstable();
-        q.sort_unstable();
-        LatencySummary {
-            count: s.len(),
-            service_p50_us: percentile(&s, 0.50),
-            service_p99_us: percentile(&s, 0.99),
-            queued_p50_ms: percentile(&q, 0.50),
-            queued_p99_ms: percentile(&q, 0.99),
-        }
-    }
-
-    /// Forget latency samples and counters.
-    pub fn reset(&self) {
-        if let Ok(mut l) = self.latencies.lock() {
-            *l = Latencies::default();
-        }
-        if let Ok(mut c) = self.counters.lock() {
-            c.clear();
-        }
-    }
-
-    /// Add 1 to `key`.
-    pub fn incr(&self, key: &str) {
-        self.add(key, 1);
-    }
-
-    /// Add `n` to `key`.
-    pub fn add(&self, key: &str, n: u64) {
-        if let Ok(mut c) = self.counters.lock() {
-            *c.entry(key.to_owned()).or_default() += n;
-        }
-    }
-
-    /// Current value of `key`.
-    pub fn get(&self, key: &str) -> u64 {
-        self.counters.lock().ok().and_then(|c| c.get(key).copied()).unwrap_or(0)
-    }
-
-    /// All counters.
-    pub fn snapshot(&self) -> BTreeMap<String, u64> {
-        self.counters.lock().map(|c| c.clone()).unwrap_or_default()
-    }
-}
 
 /// Window in which `threshold` budget hits open the breaker (host clock, ms).
 pub(crate) const BUDGET_WINDOW_MS: i64 = 60_000;
@@ -179,7 +81,14 @@ impl Breaker {
         false
     }
 
-    /// Close the breaker (a new version was loaded).
+    /// Open the breaker without counting (a trip recorded before a restart).
+    pub fn open(&self, p: &PluginName) {
+        if let Ok(mut s) = self.state.lock() {
+            s.entry(p.clone()).or_default().1 = true;
+        }
+    }
+
+    /// Close the breaker (a new version was loaded, or an admin re-enabled it).
     pub fn reset(&self, p: &PluginName) {
         if let Ok(mut s) = self.state.lock() {
             s.remove(p);

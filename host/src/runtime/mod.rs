@@ -16,7 +16,9 @@
 //! | `timers` | due timers → inbox |
 //! | `retention` | the event log's old rows, pruned in batches |
 //! | `reload` | hot reload: file watcher and lifecycle events |
-//! | `health` | metrics and the circuit breaker |
+//! | `health` | the circuit breaker |
+//! | `disabled` | breaker trips kept across restarts (`plugin_state`), re-enabling |
+//! | `observer` | the read-only handle the admin listener uses |
 //! | `notice` | notices to admins in Telegram, quoting plugins' text safely |
 //! | `seen` | users seen in updates, and the host's events about users (started, blocked) |
 
@@ -24,11 +26,13 @@ mod abi;
 mod answers;
 mod checks;
 mod clash;
+mod disabled;
 mod dispatcher;
 mod engine;
 mod health;
 mod link;
 mod notice;
+mod observer;
 mod plugin;
 mod reload;
 mod retention;
@@ -48,8 +52,9 @@ use tokio::task::JoinHandle;
 use wasmtime::Engine;
 use wasmtime::component::Linker;
 
+pub use crate::metrics::{LatencySummary, Metrics};
 pub use checks::SetReport;
-pub use health::{LatencySummary, Metrics};
+pub use observer::{Observer, PluginStatus};
 pub use plugin::LoadError;
 pub use reload::ReloadReport;
 
@@ -199,8 +204,13 @@ impl Runtime {
                 .await
                 .context("setting up the log sink")?;
         }
-        let mut tasks = vec![tokio::spawn(dispatcher::run(shared.clone())), tokio::spawn(timers::run(shared.clone()))];
-        tasks.push(tokio::spawn(retention::run(shared.clone())));
+        let still_disabled = disabled::restore(&shared).await.context("reading the plugins the breaker disabled")?;
+        let mut tasks = vec![
+            tokio::spawn(dispatcher::run(shared.clone())),
+            tokio::spawn(timers::run(shared.clone())),
+            tokio::spawn(disabled::watch(shared.clone(), still_disabled.into_iter().collect())),
+            tokio::spawn(retention::run(shared.clone())),
+        ];
         if opts.watch.unwrap_or(config.runtime.watch) {
             tasks.push(tokio::spawn(reload::watch(shared.clone(), stamps)));
         }
@@ -317,6 +327,11 @@ impl Runtime {
     /// The alerts firing and the alert task's checks (`[alerts]`).
     pub fn alerts(&self) -> &crate::alerts::Alerts {
         &self.shared.alerts
+    }
+
+    /// A read-only handle for the admin listener.
+    pub fn observer(&self) -> Observer {
+        Observer { shared: self.shared.clone() }
     }
 
     /// Whether the Bot API answers (kept up to date by the Telegram front end).

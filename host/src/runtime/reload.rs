@@ -28,6 +28,7 @@ pub(crate) async fn reload(shared: &Arc<Shared>) -> anyhow::Result<ReloadReport>
         plugin::build(&shared.engine, &shared.host, &shared.base_linker, &shared.specs, &shared.cache_dir, Some(&prev))
             .await;
     let mut report = ReloadReport::default();
+    let mut cleared = Vec::new();
     for p in &set.plugins {
         if prev.get(p.name().as_str()).is_none_or(|old| old.hash != p.hash) {
             report.swapped.push(p.name().to_string());
@@ -40,13 +41,17 @@ pub(crate) async fn reload(shared: &Arc<Shared>) -> anyhow::Result<ReloadReport>
                 event = event.field("breaker", "closed again (the plugin is enabled)");
             }
             super::notice::record(shared, event).await;
+            cleared.push(p.name().clone());
         }
     }
     *shared.set.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(set);
+    for name in &cleared {
+        super::disabled::forget(shared, name).await;
+    }
     for e in errors {
         let error = crate::validate::escape_controls(&e.message);
         tracing::error!(target: "wharf.reload", plugin = %e.plugin, %error, "module rejected; the previous version keeps serving");
-        shared.metrics.incr("reload.rejected");
+        shared.metrics.reload(false);
         let serving = shared.current_set().get(e.plugin.as_str()).map(|p| p.manifest.version.clone());
         let keeps = match serving {
             Some(v) => format!("version {v} keeps serving"),
@@ -69,7 +74,9 @@ pub(crate) async fn reload(shared: &Arc<Shared>) -> anyhow::Result<ReloadReport>
     record_versions(shared).await?;
     if !report.swapped.is_empty() {
         tracing::info!(target: "wharf.reload", swapped = ?report.swapped, "plugins reloaded");
-        shared.metrics.incr("reload.swapped");
+        for _ in &report.swapped {
+            shared.metrics.reload(true);
+        }
     }
     Ok(report)
 }

@@ -14,6 +14,7 @@ use super::plugin::LoadedPlugin;
 use crate::caps::bindings::exports::wharf::bot::handler::{Error as HandlerError, Manifest};
 use crate::caps::bindings::wharf::bot::types::{Context, Event, Flow};
 use crate::caps::{HostServices, PluginCtx, PluginState, TurnState};
+use crate::metrics::FailureReason;
 
 /// How one plugin call ended.
 #[derive(Debug)]
@@ -23,7 +24,7 @@ pub(crate) enum Outcome {
     /// Returned an error: its effects are discarded; not a malfunction.
     Refused(String),
     /// Trapped, timed out or ran out of memory: effects discarded, counts as a failure.
-    Failed(String),
+    Failed(FailureReason, String),
     /// The host could not serve it (storage down, pool exhausted): retry the turn.
     HostFault(String),
 }
@@ -114,13 +115,24 @@ pub(crate) async fn handle(
         Err(e) if e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>().is_some() => {
             Outcome::HostFault(format!("instance pool exhausted: {e}"))
         }
-        Err(e) => Outcome::Failed(describe_failure(&state, &e, &plugin.ctx)),
+        Err(e) => Outcome::Failed(failure_reason(&state, &e), describe_failure(&state, &e, &plugin.ctx)),
     };
     let mut turn = state.turn;
     if matches!(outcome, Outcome::Done(_)) {
         turn.absorb(call);
     }
     (turn, outcome)
+}
+
+/// Which kind of failure a trap is (the metrics' `reason` label).
+fn failure_reason(state: &PluginState, e: &wasmtime::Error) -> FailureReason {
+    if e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
+        FailureReason::Timeout
+    } else if state.limiter.denied.is_some() {
+        FailureReason::Memory
+    } else {
+        FailureReason::Trap
+    }
 }
 
 /// A one-line reason for a trap: timeout, memory cap, or the trap with the guest's

@@ -32,7 +32,7 @@ pub(crate) async fn run(shared: Arc<Shared>) {
         match storage.fire_due_timers(clock.now_ms(), render).await {
             Ok(0) => {}
             Ok(n) => {
-                shared.metrics.add("timers.fired", n as u64);
+                shared.metrics.timers_fired(n as u64);
                 shared.wake.notify_one();
                 continue;
             }

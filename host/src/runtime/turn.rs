@@ -15,6 +15,7 @@ use crate::caps::TurnState;
 use crate::caps::bindings::wharf::bot::types::{Context, Event, Flow};
 use crate::caps::budget::{BudgetHit, Cause};
 use crate::inbox::Entry;
+use crate::metrics::{FailureReason, Queue, TurnOutcome};
 use crate::storage::{CommitOutcome, InboxRow, NewInbox, NewLogEvent, NewOutbox};
 use crate::telegram::outbox_call::{AnswerCallbackQuery, OutboxCall, ReplyTo, SendMessage};
 
@@ -90,7 +91,8 @@ pub(crate) async fn run(shared: &Shared, row: &InboxRow) -> Served {
 
 async fn dead_letter(shared: &Shared, row: &InboxRow, reason: &str) -> Served {
     tracing::error!(target: "wharf.turn", inbox_id = row.id, %reason, "unreadable inbox entry dead-lettered");
-    shared.metrics.incr("inbox.malformed");
+    shared.metrics.turn(TurnOutcome::Failed);
+    shared.metrics.dead_letter(Queue::Inbox);
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -164,7 +166,9 @@ async fn run_entry(shared: &Shared, row: &InboxRow, entry: Entry) -> Served {
             if shared.breaker.is_open(plugin.name()) {
                 continue;
             }
+            let call_started = std::time::Instant::now();
             let (t, outcome) = sandbox::handle(&shared.engine, &shared.host, &plugin, turn, &ev, &ctx).await;
+            shared.metrics.plugin_call(plugin.name().as_str(), call_started.elapsed());
             turn = t;
             match outcome {
                 Outcome::Done(flow) => {
@@ -178,13 +182,13 @@ async fn run_entry(shared: &Shared, row: &InboxRow, entry: Entry) -> Served {
                     owner_failed |= owns(&plugin, &event);
                     let reason = crate::validate::escape_controls(&clip(&reason, 500));
                     tracing::info!(target: "wharf.turn", plugin = %plugin.name(), %reason, "plugin refused the event");
-                    shared.metrics.incr(&format!("plugin.refused.{}", plugin.name()));
+                    shared.metrics.plugin_failure(plugin.name().as_str(), FailureReason::Refused);
                 }
-                Outcome::Failed(reason) => {
+                Outcome::Failed(kind, reason) => {
                     owner_failed |= owns(&plugin, &event);
                     let reason = crate::validate::escape_controls(&clip(&reason, 500));
                     tracing::warn!(target: "wharf.turn", plugin = %plugin.name(), %reason, "plugin failed; its effects are discarded");
-                    shared.metrics.incr(&format!("plugin.failures.{}", plugin.name()));
+                    shared.metrics.plugin_failure(plugin.name().as_str(), kind);
                     results.push((plugin, Some(reason)));
                 }
                 Outcome::HostFault(reason) => {
@@ -196,7 +200,7 @@ async fn run_entry(shared: &Shared, row: &InboxRow, entry: Entry) -> Served {
         if let Some(reason) = fault {
             shared.host.budgets.refund(&turn.budget.charged);
             tracing::warn!(target: "wharf.turn", %reason, attempt, "host fault; turn will be retried");
-            shared.metrics.incr("turns.host_faults");
+            shared.metrics.turn(TurnOutcome::HostFault);
             backoff(attempt).await;
             continue;
         }
@@ -216,6 +220,7 @@ async fn run_entry(shared: &Shared, row: &InboxRow, entry: Entry) -> Served {
         let queued: Vec<i64> = turn.applied.outbox.iter().map(|o| o.chat_id).collect();
         let timers = !turn.applied.timers.is_empty();
         let logged = !turn.applied.log.is_empty();
+        let kinds: Vec<String> = turn.applied.log.iter().map(|e| e.kind.clone()).collect();
         let mut commit = turn.into_commit();
         commit.users.clone_from(&users);
         match shared.host.storage.commit_as(commit, &shared.owner).await {
@@ -227,7 +232,10 @@ async fn run_entry(shared: &Shared, row: &InboxRow, entry: Entry) -> Served {
                 if logged {
                     shared.sink_wake.notify_one();
                 }
-                shared.metrics.incr("turns.committed");
+                shared.metrics.turn(TurnOutcome::Committed);
+                for kind in &kinds {
+                    shared.metrics.business_event(kind);
+                }
                 shared.metrics.record_turn(started.elapsed(), shared.host.clock.now_ms() - row.created_ms);
                 if emitted {
                     shared.wake.notify_one();
@@ -243,16 +251,16 @@ async fn run_entry(shared: &Shared, row: &InboxRow, entry: Entry) -> Served {
             }
             Ok(CommitOutcome::AlreadyHandled) => {
                 shared.host.budgets.refund(&charged);
-                shared.metrics.incr("turns.already_handled");
+                shared.metrics.turn(TurnOutcome::AlreadyHandled);
                 return Served::Done;
             }
             Ok(CommitOutcome::LeaseLost) => {
-                shared.metrics.incr("turns.lease_lost");
+                shared.metrics.turn(TurnOutcome::LeaseLost);
                 return Served::LeaseLost;
             }
             Ok(CommitOutcome::Conflict) => {
                 shared.host.budgets.refund(&charged);
-                shared.metrics.incr("turns.conflicts");
+                shared.metrics.turn(TurnOutcome::Conflict);
                 if attempt > 3 {
                     backoff(attempt - 3).await;
                 }
@@ -260,7 +268,7 @@ async fn run_entry(shared: &Shared, row: &InboxRow, entry: Entry) -> Served {
             Err(e) => {
                 shared.host.budgets.refund(&charged);
                 tracing::warn!(target: "wharf.turn", error = %e, attempt, "commit failed; turn will be retried");
-                shared.metrics.incr("turns.commit_errors");
+                shared.metrics.turn(TurnOutcome::CommitError);
                 shared.storage_trouble.failed(now_ms, &e.to_string());
                 backoff(attempt).await;
             }
@@ -288,8 +296,7 @@ async fn after_commit(shared: &Shared, results: &[(Arc<LoadedPlugin>, Option<Str
     for hit in hits {
         let name = &hit.plugin;
         tracing::warn!(target: "wharf.budget", plugin = %name, budget = hit.budget, detail = %hit.detail, "plugin hit a budget");
-        shared.metrics.incr(&format!("plugin.budget.{name}"));
-        shared.metrics.incr(&format!("plugin.budget.{name}.{}", hit.budget));
+        shared.metrics.budget_hit(name.as_str(), hit.budget);
         if counted.contains(&name) {
             continue;
         }
@@ -297,11 +304,12 @@ async fn after_commit(shared: &Shared, results: &[(Arc<LoadedPlugin>, Option<Str
         if shared.breaker.budget_hit(name, now_ms) {
             let text = format!(
                 "⚠️ Plugin {name} was disabled after hitting its budgets in {} turns within a minute (last: {}). \
-                 Fix it and reload it to enable it again.",
+                 Fix it and reload it, or run `wharf plugin enable {name}`, to enable it again.",
                 shared.max_failures,
                 clip(&hit.detail, 200)
             );
-            disabled(shared, name, &text, "budgets", &clip(&hit.detail, 200)).await;
+            let why = format!("budgets hit in {} turns within a minute", shared.max_failures);
+            disabled(shared, name, &why, &text, &clip(&hit.detail, 200)).await;
         }
     }
     for (plugin, failure) in results {
@@ -315,30 +323,26 @@ async fn after_commit(shared: &Shared, results: &[(Arc<LoadedPlugin>, Option<Str
             continue;
         }
         let text = format!(
-            "⚠️ Plugin {} was disabled after {} consecutive failures. Fix it and reload it to enable it again. Its last error: {}",
+            "⚠️ Plugin {} was disabled after {} consecutive failures. Fix it and reload it, or run `wharf plugin enable {}`, to enable it again. Its last error: {}",
             plugin.name(),
             shared.max_failures,
+            plugin.name(),
             super::notice::quote(plugin.name().as_str(), reason)
         );
-        disabled(
-            shared,
-            plugin.name(),
-            &text,
-            "consecutive failures",
-            &super::notice::quote(plugin.name().as_str(), reason),
-        )
-        .await;
+        let why = format!("{} consecutive failures", shared.max_failures);
+        disabled(shared, plugin.name(), &why, &text, &super::notice::quote(plugin.name().as_str(), reason)).await;
     }
 }
 
-/// Log, count and record that the breaker disabled `plugin`, and tell every admin.
-async fn disabled(shared: &Shared, plugin: &crate::config::PluginName, text: &str, cause: &str, last: &str) {
-    tracing::error!(target: "wharf.turn", plugin = %plugin, "plugin disabled by the circuit breaker");
-    shared.metrics.incr(&format!("plugin.disabled.{plugin}"));
+/// Log, persist (it stays disabled across restarts) and record that the breaker disabled
+/// `plugin`, and tell every admin.
+async fn disabled(shared: &Shared, plugin: &crate::config::PluginName, why: &str, text: &str, last: &str) {
+    tracing::error!(target: "wharf.turn", plugin = %plugin, %why, "plugin disabled by the circuit breaker");
+    super::disabled::persist(shared, plugin, why).await;
     let event = NewLogEvent::host("plugin.disabled", "Plugin disabled", "⛔")
         .level(crate::config::LogLevel::Error)
         .field("plugin", plugin.as_str())
-        .field("after", cause)
+        .field("after", why)
         .field("last_error", last);
     super::notice::record(shared, event).await;
     super::notice::tell_admins(shared, text).await;

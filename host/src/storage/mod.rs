@@ -18,6 +18,7 @@
 //! | `event_log` | business and host events: recording, reading |
 //! | `event_query` | the event log by filters (`wharf logs`), counts, retention |
 //! | `lanes` | lane leases and heads for the dispatcher |
+//! | `plugin_state` | plugins the breaker disabled (kept across restarts), queue lag, ping |
 //! | `telegram` | offset, blocked users, outbox heads and leases, dead letters |
 //! | `signals` | what the alert rules read; the firing alerts, changed with their announcements |
 //! | `readers` | the read connections (sqlx's pool pings each one it gets back) |
@@ -30,6 +31,7 @@ mod delivered;
 mod event_log;
 mod event_query;
 mod lanes;
+mod plugin_state;
 mod queries;
 mod readers;
 mod script;
@@ -49,6 +51,7 @@ use tokio::sync::{Mutex, mpsc};
 pub use commit::{CommitOutcome, KeyRead, NewInbox, NewOutbox, RangeRead, TimerOp, TurnCommit};
 pub use event_log::{EventLogRow, NewLogEvent, SeenUser};
 pub use event_query::{CountBy, CountKey, EventFilter, QUARTER_HOUR_MS};
+pub use plugin_state::{DisabledPlugin, QueueDepth, QueueLag};
 pub use queries::{InboxRow, OutboxRow, TimerRow};
 pub use signals::{AlertRecord, AlertRow, AlertWrite};
 pub use telegram::SentMessage;

@@ -17,6 +17,7 @@ use teloxide_core::{ApiError, RequestError};
 
 use super::Front;
 use super::outbox_call::{ButtonAction, Keyboard, MessageRef, OutboxCall, ParseMode, ReadError, ReplyTo};
+use crate::metrics::SendOutcome;
 use crate::storage::{OutboxRow, SentMessage};
 
 /// How one delivery attempt ended.
@@ -83,8 +84,12 @@ pub(super) async fn deliver(front: &Front, row: &OutboxRow, call: Result<OutboxC
         Ok(c) => c,
         Err(e) => return Delivery::Rejected(e.to_string()),
     };
-    match send(front, &call).await {
+    let started = std::time::Instant::now();
+    let result = send(front, &call).await;
+    front.metrics.telegram_request(call.method(), started.elapsed());
+    match result {
         Ok(message_id) => {
+            front.metrics.telegram_send(call.method(), SendOutcome::Ok);
             let sent = call.handle().zip(message_id).map(|(handle, message_id)| SentMessage {
                 handle,
                 plugin: row.plugin.clone(),
@@ -101,7 +106,8 @@ pub(super) async fn deliver(front: &Front, row: &OutboxRow, call: Result<OutboxC
 async fn send(front: &Front, call: &OutboxCall) -> Result<Option<i32>, Delivery> {
     let bot = &front.bot;
     let kb = |k: &Option<Keyboard>| k.as_ref().map(keyboard).transpose().map_err(Delivery::Rejected);
-    let fail = |e: RequestError| classify(front, e);
+    let method = call.method();
+    let fail = |e: RequestError| classify(front, method, e);
     match call {
         OutboxCall::SendMessage(p) => {
             let mut r = bot.send_message(ChatId(p.chat_id), p.text.clone());
@@ -148,7 +154,7 @@ async fn send(front: &Front, call: &OutboxCall) -> Result<Option<i32>, Delivery>
             if let Some(k) = kb(&p.reply_markup)? {
                 r = r.reply_markup(k);
             }
-            r.send().await.map(|_| None).or_else(|e| not_modified(front, e))
+            r.send().await.map(|_| None).or_else(|e| not_modified(front, method, e))
         }
         OutboxCall::DeleteMessage(p) => {
             let id = resolve(front, p.chat_id, p.target).await?;
@@ -168,14 +174,32 @@ async fn send(front: &Front, call: &OutboxCall) -> Result<Option<i32>, Delivery>
 }
 
 /// An edit that changes nothing has done its job.
-fn not_modified(front: &Front, e: RequestError) -> Result<Option<i32>, Delivery> {
+fn not_modified(front: &Front, method: &'static str, e: RequestError) -> Result<Option<i32>, Delivery> {
     match e {
         RequestError::Api(ApiError::MessageNotModified) => Ok(None),
-        e => Err(classify(front, e)),
+        e => Err(classify(front, method, e)),
     }
 }
 
-fn classify(front: &Front, e: RequestError) -> Delivery {
+/// How a refused request is handled, counted under `method` with its outcome.
+fn classify(front: &Front, method: &'static str, e: RequestError) -> Delivery {
+    let outcome = match &e {
+        RequestError::RetryAfter(_) => SendOutcome::RetryAfter,
+        RequestError::Api(ApiError::MessageNotModified) => SendOutcome::Ok,
+        RequestError::Network(_) | RequestError::Io(_) => SendOutcome::Network,
+        _ => SendOutcome::ServerError,
+    };
+    let delivery = classify_error(front, e);
+    let outcome = match &delivery {
+        Delivery::Blocked(_) => SendOutcome::Forbidden,
+        Delivery::Rejected(_) => SendOutcome::ClientError,
+        _ => outcome,
+    };
+    front.metrics.telegram_send(method, outcome);
+    delivery
+}
+
+fn classify_error(front: &Front, e: RequestError) -> Delivery {
     let text = front.redact(&e.to_string());
     match e {
         RequestError::RetryAfter(s) => Delivery::RetryAfter(s.duration()),

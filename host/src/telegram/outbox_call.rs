@@ -221,6 +221,17 @@ impl OutboxCall {
         Ok(serde_json::from_str(text)?)
     }
 
+    /// The Bot API method (the metrics' `method` label).
+    pub fn method(&self) -> &'static str {
+        match self {
+            Self::SendMessage(_) => "sendMessage",
+            Self::SendPhoto(_) => "sendPhoto",
+            Self::EditMessageText(_) => "editMessageText",
+            Self::DeleteMessage(_) => "deleteMessage",
+            Self::AnswerCallbackQuery(_) => "answerCallbackQuery",
+        }
+    }
+
     /// The chat the call is about (`None` for a callback answer).
     pub fn chat_id(&self) -> Option<i64> {
         match self {

@@ -14,6 +14,7 @@ use super::convert::{Converted, convert};
 use teloxide_core::types::Update;
 
 use crate::inbox::Entry;
+use crate::metrics::UpdateOutcome;
 use crate::storage::NewInbox;
 
 /// Seconds a `getUpdates` call waits for updates.
@@ -59,7 +60,7 @@ pub(super) async fn run(front: Arc<Front>) {
                     front.backoff.lock().await.wait().await;
                     continue;
                 }
-                front.metrics.add("telegram.updates.received", entries.len() as u64);
+                front.metrics.telegram_updates(UpdateOutcome::Received, entries.len() as u64);
                 offset = next;
                 (front.wake)();
             }
@@ -75,7 +76,7 @@ pub(super) async fn run(front: Arc<Front>) {
                 } else {
                     front.api.ok(front.clock.now_ms());
                 }
-                front.metrics.incr("telegram.poll.errors");
+                                front.metrics.telegram_poll_error();
                 let trouble = if text.contains("Conflict") || text.contains("terminated by other getUpdates") {
                     Some(("telegram.conflict", "Another instance polls this bot"))
                 } else if text.contains("Unauthorized") || text.contains("Not Found") {
@@ -124,12 +125,12 @@ pub(super) fn to_entry(front: &Front, u: &Update) -> Option<NewInbox> {
         }
         Converted::Unsupported(what) => {
             tracing::debug!(target: "wharf.telegram", update_id = u.id.0, what, "unsupported update skipped");
-            front.metrics.incr("telegram.updates.unsupported");
+            front.metrics.telegram_updates(UpdateOutcome::Unsupported, 1);
             None
         }
         Converted::Malformed => {
             tracing::warn!(target: "wharf.telegram", update_id = u.id.0, "malformed update skipped");
-            front.metrics.incr("telegram.updates.malformed");
+            front.metrics.telegram_updates(UpdateOutcome::Malformed, 1);
             None
         }
     }

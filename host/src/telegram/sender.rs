@@ -42,6 +42,7 @@ use super::backoff::Backoff;
 use super::deliver::{Delivery, deliver};
 use super::limits::Limiter;
 use crate::event::{Event, MemberStatus, MemberUpdate, private_chat, user};
+use crate::metrics::{Queue, SendOutcome};
 use crate::storage::{NewInbox, OutboxRow};
 
 /// The sender stays this far under the configured rates, so clock jitter between it and
@@ -333,7 +334,6 @@ async fn work(front: Arc<Front>, pace: Arc<Pace>, chat: i64, _leaving: Leaving) 
         match outcome {
             Delivery::Delivered(sent) => {
                 retry.reset();
-                front.metrics.incr("telegram.sent");
                 let (storage, id, now_ms) = (front.storage.clone(), row.id, front.clock.now_ms());
                 recording.spawn(async move {
                     if let Err(e) = storage.outbox_delivered(id, sent.as_ref(), now_ms).await {
@@ -347,20 +347,17 @@ async fn work(front: Arc<Front>, pace: Arc<Pace>, chat: i64, _leaving: Leaving) 
             }
             Delivery::RetryAfter(d) => {
                 drop(slot);
-                front.metrics.incr("telegram.retry_after");
                 tracing::warn!(target: "wharf.telegram", chat_id = chat, seconds = d.as_secs(), "rate-limited by Telegram");
                 tokio::time::sleep(d).await;
             }
             Delivery::Transient(reason) => {
                 drop(slot);
-                front.metrics.incr("telegram.transient_errors");
                 let delay = retry.delay();
                 tracing::warn!(target: "wharf.telegram", chat_id = chat, %reason, retry_in_ms = delay.as_millis() as u64, "send failed; will retry");
                 tokio::time::sleep(delay).await;
             }
             Delivery::Blocked(reason) => {
                 drop(slot);
-                front.metrics.incr("telegram.blocked");
                 blocked = chat > 0;
                 if let Err(e) = front.storage.set_blocked(chat, true, front.clock.now_ms()).await {
                     tracing::warn!(target: "wharf.telegram", chat_id = chat, error = %e, "cannot mark the user blocked");
@@ -372,7 +369,6 @@ async fn work(front: Arc<Front>, pace: Arc<Pace>, chat: i64, _leaving: Leaving) 
             }
             Delivery::Rejected(reason) => {
                 drop(slot);
-                front.metrics.incr("telegram.rejected");
                 dead(&front, &row, &reason, None).await;
                 dead_letter_event(&front, &row, &reason).await;
                 after = row.id;
@@ -407,6 +403,9 @@ async fn dead_letter_event(front: &Front, row: &OutboxRow, reason: &str) {
 
 async fn dead(front: &Front, row: &OutboxRow, reason: &str, also: Option<NewInbox>) {
     tracing::warn!(target: "wharf.telegram", chat_id = row.chat_id, plugin = %row.plugin, %reason, "message dead-lettered");
+    let method = row.call().map_or("unknown", |c| c.method());
+    front.metrics.telegram_send(method, SendOutcome::Dead);
+    front.metrics.dead_letter(Queue::Outbox);
     if let Err(e) = front.storage.outbox_dead(row, reason, also, front.clock.now_ms()).await {
         tracing::error!(target: "wharf.telegram", error = %e, "cannot dead-letter a message");
     }

@@ -13,6 +13,7 @@ use teloxide_core::types::Update;
 
 use super::Front;
 use super::poller::{mark, to_entry};
+use crate::metrics::{UpdateOutcome, WebhookRefusal};
 
 const SECRET_HEADER: &str = "X-Telegram-Bot-Api-Secret-Token";
 
@@ -46,7 +47,7 @@ async fn receive(State(hook): State<Arc<Hook>>, headers: HeaderMap, body: Bytes)
     let front = &hook.front;
     let given = headers.get(SECRET_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
     if !constant_time_eq(given, hook.secret.as_bytes()) {
-        front.metrics.incr("telegram.webhook.unauthorized");
+        front.metrics.webhook_refused(WebhookRefusal::Unauthorized);
         return StatusCode::UNAUTHORIZED;
     }
     let update: Update = match std::str::from_utf8(&body)
@@ -57,7 +58,7 @@ async fn receive(State(hook): State<Arc<Hook>>, headers: HeaderMap, body: Bytes)
         Err(e) => {
             // Telegram would send it again and again; skip it instead.
             tracing::warn!(target: "wharf.telegram", error = %e, "malformed webhook update skipped");
-            front.metrics.incr("telegram.updates.malformed");
+            front.metrics.telegram_updates(UpdateOutcome::Malformed, 1);
             return StatusCode::OK;
         }
     };
@@ -66,12 +67,12 @@ async fn receive(State(hook): State<Arc<Hook>>, headers: HeaderMap, body: Bytes)
         front.storage.accept_webhook_update(i64::from(update.id.0), entry, mark(&update), front.clock.now_ms());
     match stored.await {
         Ok(true) => {
-            front.metrics.incr("telegram.updates.received");
+            front.metrics.telegram_updates(UpdateOutcome::Received, 1);
             (front.wake)();
             StatusCode::OK
         }
         Ok(false) => {
-            front.metrics.incr("telegram.webhook.duplicates");
+            front.metrics.telegram_updates(UpdateOutcome::Duplicate, 1);
             StatusCode::OK
         }
         Err(e) => {

@@ -73,7 +73,7 @@ pub(super) async fn serve(listener: TcpListener, app: Router, limits: Limits, me
             }
         };
         let Ok(slot) = slots.clone().try_acquire_owned() else {
-            metrics.incr("telegram.webhook.refused");
+            metrics.webhook_refused(crate::metrics::WebhookRefusal::Connections);
             drop(stream);
             continue;
         };

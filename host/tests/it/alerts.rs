@@ -380,8 +380,8 @@ async fn a_failing_webhook_is_retried_with_backoff() {
     assert_eq!(h.sent(ADMIN).await.len(), 1, "the admin has it before the webhook took it");
     until("the third attempt", async || hook.got().len() == 1).await;
     assert_eq!(hook.requests.load(Ordering::SeqCst), 3);
-    until("the delivery counted", async || rt.metrics().get("alerts.webhook.sent") == 1).await;
-    assert_eq!(rt.metrics().get("alerts.webhook.failed"), 2);
+    until("the delivery counted", async || rt.metrics().alert_webhooks("sent") == 1).await;
+    assert_eq!(rt.metrics().alert_webhooks("failed"), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

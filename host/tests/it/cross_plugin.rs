@@ -30,7 +30,7 @@ async fn a_trap_in_the_callee_commits_nothing_of_either() {
     h.idle().await;
     assert_eq!(h.kv::<i64>("bank", "balance:alice").await, Some(5), "the deposit before the trap is gone");
     assert_eq!(h.kv::<bool>("teller", "teller-wrote").await, None, "the caller's write is gone too");
-    assert_eq!(h.rt.metrics().get("plugin.failures.teller"), 1);
+    assert_eq!(h.rt.metrics().plugin_malfunctions("teller"), 1);
     h.rt.shutdown().await;
 }
 
@@ -42,8 +42,8 @@ async fn a_callee_error_is_a_typed_result_the_caller_handles() {
     h.idle().await;
     assert_eq!(h.kv::<i64>("bank", "balance:alice").await, Some(5));
     assert_eq!(h.kv::<bool>("teller", "teller-tried").await, None, "the refusing caller's write is discarded");
-    assert_eq!(h.rt.metrics().get("plugin.refused.teller"), 1);
-    assert_eq!(h.rt.metrics().get("plugin.failures.teller"), 0);
+    assert_eq!(h.rt.metrics().plugin_failures("teller", wharf::metrics::FailureReason::Refused), 1);
+    assert_eq!(h.rt.metrics().plugin_malfunctions("teller"), 0);
     h.rt.shutdown().await;
 }
 

@@ -55,7 +55,7 @@ async fn a_file_over_the_limit_is_refused_with_its_size_and_the_limit() {
     assert!(b.emu.wait_sent(WAIT, |e| e.texts(5).len() == 3).await);
     assert_eq!(b.emu.texts(5)[2], "file ok.txt: 4 bytes, first line: fine");
     b.h.idle().await;
-    assert_eq!(b.h.rt.metrics().get("plugin.failures.probe"), 0);
+    assert_eq!(b.h.rt.metrics().plugin_malfunctions("probe"), 0);
     b.h.rt.shutdown().await;
 }
 

@@ -23,11 +23,11 @@ async fn misbehaving(mode: &str, limits: &str, expect: &str) {
     // The third recorded failure opens the breaker. Turns of the three lanes (the
     // installed event, chat 11, chat 12) that started before it was recorded still ran
     // the plugin, so up to all five turns may have failed. After that it is skipped.
-    let failures = h.rt.metrics().get("plugin.failures.bad");
+    let failures = h.rt.metrics().plugin_malfunctions("bad");
     assert!((3..=5).contains(&failures), "{mode}: {failures} failures");
     h.say(11, "/set again yes").await;
     h.idle().await;
-    assert_eq!(h.rt.metrics().get("plugin.failures.bad"), failures, "{mode}: a disabled plugin is not called");
+    assert_eq!(h.rt.metrics().plugin_malfunctions("bad"), failures, "{mode}: a disabled plugin is not called");
     assert_eq!(h.kv::<String>("good", "again").await.as_deref(), Some("yes"));
     let notice = h.sent(1000).await;
     assert_eq!(notice.len(), 1, "{mode}: one notice to the admin: {notice:?}");
@@ -65,7 +65,7 @@ async fn an_eight_megabyte_error_is_refused_not_fatal() {
     h.say(5, "/set served yes").await;
     h.idle().await;
     assert_eq!(h.kv::<String>("good", "served").await.as_deref(), Some("yes"));
-    assert_eq!(h.rt.metrics().get("plugin.refused.bad"), 2, "installed + message");
+    assert_eq!(h.rt.metrics().plugin_failures("bad", wharf::metrics::FailureReason::Refused), 2, "installed + message");
     assert!(!h.rt.is_disabled("bad"), "a refusal is not a malfunction");
     h.rt.shutdown().await;
 }

@@ -46,7 +46,7 @@ async fn no_apology_is_queued_to_chat_0() {
     h.rt.enqueue(0, &wharf::event::text(0, "/rmw 1")).await.unwrap();
     h.say(6, "/rmw 1").await;
     h.idle().await;
-    assert_eq!(h.rt.metrics().get("plugin.failures.bad"), 3, "installed, chat 0, chat 6");
+    assert_eq!(h.rt.metrics().plugin_malfunctions("bad"), 3, "installed, chat 0, chat 6");
     let rows = h.rt.storage().outbox(None).await.unwrap();
     assert!(rows.iter().all(|r| r.chat_id != 0 && !r.payload.contains("\"chat_id\":0")), "{rows:?}");
     assert_eq!(h.sent(6).await.len(), 1, "chat 6 got its apology");

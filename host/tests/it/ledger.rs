@@ -57,7 +57,11 @@ async fn a_callers_failure_takes_the_ledger_write_with_it() {
     ask(&h, "/l credit 7 1000 probe:1").await;
     h.say(5, "/l debit-then-fail 7 400 probe:2").await;
     h.idle().await;
-    assert_eq!(h.rt.metrics().get("plugin.refused.ledger-probe"), 1, "the caller returned an error");
+    assert_eq!(
+        h.rt.metrics().plugin_failures("ledger-probe", wharf::metrics::FailureReason::Refused),
+        1,
+        "the caller returned an error"
+    );
     assert_eq!(ask(&h, "/l balance 7").await, "Ok(1000)");
     assert_eq!(ask(&h, "/l debit 7 400 probe:2").await, "ok seq=2 amount=-400 balance=600 key=probe:2");
 }

@@ -26,6 +26,7 @@ mod log_sink;
 mod logs;
 mod market;
 mod noisy;
+mod observability;
 mod operator;
 mod outbox_rows;
 mod ownership;

@@ -134,7 +134,7 @@ impl Bot {
             !told.is_empty() && told.iter().all(|e| e.fields.values().any(|v| v.contains("QuotaExceeded("))),
             "{told:?}"
         );
-        assert!(self.rt.metrics().get(&format!("plugin.budget.storm.{budget}")) > 0);
+        assert!(self.rt.metrics().budget_hits("storm", budget) > 0);
     }
 }
 
@@ -176,7 +176,7 @@ async fn event_ping_pong_with_fan_out_two_is_stopped() {
 async fn an_event_chain_deeper_than_max_hops_is_dropped() {
     for bot in storm("pingpong", "events_burst = 100000", "hops", false).await {
         // 2 + 4 + … + 256 events: the chain went 8 hops deep and no deeper.
-        let got = bot.rt.metrics().get("plugin.budget.storm.events");
+        let got = bot.rt.metrics().budget_hits("storm", "events");
         assert_eq!(got, 0, "the bucket was never empty");
         bot.rt.shutdown().await;
     }
@@ -233,14 +233,14 @@ async fn a_timer_set_while_its_plugin_handles_its_own_timer_waits_the_re_arm_del
         h.idle().await;
         // /storm set two timers at 0 delay (not a re-arm: they fired at once); each
         // firing set two more, pushed back by the re-arm delay.
-        assert_eq!(h.rt.metrics().get("timers.fired"), 2);
+        assert_eq!(h.rt.metrics().timers_fired_count(), 2);
         assert_eq!(h.rt.storage().next_timer_due().await.unwrap(), Some(T0 + delay));
         h.rt.clock().advance(Duration::from_millis(delay as u64 - 1));
         h.idle().await;
-        assert_eq!(h.rt.metrics().get("timers.fired"), 2, "nothing fires before the delay");
+        assert_eq!(h.rt.metrics().timers_fired_count(), 2, "nothing fires before the delay");
         h.rt.clock().advance(Duration::from_millis(1));
         h.idle().await;
-        assert_eq!(h.rt.metrics().get("timers.fired"), 6);
+        assert_eq!(h.rt.metrics().timers_fired_count(), 6);
         h.rt.shutdown().await;
     }
 }
@@ -285,7 +285,7 @@ async fn the_kv_quota_holds_across_turns_and_deleting_frees_it() {
         let usage = storage.kv_usage("probe").await.unwrap();
         assert!(usage.bytes <= 1 << 20 && usage.keys <= 4, "{usage:?}");
         assert_eq!(storage.kv_usage_recount("probe").await.unwrap(), usage, "{db:?}: the persisted usage is exact");
-        assert_eq!(h.rt.metrics().get("plugin.budget.probe.kv"), 3, "k4, k5, big2 were refused");
+        assert_eq!(h.rt.metrics().budget_hits("probe", "kv"), 3, "k4, k5, big2 were refused");
         assert!(!h.rt.is_disabled("probe"), "three hits are under max_failures");
         h.rt.shutdown().await;
     }

@@ -36,7 +36,7 @@ async fn reload_under_load_handles_every_turn_once_by_one_version() {
         (from..to).map(|n| (n % 10 + 1, None, wharf::event::text(n % 10 + 1, &format!("/mark {n}")))).collect()
     };
     h.rt.enqueue_many(&batch(0, 250)).await.unwrap();
-    wait_for("some turns on v1", async || h.rt.metrics().get("turns.committed") >= 50).await;
+    wait_for("some turns on v1", async || h.rt.metrics().turns(wharf::metrics::TurnOutcome::Committed) >= 50).await;
     replace(plugins_dir.path(), &std::fs::read(wasm("probe_v2")).unwrap());
     let report = h.rt.reload().await.unwrap();
     assert_eq!(report.swapped, ["probe"]);

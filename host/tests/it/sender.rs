@@ -105,6 +105,9 @@ async fn idle_connections_over_the_webhook_cap_are_closed_and_deliveries_go_on()
         let read = tokio::time::timeout(WAIT, s.read(&mut buf)).await;
         assert!(matches!(read, Ok(Ok(0) | Err(_))), "idle connection {i} was not closed by the server: {read:?}");
     }
-    assert!(b.h.rt.metrics().get("telegram.webhook.refused") >= 1, "connections over the cap were served");
+    assert!(
+        b.h.rt.metrics().webhook_refusals(wharf::metrics::WebhookRefusal::Connections) >= 1,
+        "connections over the cap were served"
+    );
     b.h.rt.shutdown().await;
 }

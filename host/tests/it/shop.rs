@@ -167,9 +167,9 @@ async fn a_trap_after_the_debit_leaves_no_charge_no_sale_no_order() {
     m.open_product(31, PATH).await;
     m.tap(31, "Buy", "reserved for you").await;
     let (id, data) = m.button(31, "Confirm").unwrap();
-    let failures_before = m.h.rt.metrics().get("plugin.failures.shop");
+    let failures_before = m.h.rt.metrics().plugin_malfunctions("shop");
     m.emu.press(31, id, &data);
-    until("the shop never trapped", || async { m.h.rt.metrics().get("plugin.failures.shop") > failures_before }).await;
+    until("the shop never trapped", || async { m.h.rt.metrics().plugin_malfunctions("shop") > failures_before }).await;
     m.h.idle().await;
     assert_eq!(m.balance(31).await, 10_000, "no charge");
     let entries = m.keys("wallet", "ent:31:").await;
@@ -362,7 +362,11 @@ async fn a_photo_payload_is_delivered_as_a_photo_and_plain_messages_pass_through
     m.emu.send_text(71, "hello there");
     m.say(71, "/orders", "Your orders").await;
     assert_eq!(m.emu.texts(71).len(), before + 1, "{:?}", m.emu.texts(71));
-    assert_eq!(m.h.rt.metrics().get("plugin.failures.shop") + m.h.rt.metrics().get("plugin.refused.shop"), 0);
+    assert_eq!(
+        m.h.rt.metrics().plugin_malfunctions("shop")
+            + m.h.rt.metrics().plugin_failures("shop", wharf::metrics::FailureReason::Refused),
+        0
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -240,7 +240,7 @@ async fn buyers_confirming_at_once_do_not_wait_for_one_order_counter() {
         m.tap(u, "Buy", "reserved for you").await;
     }
     m.h.idle().await;
-    let conflicts = m.h.rt.metrics().get("turns.conflicts");
+    let conflicts = m.h.rt.metrics().turns(wharf::metrics::TurnOutcome::Conflict);
     for &u in &users {
         let (id, data) = m.button(u, "Confirm").unwrap();
         m.emu.press(u, id, &data);
@@ -249,7 +249,7 @@ async fn buyers_confirming_at_once_do_not_wait_for_one_order_counter() {
         e.texts(u).into_iter().find(|t| t.starts_with("✅ <b>Order #") && t.contains("Steam 50"))
     };
     assert!(m.emu.wait_sent(WAIT, |e| users.iter().all(|u| paid(e, *u).is_some())).await, "every buyer paid");
-    assert_eq!(m.h.rt.metrics().get("turns.conflicts"), conflicts, "no confirm had to run again");
+    assert_eq!(m.h.rt.metrics().turns(wharf::metrics::TurnOutcome::Conflict), conflicts, "no confirm had to run again");
     for &u in &users {
         assert!(paid(&m.emu, u).unwrap().starts_with("✅ <b>Order #1</b>"), "user {u}'s first order is #1");
     }

@@ -126,7 +126,13 @@ async fn unsupported_and_malformed_updates_are_counted_and_skipped() {
     b.emu.send_text(5, "/echo still fine");
     assert!(b.emu.wait_sent(WAIT, |e| e.texts(5) == ["still fine"]).await);
     let m = b.h.rt.metrics();
-    assert_eq!((m.get("telegram.updates.unsupported"), m.get("telegram.updates.malformed")), (1, 1));
+    assert_eq!(
+        (
+            m.telegram_updates_count(wharf::metrics::UpdateOutcome::Unsupported),
+            m.telegram_updates_count(wharf::metrics::UpdateOutcome::Malformed)
+        ),
+        (1, 1)
+    );
     b.h.rt.shutdown().await;
 }
 
@@ -142,7 +148,14 @@ async fn retry_after_and_server_errors_delay_but_deliver_without_busy_loops() {
     assert!(start.elapsed() >= Duration::from_secs(1), "retry_after was honoured");
     assert_eq!(b.emu.requests("sendMessage"), 4, "one try per fault, then success");
     let m = b.h.rt.metrics();
-    assert_eq!((m.get("telegram.retry_after"), m.get("telegram.transient_errors")), (1, 2));
+    assert_eq!(
+        (
+            m.telegram_sends(wharf::metrics::SendOutcome::RetryAfter),
+            m.telegram_sends(wharf::metrics::SendOutcome::ServerError)
+                + m.telegram_sends(wharf::metrics::SendOutcome::Network)
+        ),
+        (1, 2)
+    );
     b.h.rt.shutdown().await;
 }
 
@@ -190,7 +203,7 @@ async fn a_conflict_backs_off_instead_of_spinning_and_recovers() {
     assert!(b.emu.wait_sent(WAIT, |e| e.texts(5).len() == 1).await);
     let polls = b.emu.requests("getUpdates") - before;
     assert!(polls <= 4, "{polls} getUpdates calls around one conflict: a busy loop?");
-    assert_eq!(b.h.rt.metrics().get("telegram.poll.errors"), 1);
+    assert_eq!(b.h.rt.metrics().telegram_poll_errors(), 1);
     b.h.rt.shutdown().await;
 }
 
@@ -271,8 +284,8 @@ async fn the_webhook_rejects_a_wrong_secret_and_skips_redelivered_updates() {
     assert!(b.emu.wait_sent(WAIT, |e| e.texts(77).len() == 1).await);
     b.h.idle().await;
     assert_eq!(b.emu.texts(77), ["once"], "a redelivered update is handled once");
-    assert_eq!(b.h.rt.metrics().get("telegram.webhook.duplicates"), 1);
-    assert_eq!(b.h.rt.metrics().get("telegram.webhook.unauthorized"), 1);
+    assert_eq!(b.h.rt.metrics().telegram_updates_count(wharf::metrics::UpdateOutcome::Duplicate), 1);
+    assert_eq!(b.h.rt.metrics().webhook_refusals(wharf::metrics::WebhookRefusal::Unauthorized), 1);
     b.h.rt.shutdown().await;
 }
 

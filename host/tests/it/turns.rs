@@ -23,8 +23,15 @@ async fn rmw_many(db: &Db) {
     let bad = h.rt.storage().kv_keys("probe", "bad:", None, 10).await.unwrap();
     assert!(bad.is_empty(), "turns ran out of order within a chat: {bad:?}");
     let m = h.rt.metrics();
-    assert_eq!(m.get("turns.committed"), (CHATS * PER_CHAT) as u64 + 1, "plus the installed event");
-    assert!(m.get("turns.conflicts") > 0, "a hot key under concurrency must have produced conflicts");
+    assert_eq!(
+        m.turns(wharf::metrics::TurnOutcome::Committed),
+        (CHATS * PER_CHAT) as u64 + 1,
+        "plus the installed event"
+    );
+    assert!(
+        m.turns(wharf::metrics::TurnOutcome::Conflict) > 0,
+        "a hot key under concurrency must have produced conflicts"
+    );
     h.rt.shutdown().await;
 }
 
@@ -44,7 +51,7 @@ async fn a_trapping_second_plugin_loses_only_its_own_effects() {
     h.idle().await;
     assert_eq!(h.kv::<String>("first", "greeting").await.as_deref(), Some("hello"));
     assert_eq!(h.kv::<bool>("second", "written-before-trap").await, None, "nothing of the trapped plugin");
-    assert_eq!(h.rt.metrics().get("plugin.failures.second"), 2, "installed event + message both trapped");
+    assert_eq!(h.rt.metrics().plugin_malfunctions("second"), 2, "installed event + message both trapped");
     h.rt.shutdown().await;
 }
 
@@ -60,7 +67,7 @@ async fn stop_ends_the_chain_and_a_refusal_discards_effects() {
     assert_eq!(h.kv::<String>("first", "k").await.as_deref(), Some("v"));
     assert_eq!(h.kv::<String>("second", "k").await.as_deref(), Some("v"), "continue passes the event on");
     assert_eq!(h.kv::<bool>("first", "refused-write").await, None, "a refused event leaves no writes");
-    assert_eq!(h.rt.metrics().get("plugin.refused.first"), 1);
+    assert_eq!(h.rt.metrics().plugin_failures("first", wharf::metrics::FailureReason::Refused), 1);
     h.rt.shutdown().await;
 }
 
@@ -129,7 +136,7 @@ async fn a_malformed_inbox_entry_is_skipped_and_counted_and_the_chat_goes_on() {
     h.rt.storage().push_inbox(&[bad], T0).await.unwrap();
     h.say(5, "/set after bad").await;
     h.idle().await;
-    assert_eq!(h.rt.metrics().get("inbox.malformed"), 1);
+    assert_eq!(h.rt.metrics().turns(wharf::metrics::TurnOutcome::Failed), 1);
     assert_eq!(h.kv::<String>("probe", "after").await.as_deref(), Some("bad"), "the next entry of the chat ran");
     assert_eq!(h.rt.storage().inbox_len().await.unwrap(), 0);
     h.rt.shutdown().await;
@@ -142,7 +149,7 @@ async fn a_user_whose_command_failed_is_told_once_and_others_are_not_bothered() 
     h.say(7, "/rmw").await; // declared by the plugin: the user addressed it
     h.say(8, "/set k v").await; // not declared: the plugin was only offered the message
     h.idle().await;
-    assert_eq!(h.rt.metrics().get("plugin.failures.bad"), 3, "installed + both messages trapped");
+    assert_eq!(h.rt.metrics().plugin_malfunctions("bad"), 3, "installed + both messages trapped");
     let told = h.sent(7).await;
     assert_eq!(told.len(), 1, "{told:?}");
     assert!(told[0].starts_with("⚠️ Sorry, that did not work and nothing was changed"), "{told:?}");
