@@ -25,8 +25,8 @@
 //! | [`testkit`] | component-level plugin tests: conversation scripts run through `wharf chat` (`wharf test`) |
 //! | [`scaffold`] | `wharf new`: a new plugin crate outside this repository |
 
-pub mod alerts;
 pub mod admin;
+pub mod alerts;
 pub mod caps;
 pub mod chat;
 pub mod clock;

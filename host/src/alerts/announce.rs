@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 use super::eval::{Change, Transition};
 use crate::config::{LogLevel, LogSinkConfig};
 use crate::storage::{AlertRecord, AlertWrite, NewLogEvent, NewOutbox};
-use crate::telegram::outbox_call::{OutboxCall, SendMessage};
 
 /// The webhook's body: one alert changing state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -134,19 +133,7 @@ impl Announcer<'_> {
     }
 
     fn to_admins(&self, text: &str) -> Vec<NewOutbox> {
-        self.admins
-            .iter()
-            .filter(|a| **a != 0)
-            .map(|a| NewOutbox {
-                chat_id: *a,
-                plugin: "wharf".into(),
-                call: OutboxCall::SendMessage(SendMessage {
-                    chat_id: *a,
-                    text: text.to_owned(),
-                    ..SendMessage::default()
-                }),
-            })
-            .collect()
+        self.admins.iter().filter(|a| **a != 0).map(|a| NewOutbox::host_text(*a, text)).collect()
     }
 }
 

@@ -39,15 +39,20 @@ pub async fn read(cfg: &AlertsConfig, src: &Sources<'_>, now_ms: i64) -> Result<
         let n = src.storage.dead_letters_since(now_ms - HOUR_MS).await?;
         out.push(at_least("dead_letters", n, t, format!("{n} dead letters (inbox and outbox) in the last hour.")));
     }
-    if let Some(t) = cfg.inbox_lag_seconds.get() {
-        let lag = age_s(src.storage.inbox_oldest_ms().await?, now_ms);
+    let queues = if cfg.inbox_lag_seconds.get().is_some() || cfg.outbox_lag_seconds.get().is_some() {
+        Some(src.storage.queue_lag().await?)
+    } else {
+        None
+    };
+    if let (Some(t), Some(q)) = (cfg.inbox_lag_seconds.get(), &queues) {
+        let lag = age_s(q.inbox.oldest_ms, now_ms);
         out.push(at_least("inbox_lag", lag, t, format!("The oldest inbox entry has waited {lag} s.")));
     }
     // Without contact with Telegram (no front end, `mode = "none"`) nothing drains the
     // outbox and nothing can be unreachable: those rules say nothing then.
     let telegram = src.api.last_ok_ms().is_some() || src.api.failing_since_ms().is_some();
-    if let Some(t) = cfg.outbox_lag_seconds.get() {
-        let lag = age_s(src.storage.outbox_oldest_ms().await?, now_ms);
+    if let (Some(t), Some(q)) = (cfg.outbox_lag_seconds.get(), &queues) {
+        let lag = age_s(q.outbox.oldest_ms, now_ms);
         let mut r = at_least("outbox_lag", lag, t, format!("The oldest outbox message has waited {lag} s."));
         if !telegram {
             r.status = Status::Unknown;

@@ -4,8 +4,8 @@
 //! reported with its line and column. Relative paths are resolved against the directory
 //! of the config file.
 
-mod alerts;
 mod admin;
+mod alerts;
 mod bot;
 mod budget;
 mod ids;
@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 use serde::Deserialize;
 
-pub use alerts::{AlertsConfig, RatioRule, RuleName, Threshold, WebhookUrl};
 pub use admin::AdminConfig;
+pub use alerts::{AlertsConfig, RatioRule, RuleName, Threshold, WebhookUrl};
 pub use bot::{BotConfig, Fallback, StartButton, StartConfig};
 pub use budget::{Budget, BudgetKeys, Rate};
 pub use ids::{Grant, HttpHost, PluginName};

@@ -8,7 +8,6 @@
 use super::Shared;
 use super::turn::clip;
 use crate::storage::{NewLogEvent, NewOutbox, TurnCommit};
-use crate::telegram::outbox_call::{OutboxCall, SendMessage};
 
 /// Most characters of a plugin's text quoted in a notice.
 pub(crate) const MAX_QUOTE: usize = 200;
@@ -21,20 +20,8 @@ pub(crate) fn quote(plugin: &str, text: &str) -> String {
 
 /// Queue `text` to every admin (in one transaction) and wake the sender.
 pub(crate) async fn tell_admins(shared: &Shared, text: &str) {
-    let outbox = shared
-        .admins
-        .iter()
-        .filter(|admin| **admin != 0)
-        .map(|admin| NewOutbox {
-            chat_id: *admin,
-            plugin: "wharf".into(),
-            call: OutboxCall::SendMessage(SendMessage {
-                chat_id: *admin,
-                text: text.to_owned(),
-                ..SendMessage::default()
-            }),
-        })
-        .collect();
+    let outbox =
+        shared.admins.iter().filter(|admin| **admin != 0).map(|admin| NewOutbox::host_text(*admin, text)).collect();
     let commit = TurnCommit { outbox, now_ms: shared.host.clock.now_ms(), ..TurnCommit::default() };
     match shared.host.storage.commit(commit).await {
         Ok(_) => shared.outbox_ready.chats(shared.admins.iter().copied()),

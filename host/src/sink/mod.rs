@@ -25,7 +25,7 @@ use tokio::time::Instant;
 
 use crate::clock::Clock;
 use crate::config::{LogLevel, LogSinkConfig};
-use crate::storage::{CommitOutcome, KeyRead, NewLogEvent, NewOutbox, Storage, StorageError, TurnCommit};
+use crate::storage::{CommitOutcome, EventFilter, KeyRead, NewLogEvent, NewOutbox, Storage, StorageError, TurnCommit};
 use crate::telegram::outbox_call::{OutboxCall, ParseMode, SendMessage};
 use crate::telegram::ready::OutboxReady;
 
@@ -158,7 +158,7 @@ impl Sink {
             return Ok(Some(self.next_at - now));
         }
         let (cursor, version) = self.cursor().await?;
-        let rows = storage.events_after(cursor, BATCH).await?;
+        let rows = storage.events_matching_after(&EventFilter::default(), cursor, BATCH).await?;
         let Some(last) = rows.last().map(|r| r.id) else { return Ok(Some(IDLE_LOOK)) };
         let wanted: Vec<_> = rows.into_iter().filter(|r| self.config.wants(&r.kind, r.level)).collect();
         let mut commit = self.move_cursor(last, version);
@@ -235,21 +235,7 @@ impl Sink {
             self.chat,
             REFUSED_RETRY.as_secs() / 60
         );
-        let outbox = self
-            .deps
-            .admins
-            .iter()
-            .filter(|a| **a > 0)
-            .map(|a| NewOutbox {
-                chat_id: *a,
-                plugin: "wharf".into(),
-                call: OutboxCall::SendMessage(SendMessage {
-                    chat_id: *a,
-                    text: text.clone(),
-                    ..SendMessage::default()
-                }),
-            })
-            .collect();
+        let outbox = self.deps.admins.iter().filter(|a| **a > 0).map(|a| NewOutbox::host_text(*a, &text)).collect();
         storage.commit(TurnCommit { outbox, now_ms, ..TurnCommit::default() }).await?;
         self.deps.outbox_ready.chats(self.deps.admins.iter().copied());
         self.refused = Some(reason);

@@ -60,6 +60,21 @@ pub struct NewOutbox {
     pub call: crate::telegram::outbox_call::OutboxCall,
 }
 
+impl NewOutbox {
+    /// The host's own plain-text message to `chat_id` (a notice, an alert).
+    pub fn host_text(chat_id: i64, text: &str) -> Self {
+        Self {
+            chat_id,
+            plugin: "wharf".into(),
+            call: crate::telegram::outbox_call::OutboxCall::SendMessage(crate::telegram::outbox_call::SendMessage {
+                chat_id,
+                text: text.to_owned(),
+                ..Default::default()
+            }),
+        }
+    }
+}
+
 /// A new inbox entry (an emitted event, a lifecycle event, an update).
 #[derive(Clone, Debug)]
 pub struct NewInbox {

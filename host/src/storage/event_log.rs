@@ -183,13 +183,6 @@ impl Storage {
         Ok(rows.iter().map(EventLogRow::from_row).collect::<Result<_, _>>()?)
     }
 
-    /// Up to `limit` events after id `after`, oldest first (the log sink's next batch).
-    pub async fn events_after(&self, after: i64, limit: i64) -> Result<Vec<EventLogRow>, StorageError> {
-        let sql = format!("SELECT {EVENT_COLUMNS} FROM event_log WHERE id > $1 ORDER BY id LIMIT $2");
-        let rows = self.read_all(sqlx::query(&sql).bind(after).bind(limit)).await?;
-        Ok(rows.iter().map(EventLogRow::from_row).collect::<Result<_, _>>()?)
-    }
-
     /// The newest event's id (0 when there is none).
     pub async fn last_event_id(&self) -> Result<i64, StorageError> {
         let row = self.read_one(sqlx::query("SELECT COALESCE(MAX(id), 0) FROM event_log")).await?;

@@ -130,7 +130,8 @@ impl Storage {
         Ok(out)
     }
 
-    /// Up to `limit` events after id `after` that match, oldest first (`wharf logs --follow`).
+    /// Up to `limit` events after id `after` that match, oldest first (`wharf logs --follow`,
+    /// the log sink).
     pub async fn events_matching_after(
         &self,
         filter: &EventFilter,

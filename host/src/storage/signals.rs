@@ -80,18 +80,6 @@ impl Storage {
         Ok(row.try_get(0)?)
     }
 
-    /// When the oldest inbox entry was queued, if any is.
-    pub async fn inbox_oldest_ms(&self) -> Result<Option<i64>, StorageError> {
-        let row = self.read_optional(sqlx::query("SELECT created_ms FROM inbox ORDER BY id LIMIT 1")).await?;
-        Ok(row.map(|r| r.try_get(0)).transpose()?)
-    }
-
-    /// When the oldest outbox row was queued, if any is.
-    pub async fn outbox_oldest_ms(&self) -> Result<Option<i64>, StorageError> {
-        let row = self.read_optional(sqlx::query("SELECT created_ms FROM outbox ORDER BY id LIMIT 1")).await?;
-        Ok(row.map(|r| r.try_get(0)).transpose()?)
-    }
-
     /// Events per kind recorded in `(since_ms, until_ms]`.
     pub async fn event_counts(&self, since_ms: i64, until_ms: i64) -> Result<Vec<(String, i64)>, StorageError> {
         let rows = self

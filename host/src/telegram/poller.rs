@@ -76,7 +76,7 @@ pub(super) async fn run(front: Arc<Front>) {
                 } else {
                     front.api.ok(front.clock.now_ms());
                 }
-                                front.metrics.telegram_poll_error();
+                front.metrics.telegram_poll_error();
                 let trouble = if text.contains("Conflict") || text.contains("terminated by other getUpdates") {
                     Some(("telegram.conflict", "Another instance polls this bot"))
                 } else if text.contains("Unauthorized") || text.contains("Not Found") {
