@@ -155,6 +155,7 @@ fn rfc3339(ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::super::eval::Firing;
+    use crate::telegram::outbox_call::OutboxCall;
     use super::*;
 
     fn transition(change: Change) -> Transition {
