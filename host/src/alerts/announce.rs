@@ -155,8 +155,8 @@ fn rfc3339(ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::super::eval::Firing;
-    use crate::telegram::outbox_call::OutboxCall;
     use super::*;
+    use crate::telegram::outbox_call::OutboxCall;
 
     fn transition(change: Change) -> Transition {
         let before = (change != Change::Fired).then_some(Firing {

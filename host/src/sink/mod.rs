@@ -75,20 +75,33 @@ pub async fn run(deps: SinkDeps, config: LogSinkConfig) {
     let mut sink = Sink { deps, config, chat, in_flight: None, next_at: Instant::now(), refused: None };
     loop {
         match sink.step().await {
-            Ok(Some(wait)) => {
+            // Nothing to do until then, whatever commits meanwhile: a wake now would
+            // only read the database for nothing (a burst of turns wakes it per commit).
+            Ok(Next::Sleep(wait)) => tokio::time::sleep(wait).await,
+            Ok(Next::Idle(wait)) => {
                 let wake = sink.deps.wake.clone();
                 tokio::select! {
                     () = wake.notified() => {}
                     () = tokio::time::sleep(wait) => {}
                 }
             }
-            Ok(None) => {}
+            Ok(Next::Now) => {}
             Err(e) => {
                 tracing::warn!(target: "wharf.sink", error = %e, "cannot feed the admin log channel; will retry");
                 tokio::time::sleep(IDLE_LOOK).await;
             }
         }
     }
+}
+
+/// What the sink does after a step.
+enum Next {
+    /// Step again at once.
+    Now,
+    /// Sleep this long (a digest is in flight, or the gap between digests runs).
+    Sleep(Duration),
+    /// Sleep this long unless turns commit events first (nothing to send).
+    Idle(Duration),
 }
 
 fn parse_cursor(value: Option<Vec<u8>>) -> Option<i64> {
@@ -131,12 +144,12 @@ struct Sink {
 }
 
 impl Sink {
-    /// One step; `Some(wait)` to sleep (or be woken) before the next.
-    async fn step(&mut self) -> Result<Option<Duration>, StorageError> {
+    /// One step, and when to take the next.
+    async fn step(&mut self) -> Result<Next, StorageError> {
         let storage = self.deps.storage.clone();
         if let Some(f) = &self.in_flight {
             if storage.outbox_waiting_for(self.chat).await? {
-                return Ok(Some(PENDING_LOOK));
+                return Ok(Next::Sleep(PENDING_LOOK));
             }
             let dead = storage.last_dead_for(self.chat).await?;
             let from = f.from;
@@ -144,7 +157,7 @@ impl Sink {
             self.in_flight = None;
             if let (true, Some((_, reason))) = (refused, dead) {
                 self.on_refused(from, reason).await?;
-                return Ok(Some(REFUSED_RETRY));
+                return Ok(Next::Sleep(REFUSED_RETRY));
             }
             if let Some(reason) = self.refused.take() {
                 tracing::info!(target: "wharf.sink", chat_id = self.chat, "the admin log channel takes messages again");
@@ -155,11 +168,11 @@ impl Sink {
         }
         let now = Instant::now();
         if now < self.next_at {
-            return Ok(Some(self.next_at - now));
+            return Ok(Next::Sleep(self.next_at - now));
         }
         let (cursor, version) = self.cursor().await?;
         let rows = storage.events_matching_after(&EventFilter::default(), cursor, BATCH).await?;
-        let Some(last) = rows.last().map(|r| r.id) else { return Ok(Some(IDLE_LOOK)) };
+        let Some(last) = rows.last().map(|r| r.id) else { return Ok(Next::Idle(IDLE_LOOK)) };
         let wanted: Vec<_> = rows.into_iter().filter(|r| self.config.wants(&r.kind, r.level)).collect();
         let mut commit = self.move_cursor(last, version);
         if !wanted.is_empty() {
@@ -176,12 +189,12 @@ impl Sink {
                     self.in_flight = Some(InFlight { from: cursor, dead_before });
                     self.next_at = Instant::now() + MIN_GAP;
                     self.deps.outbox_ready.chats([self.chat]);
-                    return Ok(Some(PENDING_LOOK));
+                    return Ok(Next::Sleep(PENDING_LOOK));
                 }
-                Ok(None)
+                Ok(Next::Now)
             }
             // Another replica's sink moved the cursor first: read again.
-            _ => Ok(None),
+            _ => Ok(Next::Now),
         }
     }
 

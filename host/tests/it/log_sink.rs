@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use wharf::config::Config;
 use wharf::telegram::Telegram;
-use wharf::telegram::emulator::Emulator;
+use wharf::telegram::emulator::{Emulator, FaultKind};
 use wharf::telegram::limits::RateLimits;
 use wharf::{Runtime, RuntimeOptions};
 
@@ -136,6 +136,38 @@ async fn the_host_reports_new_and_returning_users_and_blocks() {
     b.h.idle().await;
     let log = b.h.rt.storage().event_log().await.unwrap();
     assert_eq!(log.iter().filter(|e| e.kind == "user.started").count(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_host_reports_telegram_trouble_dead_letters_and_reloads() {
+    let dir = tempfile::tempdir().unwrap();
+    let probe = dir.path().join("probe.wasm");
+    std::fs::copy(wasm("probe"), &probe).unwrap();
+    let plugins = plugin("echo", "echo", r#"grants = ["telegram.send"]"#)
+        + &format!("[plugins.probe]\npath = \"{}\"\n{ALL}\n", probe.display())
+        + &sink("");
+    let b = bot_configured(&plugins, RateLimits::default().scaled(100.0), false, |_| {}).await;
+    let conflict = || FaultKind::Status(409, "Conflict: terminated by other getUpdates request".into());
+    b.emu.inject(Some("getUpdates"), conflict());
+    b.emu.inject(Some("getUpdates"), conflict());
+    let trouble = block(&b.emu, "🔑 <b>Another instance polls this bot</b>").await;
+    assert!(trouble.contains("\nError: ") && trouble.contains("Conflict"), "{trouble}");
+    assert!(!trouble.contains(TOKEN) && !trouble.contains("TEST-TOKEN"), "the token never shows: {trouble}");
+    b.emu.inject(Some("sendMessage"), FaultKind::Status(400, "Bad Request: can't parse entities".into()));
+    b.emu.send_text(5, "/echo lost");
+    let dead = block(&b.emu, "📪 <b>Message refused by Telegram</b>").await;
+    assert!(dead.contains("\nPlugin: echo\nChat: 5\nReason: ") && dead.contains("can't parse entities"), "{dead}");
+    std::fs::copy(wasm("probe_v2"), &probe).unwrap();
+    b.h.rt.reload().await.unwrap();
+    let reloaded = block(&b.emu, "🔄 <b>Plugin reloaded</b>").await;
+    assert!(reloaded.contains("\nPlugin: probe\nVersion: "), "{reloaded}");
+    std::fs::write(&probe, b"not a component").unwrap();
+    b.h.rt.reload().await.unwrap();
+    let rejected = block(&b.emu, "⚠️ <b>Plugin module rejected</b>").await;
+    assert!(rejected.contains("\nPlugin: probe\nServing: version "), "{rejected}");
+    b.h.idle().await;
+    let log = b.h.rt.storage().event_log().await.unwrap();
+    assert_eq!(log.iter().filter(|e| e.kind == "telegram.conflict").count(), 1, "a streak is recorded once");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
