@@ -200,8 +200,13 @@ impl Sink {
 
     /// The cursor and its KV version.
     async fn cursor(&self) -> Result<(i64, i64), StorageError> {
-        init_cursor(&self.deps.storage, self.deps.clock.now_ms()).await?;
-        let (value, version) = self.deps.storage.kv_get(CURSOR_NS, CURSOR_KEY).await?;
+        let storage = &self.deps.storage;
+        let (mut value, mut version) = storage.kv_get(CURSOR_NS, CURSOR_KEY).await?;
+        if value.is_none() {
+            // Only if it was deleted while running: the runtime set it up at start.
+            init_cursor(storage, self.deps.clock.now_ms()).await?;
+            (value, version) = storage.kv_get(CURSOR_NS, CURSOR_KEY).await?;
+        }
         Ok((parse_cursor(value).unwrap_or(0), version))
     }
 

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use indexmap::IndexMap;
+use sqlx::AnyConnection;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -119,6 +120,25 @@ fn decode_fields(json: &str) -> IndexMap<String, String> {
     serde_json::from_str(json).unwrap_or_default()
 }
 
+/// Record one event on `conn` (inside the caller's transaction).
+pub(super) async fn insert_event(conn: &mut AnyConnection, e: &NewLogEvent, now_ms: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO event_log (at_ms, plugin, kind, level, title, emoji, user_id, fields) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(now_ms)
+    .bind(e.plugin.as_str())
+    .bind(e.kind.as_str())
+    .bind(e.level.as_i64())
+    .bind(e.title.as_deref())
+    .bind(e.emoji.as_deref())
+    .bind(e.user_id)
+    .bind(encode_fields(&e.fields))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// The statement that records `rows`, for a turn's write script.
 pub(super) fn insert_log(script: &mut Script, rows: &[&NewLogEvent], now_ms: i64) {
     for chunk in rows.chunks(super::bulk::CHUNK) {
@@ -155,20 +175,7 @@ impl Storage {
         begin(&mut conn, self.backend()).await?;
         let result = async {
             for e in events {
-                sqlx::query(
-                    "INSERT INTO event_log (at_ms, plugin, kind, level, title, emoji, user_id, fields) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .bind(now_ms)
-                .bind(e.plugin.as_str())
-                .bind(e.kind.as_str())
-                .bind(e.level.as_i64())
-                .bind(e.title.as_deref())
-                .bind(e.emoji.as_deref())
-                .bind(e.user_id)
-                .bind(encode_fields(&e.fields))
-                .execute(&mut *conn)
-                .await?;
+                insert_event(&mut conn, e, now_ms).await?;
             }
             Ok(())
         }

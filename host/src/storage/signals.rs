@@ -5,7 +5,7 @@
 use sqlx::{AnyConnection, Row};
 
 use super::commit::{begin, finish};
-use super::event_log::{NewLogEvent, encode_fields};
+use super::event_log::{NewLogEvent, insert_event};
 use super::{NewOutbox, Storage, StorageError};
 
 /// A firing alert as stored.
@@ -178,22 +178,4 @@ async fn write_alert(conn: &mut AnyConnection, w: &AlertWrite, now_ms: i64) -> R
         }
     };
     Ok(done.rows_affected() == 1)
-}
-
-async fn insert_event(conn: &mut AnyConnection, e: &NewLogEvent, now_ms: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO event_log (at_ms, plugin, kind, level, title, emoji, user_id, fields) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(now_ms)
-    .bind(e.plugin.as_str())
-    .bind(e.kind.as_str())
-    .bind(e.level.as_i64())
-    .bind(e.title.as_deref())
-    .bind(e.emoji.as_deref())
-    .bind(e.user_id)
-    .bind(encode_fields(&e.fields))
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
 }
