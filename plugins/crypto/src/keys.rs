@@ -1,0 +1,1 @@
+//! Account public keys and the addresses derived from them (to be written).
