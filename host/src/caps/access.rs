@@ -123,6 +123,7 @@ mod tests {
             budgets: Default::default(),
             live: Arc::default(),
             admins: vec![1000],
+            metrics: Arc::default(),
         });
         PluginState::new(host, first, TurnState::new(Some(1), 5, 0), Instant::now() + Duration::from_secs(60))
     }

@@ -1,7 +1,8 @@
 //! `wharf:bot/http`: outbound requests to granted hosts only (a grant without a port
 //! covers ports 80 and 443), reached by name only at public addresses (see `egress`),
 //! never following redirects (a redirect could leave the granted hosts), with a timeout
-//! clamped to the call's remaining budget and a cap on the response body.
+//! clamped to the call's remaining budget and a cap on the response body. Every request
+//! that leaves is counted in `wharf_plugin_http_requests_total{plugin, host, outcome}`.
 
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use wasmtime::component::{HasData, Linker};
 
 use super::bindings::wharf::bot::http::{self as wit, Error, Host, Method, Request, Response};
 use super::{Access, PluginState, Requirement};
+use crate::metrics::HttpOutcome;
 
 /// Limits on one request.
 #[derive(Clone, Copy, Debug)]
@@ -117,7 +119,7 @@ impl Host for Http<'_> {
             }
             Ok(Ok(Response { status, headers, body }))
         };
-        Ok(match tokio::time::timeout(timeout, result).await {
+        let answer = match tokio::time::timeout(timeout, result).await {
             Err(_) => Err(Error::Timeout),
             Ok(Ok(r)) => r,
             Ok(Err::<_, reqwest::Error>(e)) if e.is_timeout() => Err(Error::Timeout),
@@ -125,6 +127,15 @@ impl Host for Http<'_> {
                 Some(refused) => Err(Error::AccessDenied(refused.to_string())),
                 None => Err(Error::Other(format!("request failed: {}", e.without_url()))),
             },
-        })
+        };
+        let outcome = match &answer {
+            Ok(r) => HttpOutcome::of_status(r.status),
+            Err(Error::Timeout) => HttpOutcome::Timeout,
+            Err(Error::TooLarge(_)) => HttpOutcome::TooLarge,
+            Err(Error::AccessDenied(_) | Error::InvalidInput(_)) => HttpOutcome::Refused,
+            Err(Error::Other(_)) => HttpOutcome::Failed,
+        };
+        self.state.host.metrics.plugin_http(plugin.name().as_str(), &host, outcome);
+        Ok(answer)
     }
 }

@@ -83,6 +83,8 @@ pub struct HostServices {
     pub live: Arc<crate::telegram::live::LiveBot>,
     /// The bot's admins (`admins` in the config), for `config.admins`.
     pub admins: Vec<i64>,
+    /// The host's metrics (outbound HTTP is counted per plugin).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// What the host knows about a loaded plugin that host calls need.

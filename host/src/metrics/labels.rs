@@ -123,6 +123,60 @@ pub(super) struct OutcomeLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(super) struct HttpLabels {
+    pub plugin: String,
+    pub host: String,
+    pub outcome: &'static str,
+}
+
+/// How a plugin's outbound HTTP request ended (`wharf_plugin_http_requests_total`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HttpOutcome {
+    /// A 1xx, 2xx or 3xx answer.
+    Ok,
+    /// 429 Too Many Requests.
+    RateLimited,
+    /// Another 4xx answer.
+    ClientError,
+    /// A 5xx answer.
+    ServerError,
+    /// No answer in time.
+    Timeout,
+    /// The body was over the cap.
+    TooLarge,
+    /// Connection or protocol failure.
+    Failed,
+    /// Refused by the host before leaving (not granted, non-public address, bad URL).
+    Refused,
+}
+
+impl HttpOutcome {
+    /// The outcome of an answer with `status`.
+    pub fn of_status(status: u16) -> Self {
+        match status {
+            429 => Self::RateLimited,
+            400..=499 => Self::ClientError,
+            500..=599 => Self::ServerError,
+            _ => Self::Ok,
+        }
+    }
+
+    /// Its label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::RateLimited => "rate_limited",
+            Self::ClientError => "client_error",
+            Self::ServerError => "server_error",
+            Self::Timeout => "timeout",
+            Self::TooLarge => "too_large",
+            Self::Failed => "failed",
+            Self::Refused => "refused",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(super) struct PluginLabel {
     pub plugin: String,
 }

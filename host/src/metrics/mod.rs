@@ -24,10 +24,10 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::{Registry, Unit};
 
 use labels::{
-    AlertLabel, BudgetLabels, KindLabel, MethodLabel, OutcomeLabel, PluginLabel, PluginReason, QueueLabel, ReasonLabel,
-    SendLabels,
+    AlertLabel, BudgetLabels, HttpLabels, KindLabel, MethodLabel, OutcomeLabel, PluginLabel, PluginReason, QueueLabel,
+    ReasonLabel, SendLabels,
 };
-pub use labels::{FailureReason, Queue, SendOutcome, TurnOutcome, UpdateOutcome, WebhookRefusal};
+pub use labels::{FailureReason, HttpOutcome, Queue, SendOutcome, TurnOutcome, UpdateOutcome, WebhookRefusal};
 pub use latency::LatencySummary;
 
 use crate::storage::{QueueDepth, QueueLag};
@@ -57,6 +57,7 @@ pub struct Metrics {
     plugin_failures: Family<PluginReason, Counter>,
     plugin_budget_hits: Family<BudgetLabels, Counter>,
     plugin_call_duration: Timing,
+    plugin_http: Family<HttpLabels, Counter>,
     inbox_depth: Gauge,
     inbox_oldest_age: GaugeF,
     outbox_depth: Gauge,
@@ -100,6 +101,7 @@ impl Default for Metrics {
             plugin_failures: Family::default(),
             plugin_budget_hits: Family::default(),
             plugin_call_duration: Family::new_with_constructor(call_buckets),
+            plugin_http: Family::default(),
             inbox_depth: Gauge::default(),
             inbox_oldest_age: GaugeF::default(),
             outbox_depth: Gauge::default(),
@@ -137,6 +139,11 @@ impl Metrics {
             "Time of one plugin call (instantiate and handle)",
             Unit::Seconds,
             self.plugin_call_duration.clone(),
+        );
+        r.register(
+            "plugin_http_requests",
+            "Plugins' outbound HTTP requests by plugin, granted host and outcome",
+            self.plugin_http.clone(),
         );
         r.register("inbox_depth", "Entries waiting in the inbox", self.inbox_depth.clone());
         r.register_with_unit(
@@ -230,6 +237,19 @@ impl Metrics {
     /// Time of one plugin call.
     pub fn plugin_call(&self, plugin: &str, took: std::time::Duration) {
         self.plugin_call_duration.get_or_create(&PluginLabel { plugin: plugin.to_owned() }).observe(took.as_secs_f64());
+    }
+
+    /// Count one outbound HTTP request of `plugin` to `host` (a granted host, so the
+    /// label set is bounded by the config).
+    pub fn plugin_http(&self, plugin: &str, host: &str, outcome: HttpOutcome) {
+        let labels = HttpLabels { plugin: plugin.to_owned(), host: host.to_owned(), outcome: outcome.as_str() };
+        self.plugin_http.get_or_create(&labels).inc();
+    }
+
+    /// Outbound HTTP requests of `plugin` to `host` with `outcome`.
+    pub fn plugin_http_count(&self, plugin: &str, host: &str, outcome: HttpOutcome) -> u64 {
+        let labels = HttpLabels { plugin: plugin.to_owned(), host: host.to_owned(), outcome: outcome.as_str() };
+        self.plugin_http.get(&labels).map_or(0, |c| c.get())
     }
 
     /// Count a row moved to dead letters.

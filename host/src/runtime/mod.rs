@@ -252,6 +252,7 @@ impl Runtime {
         storage.set_kv_quotas(
             specs.iter().map(|s| (s.name.to_string(), KvQuota { bytes: s.budget.kv_bytes, keys: s.budget.kv_keys })),
         );
+        let metrics = Arc::new(Metrics::default());
         let host = Arc::new(HostServices {
             storage,
             clock: opts.clock.clone(),
@@ -261,6 +262,7 @@ impl Runtime {
             budgets: caps::budget::Budgets::default(),
             live: Arc::default(),
             admins: config.admins.clone(),
+            metrics: metrics.clone(),
         });
         Ok(Shared {
             base_linker: caps::base_linker(&engine).map_err(anyhow::Error::from)?,
@@ -274,7 +276,7 @@ impl Runtime {
             concurrency: rt.concurrency,
             max_failures: rt.max_failures,
             breaker: health::Breaker::new(rt.max_failures),
-            metrics: Arc::new(Metrics::default()),
+            metrics,
             api: Arc::default(),
             log_sink: config.log_sink.clone(),
             sink_wake: Arc::default(),

@@ -52,6 +52,22 @@ async fn only_granted_hosts_are_reached_within_limits() {
         let got: String = h.kv("probe", "http").await.unwrap();
         assert_eq!(got, expect, "{url}");
     }
+    // Requests that left are counted per plugin, granted host and outcome; refused ones
+    // never left.
+    let count = |o| h.rt.metrics().plugin_http_count("probe", "127.0.0.1", o);
+    use wharf::metrics::HttpOutcome;
+    assert_eq!(
+        [count(HttpOutcome::Ok), count(HttpOutcome::TooLarge), count(HttpOutcome::Timeout)],
+        [2, 1, 1],
+        "{}",
+        h.rt.metrics().encode(&Default::default()).unwrap()
+    );
+    assert!(
+        h.rt.metrics()
+            .encode(&Default::default())
+            .unwrap()
+            .contains("wharf_plugin_http_requests_total{plugin=\"probe\",host=\"127.0.0.1\",outcome=\"timeout\"} 1")
+    );
     h.rt.shutdown().await;
 }
 
