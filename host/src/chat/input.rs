@@ -19,6 +19,8 @@ pub(super) enum Input {
     Admin,
     /// `/upload` and what followed it.
     Upload(String),
+    /// `/chain` and what followed it.
+    Chain(String),
     /// A number: a button, or text if no button has it.
     Number(usize),
     /// A message to send as it is.
@@ -92,6 +94,7 @@ fn parse(line: &str) -> Option<Input> {
         "/admin" if rest.is_empty() => Input::Admin,
         "/as" => Input::As(rest.trim().parse().ok().filter(|id: &i64| *id > 0)),
         "/upload" => Input::Upload(rest.to_owned()),
+        "/chain" => Input::Chain(rest.trim().to_owned()),
         _ => match line.parse() {
             Ok(n) => Input::Number(n),
             Err(_) => Input::Text(line.to_owned()),

@@ -12,6 +12,7 @@
 //! | `\TEXT` | sends `TEXT` as it is (`\2`, `\/as`) |
 //! | `/upload PATH [caption]` | sends a local file as a document |
 //! | `/as ID`, `/admin` | switches user (to the first configured admin) and prints what they missed |
+//! | `/chain …` | acts on the local blockchains, when a plugin watches one (see `chain.rs`) |
 //! | `/quit`, end of input | leaves |
 //!
 //! Each line is handled to completion (the bot idle, its messages delivered) before the
@@ -20,6 +21,7 @@
 //! every time. A message on [`Options::reloads`] (SIGHUP in `wharf chat`) reloads the
 //! plugins, as in `wharf run`, and says what changed.
 
+mod chain;
 mod input;
 mod screen;
 
@@ -82,6 +84,10 @@ where
     W: Write,
 {
     let emu = Emulator::start(([127, 0, 0, 1], 0).into(), TOKEN).await.context("starting the emulator")?;
+    // Plugins that watch a blockchain watch local ones instead.
+    let mut config = config.clone();
+    let chains = chain::Chains::start(&mut config).await?;
+    let config = &config;
     let runtime = Runtime::start(config, RuntimeOptions { clock: opts.clock, ..RuntimeOptions::default() }).await?;
     // The database remembers the last update id of earlier sessions: continue after it,
     // as Telegram would, or the new emulator's updates would be taken for old ones.
@@ -93,7 +99,7 @@ where
     settle(&runtime, None).await?;
     let admin = config.admins.first().copied();
     let mut reloads = opts.reloads;
-    welcome(&mut out, admin, reloads.is_some())?;
+    welcome(&mut out, admin, reloads.is_some(), !chains.is_empty())?;
     let mut screen = Screen::default();
     let mut reader = Reader::new(input);
     let mut user: i64 = 1;
@@ -161,6 +167,17 @@ where
                     emu.send_text(user, &n.to_string())
                 }
             },
+            Input::Chain(args) if !chains.is_empty() => {
+                for line in chains.command(&runtime, user, &args).await? {
+                    writeln!(out, "-- {line}")?;
+                }
+                settle(&runtime, None).await?;
+                continue;
+            }
+            Input::Chain(args) => {
+                screen.retire(user);
+                emu.send_text(user, format!("/chain {args}").trim_end())
+            }
             Input::Text(text) => {
                 screen.retire(user);
                 emu.send_text(user, &text)
@@ -173,7 +190,7 @@ where
     Ok(())
 }
 
-fn welcome(out: &mut impl Write, admin: Option<i64>, reloads: bool) -> std::io::Result<()> {
+fn welcome(out: &mut impl Write, admin: Option<i64>, reloads: bool, chains: bool) -> std::io::Result<()> {
     writeln!(
         out,
         "Wharf chat: you are user 1. Type a message or a /command; what the bot sends appears as it arrives."
@@ -188,6 +205,9 @@ fn welcome(out: &mut impl Write, admin: Option<i64>, reloads: bool) -> std::io::
     match admin {
         Some(a) => writeln!(out, "  /as ID        switch user (prints what they missed); /admin becomes admin {a}")?,
         None => writeln!(out, "  /as ID        switch user (prints what they missed)")?,
+    }
+    if chains {
+        writeln!(out, "  /chain pay AMOUNT COIN | /chain mine [N] | /chain reorg N   act on the local blockchains")?;
     }
     if reloads {
         writeln!(out, "  kill -HUP {}  reload the plugins", std::process::id())?;

@@ -73,7 +73,7 @@ pub enum ConfigError {
 }
 
 /// The whole `config.toml`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Telegram user ids of the bot's admins.
@@ -108,7 +108,7 @@ pub struct Config {
 }
 
 /// `[storage]`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct StorageConfig {
     /// `sqlite:PATH` (created if missing) or `postgres://…`.

@@ -21,7 +21,9 @@ pub const BTC_KEY: &str = "zpub6rFR7y4Q2AijBEqTUquhVz398htDFrtymD9xYYfG1m4wAcvPh
 /// Its first receive address.
 pub const BTC_FIRST: &str = "bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu";
 /// The same mnemonic's Litecoin account key (m/84'/2'/0').
-pub const LTC_KEY: &str = crate::crypto_keys::LTC_KEY;
+pub const LTC_KEY: &str = "zpub6rPo5mF47z5coVm5rvWv7fv181awb7Vckn5Cf3xQXBVKu18kuBHDhNi1Jrb4br6vVD3ZbrnXemEsWJoR18mZwkUdzwD8TQnHDUCGxqZ6swA";
+/// Its first receive address (computed with bip-utils; also in EdgeApp's fixtures).
+pub const LTC_FIRST: &str = "ltc1qjmxnz78nmc8nq77wuxh25n2es7rzm5c2rkk4wh";
 const TOKEN: &str = "123456:CRYPTO-TOKEN-secret";
 /// The watcher's interval in these tests.
 const POLL: Duration = Duration::from_secs(30);
@@ -261,7 +263,7 @@ async fn a_litecoin_payment_is_credited_at_the_litecoin_rate() {
     let d = Deposits::start("").await;
     let address = d.address(8, "Litecoin").await;
     assert!(address.starts_with("ltc1q"), "{address}");
-    assert_eq!(address, crate::crypto_keys::LTC_FIRST);
+    assert_eq!(address, LTC_FIRST);
     // 0.12345678 LTC × 350.00 PLN = 43.2098730 PLN → 43.20 PLN.
     d.ltc.pay(&[(address.as_str(), 12_345_678)]);
     d.ltc.mine(2);
@@ -483,4 +485,29 @@ async fn a_payment_to_an_old_address_is_still_credited() {
     d.tick().await;
     d.tick().await;
     d.expect(7, "Deposit credited: 400 PLN").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_for_the_other_coin_a_private_key_or_the_public_test_key_is_refused_at_load() {
+    // The Litecoin account key re-encoded as an Ltub, and as a zprv (a private key's prefix).
+    const LTUB: &str = "Ltub2ZANw57Fi4JfMGenngwfZMqDrsccTf2m3qEjvLuk8faGXB973sSqGttAdKBvGSCLG9DXh2yxaUB9qpwQUe2zCCtrZPhjxGuMAWqL6F7Xrpd";
+    const ZPRV: &str = "zprvAdQSgFiAHcXKb1gcktyukXyGZykTBemmPZ9brfYnxqxM2CocMdxy9aPXTfSnWfxL5UbZhQfbz1VQtsFd7UH2BttUUvtkc5yEHcK3CkQM6QM";
+    let cases = [
+        (LTUB, "http://127.0.0.1:9/api", "this is a Litecoin key"),
+        (ZPRV, "http://127.0.0.1:9/api", "private key"),
+        (BTC_KEY, "https://blockstream.info/api", "BIP84's published test mnemonic"),
+        ("zpub6rFR7y4Q2AijBEqTUquhVz398htDFrtymD9xYYfG1m4wAcvPhXNfE3EfH1r1ADqtfSdVCToUG868RvUUkgDKf31mGDtKsAYz2oz2AGutZYt", "http://127.0.0.1:9/api", "checksum"),
+    ];
+    for (key, explorer, expect) in cases {
+        let tables = plugin("wallet", "wallet", r#"grants = ["kv", "telegram.send", "events"]"#)
+            + &plugin("crypto", "crypto", r#"grants = ["kv", "telegram.send", "scheduler", "call:wallet"]
+http = ["127.0.0.1:9"]"#)
+            + &format!(
+                "[plugins.crypto.settings]\n[[plugins.crypto.settings.chains]]\ncoin = \"BTC\"\nxpub = \"{key}\"\nexplorer = \"{explorer}\"\n[plugins.crypto.settings.rates]\nfixed = {{ BTC = \"1\" }}\n"
+            );
+        let err = try_start_on(&Db::Sqlite, &tables, "").await.err().expect("must not start");
+        let msg = format!("{err:#}");
+        assert!(msg.contains("setting `chains[0].xpub`") && msg.contains(expect), "{key}: {msg}");
+        assert!(!msg.contains(&key[4..20]), "the key is echoed: {msg}");
+    }
 }
