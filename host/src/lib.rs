@@ -12,6 +12,7 @@
 //! | [`runtime`] | plugin loading, sandboxed calls, turns, dispatcher, timers, reload |
 //! | [`chat`] | `wharf chat`: the bot and the emulator driven from a terminal |
 //! | [`caps`] | the host side of every WIT interface, one module each |
+//! | [`explorer`] | an Esplora-compatible explorer emulator (and CoinGecko-style rates) for the crypto plugin |
 //! | [`event`] | building events (for tests and the Telegram front end) |
 //! | [`inbox`] | the versioned wire format of inbox entries |
 //! | [`metrics`] | Prometheus metrics (`/metrics`): the `wharf_*` families, process metrics |
@@ -32,6 +33,7 @@ pub mod chat;
 pub mod clock;
 pub mod config;
 pub mod event;
+pub mod explorer;
 pub mod inbox;
 pub mod logs;
 pub mod metrics;

@@ -1,5 +1,5 @@
 //! The `wharf` command: run the bot, check a config file, talk to the bot, test plugins,
-//! re-enable a disabled plugin, create a plugin crate, read the event log.
+//! re-enable a disabled plugin, create a plugin crate, read the event log, serve the emulators.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -57,6 +57,16 @@ enum Cmd {
         /// The bot token it accepts.
         #[arg(long, default_value = "0:local")]
         token: String,
+    },
+    /// Serve the Esplora-compatible explorer emulator (with CoinGecko-style rates) until
+    /// Ctrl-C, driven through its /control API.
+    Explorer {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:3002")]
+        listen: std::net::SocketAddr,
+        /// Height of the chain's tip at start.
+        #[arg(long, default_value_t = wharf::explorer::START_HEIGHT)]
+        height: u64,
     },
     /// Validate a config file and load its plugins without running them.
     CheckConfig {
@@ -180,6 +190,7 @@ async fn main() -> ExitCode {
         Cmd::CheckConfig { config } => check(config).await,
         Cmd::Chat { config } => chat(config).await,
         Cmd::Emulator { listen, token } => emulator(listen, &token).await,
+        Cmd::Explorer { listen, height } => explorer(listen, height).await,
         Cmd::Test { config, wasm, scripts } => test(config, &wasm, &scripts).await,
         Cmd::New { name, dir, sdk } => new(name, dir, sdk),
         Cmd::Plugin { action } => plugin(action).await,
@@ -265,6 +276,24 @@ async fn emulator(listen: std::net::SocketAddr, token: &str) -> anyhow::Result<(
     let emu = wharf::telegram::emulator::Emulator::start(listen, token).await.context("starting the emulator")?;
     println!("Bot API emulator at {} (token {token}); Ctrl-C stops it", emu.api_url());
     tokio::signal::ctrl_c().await?;
+    Ok(())
+}
+
+async fn explorer(listen: std::net::SocketAddr, height: u64) -> anyhow::Result<()> {
+    let explorer =
+        wharf::explorer::Explorer::start_at(listen, height).await.context("starting the explorer emulator")?;
+    println!(
+        "Esplora API at {} (tip {}), rates at {}; Ctrl-C stops it",
+        explorer.url(),
+        explorer.tip_height(),
+        explorer.rates_url()
+    );
+    println!(
+        "control: POST /control/pay {{\"outputs\":[{{\"address\":\"…\",\"value\":100000}}]}}, /control/mine {{\"blocks\":1}}, \
+         /control/reorg {{\"depth\":1}}, /control/replace, /control/drop, /control/fault, /control/rate; GET /control/stats"
+    );
+    tokio::signal::ctrl_c().await?;
+    explorer.shutdown().await;
     Ok(())
 }
 

@@ -15,6 +15,7 @@ mod config_golden;
 mod crash;
 mod cross_plugin;
 mod events_timers;
+mod explorer;
 mod fairness;
 mod files;
 mod hostile;
