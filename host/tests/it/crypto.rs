@@ -14,7 +14,7 @@ use wharf::telegram::limits::RateLimits;
 use wharf::{Runtime, RuntimeOptions};
 
 use crate::common::*;
-use crate::market::{ADMIN, WAIT, buttons};
+use crate::market::{ADMIN, WAIT, buttons, until};
 
 /// BIP84's published account key ("abandon … about", m/84'/0'/0').
 pub const BTC_KEY: &str = "zpub6rFR7y4Q2AijBEqTUquhVz398htDFrtymD9xYYfG1m4wAcvPhXNfE3EfH1r1ADqtfSdVCToUG868RvUUkgDKf31mGDtKsAYz2oz2AGutZYs";
@@ -380,7 +380,7 @@ async fn a_failing_explorer_backs_off_alerts_and_loses_nothing() {
     d.btc.pay(&[(address.as_str(), 100_000)]);
     d.btc.mine(2);
     // Runs fail and back off (30 s, 60 s, 120 s…); after 5 minutes the admins are told.
-    for _ in 0..16 {
+    for _ in 0..20 {
         d.tick().await;
     }
     let told = d.expect(ADMIN, "The Bitcoin explorer (127.0.0.1").await;
@@ -393,7 +393,7 @@ async fn a_failing_explorer_backs_off_alerts_and_loses_nothing() {
     d.btc.fault(Fault { status: Some(429), times: Some(1), ..Fault::default() });
     d.btc.fault(Fault { malformed: true, times: Some(1), ..Fault::default() });
     d.btc.fault(Fault { delay_ms: 6_000, times: Some(1), ..Fault::default() });
-    for _ in 0..40 {
+    for _ in 0..200 {
         if d.balance(7).await > 0 {
             break;
         }
@@ -413,14 +413,20 @@ async fn a_slow_explorer_does_not_hold_up_other_chats() {
     let d = Deposits::start("").await;
     let address = d.address(7, "Bitcoin").await;
     d.btc.pay(&[(address.as_str(), 100_000)]);
-    // Every explorer request now takes 3 s: the watcher's run is slow.
+    // Every explorer request now takes 3 s: the watcher's run takes 6 s (tip, listing).
     d.btc.fault(Fault { delay_ms: 3_000, ..Fault::default() });
+    d.btc.reset_counts();
     d.rt.clock().advance(POLL);
-    // While it runs, another user is served.
+    until("the watcher's run starts", || async { d.btc.requests() >= 1 }).await;
+    // While it runs, another user is served…
     d.say(9, "/wallet", "Your wallet").await;
     d.say(9, "/crypto", "Top up with which coin?").await;
+    // …and it is still running: what it is about to find is not told yet.
+    assert!(d.btc.requests() <= 2, "{}", d.btc.requests());
+    assert!(!d.emu.texts(7).iter().any(|t| t.contains("payment seen")), "the run ended before user 9 was served");
     d.btc.clear_faults();
     d.rt.wait_idle(IDLE).await.unwrap();
+    d.expect(7, "Bitcoin payment seen, 0/2").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

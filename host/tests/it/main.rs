@@ -14,6 +14,7 @@ mod compat;
 mod config_golden;
 mod crash;
 mod cross_plugin;
+mod crypto;
 mod events_timers;
 mod explorer;
 mod fairness;

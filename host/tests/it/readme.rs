@@ -90,7 +90,7 @@ async fn every_readme_session_runs_without_an_error() {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
     let sessions = blocks(&readme, "<!-- chat session -->");
     assert!(sessions.len() >= 3, "README.md shows {} chat sessions", sessions.len());
-    // Every command of the wallet and the shop is shown in a session.
+    // Every command of the bundled plugins is shown in a session.
     let typed_commands: Vec<&str> = sessions
         .iter()
         .flatten()
@@ -113,6 +113,7 @@ async fn every_readme_session_runs_without_an_error() {
         "describe",
         "inventory",
         "report",
+        "crypto",
     ];
     for c in all {
         let shown =

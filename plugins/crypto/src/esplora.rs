@@ -215,10 +215,11 @@ impl Explorer {
     }
 
     /// Where transaction `txid` is; `None` when the explorer does not know it (dropped,
-    /// replaced, or reorged away and double-spent).
+    /// replaced, or reorged away and double-spent). Asks `/tx/:txid`: Esplora's
+    /// `/tx/:txid/status` answers "unconfirmed" for a txid it does not know.
     pub fn tx_place(&mut self, txid: &str) -> Result<Option<Place>, ExplorerError> {
-        let Some(raw) = self.json::<RawStatus>(&format!("/tx/{txid}/status"))? else { return Ok(None) };
-        place(raw).map(Some)
+        let Some(raw) = self.json::<RawTx>(&format!("/tx/{txid}"))? else { return Ok(None) };
+        Ok(Some(tx(raw)?.place))
     }
 
     /// Whether block `hash` is in the best chain (`false` for an unknown block).

@@ -108,7 +108,7 @@ pub fn parse_coingecko(body: &[u8], coins: &[Coin], currency: &str, decimals: u8
         if text.contains(['e', 'E']) {
             // An exponent: go through f64, rounded down to the minor unit.
             let f = n.as_f64().unwrap_or(0.0) * 10f64.powi(i32::from(decimals));
-            if f.is_finite() && f >= 1.0 && f < 9.0e15 {
+            if f.is_finite() && (1.0..9.0e15).contains(&f) {
                 #[allow(clippy::cast_possible_truncation)]
                 out.push((*coin, f.floor() as i64));
             }
