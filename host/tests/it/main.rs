@@ -14,6 +14,7 @@ mod compat;
 mod config_golden;
 mod crash;
 mod cross_plugin;
+mod deposit_topic;
 mod events_timers;
 mod fairness;
 mod files;
