@@ -90,6 +90,7 @@ async fn a_plugins_deposit_credit_is_announced_and_other_categories_are_not() {
         let got = received(&h, "wallet.deposit").await;
         assert_eq!(got.len(), 1, "{got:#?}");
         assert_eq!(got[0]["chat"], 5, "the callee's event joined the caller's turn");
+        assert_eq!(got[0]["source"], "wallet", "the wallet emitted it, not its caller");
         assert_eq!(got[0]["payload"]["key"], "client:tx1");
         assert_eq!(got[0]["payload"]["reason"], "client credit");
         assert_eq!(got[0]["payload"]["amount"], 1000);

@@ -23,7 +23,10 @@
 //!   answers nothing more, the plugin answers the user. Payload:
 //!   `{"method":"btc","user_id":7,"chat_id":7,"plugin":"crypto"}`.
 //!
-//! Subscribers should ignore fields they do not know: later releases may add some.
+//! Subscribers should ignore fields they do not know: later releases may add some. Any
+//! plugin granted `events` may emit any topic, so subscribers trust only events whose
+//! `source` is the wallet's config name (`wallet`); it is that also when the wallet runs
+//! as another plugin's callee.
 //!
 //! | module | what it does |
 //! |---|---|

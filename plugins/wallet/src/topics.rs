@@ -14,7 +14,9 @@
 //!   says nothing more and that plugin answers the user. Payload [`DepositMethod`]:
 //!   `{"method":"btc","user_id":7,"chat_id":7,"plugin":"crypto"}`.
 //!
-//! Both need the wallet's `events` grant.
+//! Both need the wallet's `events` grant; the host refuses to load the wallet without it
+//! (it imports `events`). Should an emit still be refused for the grant, the wallet carries
+//! on (deposits are credited, the topics are off) and warns once ([`emit`]).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
