@@ -5,13 +5,15 @@
 //! - a callback prefix is one plugin's (buttons are routed by it);
 //! - on a reload, a module may not newly take another plugin's name or a command
 //!   another plugin declares, and may not start exporting an interface another plugin
-//!   exports when an importer is granted both (it could no longer tell which to call).
+//!   exports (at a version serving the same imports, see `link::serves`) when an importer
+//!   is granted both (it could no longer tell which to call).
 //!
 //! (A new module that a running importer no longer links against is rejected by
 //! `plugin::build`, which sees the importer fail.)
 
 use wasmtime::Engine;
 
+use super::link;
 use super::plugin::{LoadedPlugin, exported_interfaces};
 use crate::config::{Grant, PluginSpec};
 
@@ -49,14 +51,20 @@ pub(super) fn check<'a>(
     let exports = exported_interfaces(engine, &new.component);
     let old_exports = old.map(|o| exported_interfaces(engine, &o.component)).unwrap_or_default();
     for iface in exports.iter().filter(|e| !old_exports.contains(e)) {
-        for rival in others.iter().filter(|o| exported_interfaces(engine, &o.component).contains(iface)) {
+        for rival in others.iter() {
+            // An importer granted both, importing something both serve (semver-compatibly).
+            let rival_exports = exported_interfaces(engine, &rival.component);
             let torn = specs.iter().find(|s| {
                 s.name != *new.name()
                     && s.name != *rival.name()
                     && s.has(&Grant::Call(new.name().clone()))
                     && s.has(&Grant::Call(rival.name().clone()))
                     && others.iter().any(|o| {
-                        o.name() == &s.name && o.component.component_type().imports(engine).any(|(n, _)| n == iface)
+                        o.name() == &s.name
+                            && o.component
+                                .component_type()
+                                .imports(engine)
+                                .any(|(n, _)| link::serves(iface, n) && link::export_for(&rival_exports, n).is_some())
                     })
             });
             if let Some(t) = torn {

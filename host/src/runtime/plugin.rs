@@ -227,15 +227,9 @@ fn link_order<'a>(
     candidates: &HashMap<PluginName, Vec<Candidate>>,
 ) -> Result<Vec<&'a PluginSpec>, LoadError> {
     let first = |s: &PluginSpec| candidates.get(&s.name).and_then(|l| l.first()).map(|c| c.component.clone());
-    // Exporters of each interface, in config order.
-    let mut exporters: HashMap<String, Vec<&PluginName>> = HashMap::new();
-    for s in specs {
-        if let Some(c) = first(s) {
-            for iface in exported_interfaces(engine, &c) {
-                exporters.entry(iface).or_default().push(&s.name);
-            }
-        }
-    }
+    // Every plugin's exported interfaces, in config order.
+    let exports: Vec<(&PluginName, Vec<String>)> =
+        specs.iter().filter_map(|s| Some((&s.name, exported_interfaces(engine, &first(s)?)))).collect();
     // An importer waits for the exporter its grant names; when that choice fails, for
     // every exporter, so the load error can name them all.
     let deps: HashMap<&PluginName, Vec<PluginName>> = specs
@@ -244,8 +238,13 @@ fn link_order<'a>(
             let mut d = Vec::new();
             if let Some(c) = first(s) {
                 for (iface, _) in c.component_type().imports(engine) {
-                    let all = exporters.get(iface).map(Vec::as_slice).unwrap_or_default();
-                    match choose_exporter(s, iface, all) {
+                    // Exporters of a semver-compatible version of it.
+                    let all: Vec<&PluginName> = exports
+                        .iter()
+                        .filter(|(_, e)| super::link::export_for(e, iface).is_some())
+                        .map(|(n, _)| *n)
+                        .collect();
+                    match choose_exporter(s, iface, &all) {
                         Ok(e) => d.push(e.clone()),
                         Err(_) => d.extend(all.iter().map(|e| (*e).clone())),
                     }
@@ -302,17 +301,25 @@ async fn link_and_describe(
         if name.starts_with("wasi:") || name.starts_with(HOST_PACKAGE) {
             continue;
         }
-        // Another plugin's interface: from the exporter the importer's `call:NAME` names.
-        let exporters: Vec<&PluginName> = specs
+        // Another plugin's interface: from the exporter the importer's `call:NAME` names,
+        // among those exporting a semver-compatible version (see `link::serves`).
+        let exports: Vec<(&PluginName, Vec<String>)> = specs
             .iter()
             .filter_map(|s| loaded.get(&s.name))
-            .filter(|p| exported_interfaces(engine, &p.component).iter().any(|e| e == name))
-            .map(|p| p.name())
+            .map(|p| (p.name(), exported_interfaces(engine, &p.component)))
             .collect();
+        let exporters: Vec<&PluginName> =
+            exports.iter().filter(|(_, e)| super::link::export_for(e, name).is_some()).map(|(n, _)| *n).collect();
         let chosen = match choose_exporter(spec, name, &exporters) {
             Ok(chosen) => chosen,
             Err(problem) => {
-                unlinked.push(problem);
+                // A granted plugin that exports the interface at a version that cannot
+                // serve this import says so rather than "no plugin exports it".
+                let mismatch = exports
+                    .iter()
+                    .filter(|(n, _)| spec.has(&Grant::Call((*n).clone())))
+                    .find_map(|(n, e)| super::link::version_mismatch(spec.name.as_str(), n.as_str(), e, name));
+                unlinked.push(mismatch.unwrap_or(problem));
                 continue;
             }
         };

@@ -85,7 +85,7 @@ async fn calling_without_the_grant_or_the_exporter_fails_to_load() {
 /// and `ledger-probe` importing the ledger with `grants`.
 fn impostor_wallet_and_importer(grants: &str) -> String {
     plugin("impostor", "impostor", r#"grants = ["telegram.send"]"#)
-        + &plugin("wallet", "wallet", r#"grants = ["kv", "telegram.send"]"#)
+        + &plugin("wallet", "wallet", r#"grants = ["kv", "telegram.send", "events"]"#)
         + &plugin("ledger-probe", "ledger_probe", grants)
 }
 

@@ -15,6 +15,7 @@ mod config_golden;
 mod crash;
 mod cross_plugin;
 mod crypto;
+mod deposit_topic;
 mod events_timers;
 mod explorer;
 mod fairness;

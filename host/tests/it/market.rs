@@ -36,7 +36,7 @@ pub async fn market_on(db: &Db, shop_settings: &str) -> Arc<Market> {
 
 /// The config tables of the wallet and of the shop at `shop_wasm`.
 pub fn plugins(shop_wasm: &std::path::Path, shop_settings: &str) -> String {
-    plugin("wallet", "wallet", r#"grants = ["kv", "telegram.send"]"#)
+    plugin("wallet", "wallet", r#"grants = ["kv", "telegram.send", "events"]"#)
         + "[plugins.wallet.settings]\nmin_deposit = 100\n"
         + &format!(
             "[plugins.shop]\npath = \"{}\"\ngrants = [\"kv\", \"telegram\", \"scheduler\", \"call:wallet\"]\n",

@@ -115,7 +115,7 @@ async fn a_reload_that_clashes_is_rejected_and_the_running_plugins_keep_serving(
         "copycat",
         "noop",
         "grants = [\"telegram.send\"]\nsettings = { prefix = \"cat\" }",
-    ) + &plugin("wallet", "wallet", r#"grants = ["kv", "telegram.send"]"#);
+    ) + &plugin("wallet", "wallet", r#"grants = ["kv", "telegram.send", "events"]"#);
     let h = start(&plugins).await;
     let press = async || {
         h.rt.enqueue(7, &wharf::event::callback(7, "wallet:dep")).await.unwrap();
@@ -159,7 +159,7 @@ async fn a_reload_that_clashes_is_rejected_and_the_running_plugins_keep_serving(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reload_that_would_unlink_an_importer_is_rejected() {
     let dir = tempfile::tempdir().unwrap();
-    let plugins = swappable_as(dir.path(), "wallet", "wallet", r#"grants = ["kv", "telegram.send"]"#)
+    let plugins = swappable_as(dir.path(), "wallet", "wallet", r#"grants = ["kv", "telegram.send", "events"]"#)
         + &swappable_as(
             dir.path(),
             "spare",

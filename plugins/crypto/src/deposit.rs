@@ -31,6 +31,10 @@ pub struct MethodChosen {
     pub user_id: i64,
     /// Where they chose it.
     pub chat_id: i64,
+    /// The plugin the method names (this one, unless the operator listed it under
+    /// another plugin).
+    #[serde(default)]
+    pub plugin: Option<String>,
 }
 
 /// The user's address for `chain`, handing one out if they have none from its key.

@@ -32,7 +32,7 @@ pub fn currency() -> Currency {
 /// amount returns that entry (nothing new is written); any other failure is an error
 /// and nothing was credited.
 pub fn credit_deposit(user: i64, amount: i64, reason: &str, key: &str) -> Result<Credited, String> {
-    match api::credit(user, amount, reason, key) {
+    match api::credit_as(user, amount, api::Category::Deposit, reason, key) {
         Ok(e) => Ok(Credited { seq: e.seq, balance_after: e.balance_after }),
         Err(api::Error::KeyReused(e)) if e.user_id == user && e.amount == amount => {
             Ok(Credited { seq: e.seq, balance_after: e.balance_after })

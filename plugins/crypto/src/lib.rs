@@ -101,7 +101,7 @@ impl Plugin for Crypto {
                 }
                 Ok(Flow::Stop)
             }
-            Event::Custom(e) if e.topic == METHOD_TOPIC => {
+            Event::Custom(e) if e.topic == METHOD_TOPIC && e.source == "wallet" => {
                 let chosen: deposit::MethodChosen = events::decode(&e)?;
                 if let Ok(coin) = Coin::parse(&chosen.method) {
                     deposit::show(&s, &chains, chosen.chat_id, chosen.user_id, coin, ctx.now_ms)?;

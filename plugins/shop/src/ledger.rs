@@ -1,5 +1,6 @@
-//! The wallet's `ledger` interface as the shop uses it (grant `call:wallet`): balances,
-//! debits keyed by order id, and the bot's currency.
+//! The wallet's `ledger` interface (`wharf:wallet/ledger@0.1.1`) as the shop uses it
+//! (grant `call:wallet`): balances, `purchase` debits keyed by order id, and the bot's
+//! currency.
 
 use wharf_sdk::money::Currency;
 
@@ -48,7 +49,7 @@ pub fn balance(user: i64) -> Result<i64, wharf_sdk::Error> {
     api::balance(user).map_err(|e| wharf_sdk::Error::Other(format!("wallet: {:?}", map(e))))
 }
 
-/// Debit `amount`; returns the balance after it.
+/// Debit `amount` as a `purchase`; returns the balance after it.
 pub fn debit(user: i64, amount: i64, reason: &str, key: &str) -> Result<i64, LedgerError> {
-    api::debit(user, amount, reason, key).map(|e| e.balance_after).map_err(map)
+    api::debit_as(user, amount, api::Category::Purchase, reason, key).map(|e| e.balance_after).map_err(map)
 }

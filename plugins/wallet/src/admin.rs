@@ -7,7 +7,7 @@ use wharf_sdk::escape::html;
 use wharf_sdk::prelude::*;
 use wharf_sdk::{telegram, time};
 
-use crate::book::{BookError, MAX_AMOUNT, MAX_REASON, Posting};
+use crate::book::{BookError, Category, MAX_AMOUNT, MAX_REASON, Posting};
 use crate::reply::{self, CommandError, Refusal, count};
 use crate::store::{self, Settings};
 use crate::{decide, deposit};
@@ -125,7 +125,14 @@ fn manual(s: &Settings, ctx: &Context, chat: i64, args: &[String], sign: i64) ->
     let admin = ctx.user_id.unwrap_or(chat);
     // The turn id is stable when the turn re-runs, so a retry cannot post twice.
     let key = format!("{}admin:{}", crate::OWN_KEYS, ctx.turn_id);
-    let posting = Posting { user, amount: sign * amount, reason: &reason, key: &key, actor: Some(admin) };
+    let posting = Posting {
+        user,
+        amount: sign * amount,
+        reason: &reason,
+        key: &key,
+        actor: Some(admin),
+        category: Category::Adjustment,
+    };
     let entry = match store::post(&posting) {
         Ok((entry, _)) => entry,
         Err(BookError::Insufficient { balance, .. }) => {

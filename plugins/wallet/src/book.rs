@@ -3,9 +3,14 @@
 //! unit-tested natively against [`MemStore`].
 //!
 //! Keys: `acct:{user}` → [`Account`] (balance and entry count), `ent:{user}:{seq:010}` →
-//! [`Entry`], `idem:{key}` → [`KeyUse`].
+//! [`Entry`], `idem:{key}` → [`KeyUse`]. Entries and key uses written before categories
+//! existed (no `category` field) still load: an entry gets the category inferred from its
+//! key ([`Category::infer`]), and such a key is matched on user and amount alone, as it
+//! was when it was written.
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
+
+pub use crate::category::Category;
 
 /// Largest amount one entry may move (10^15 minor units).
 pub const MAX_AMOUNT: i64 = 1_000_000_000_000_000;
@@ -26,6 +31,7 @@ pub trait Store {
 
 /// One immutable ledger entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "StoredEntry")]
 pub struct Entry {
     /// 1, 2, 3… within the user's ledger.
     pub seq: u64,
@@ -43,6 +49,40 @@ pub struct Entry {
     pub actor: Option<i64>,
     /// Unix milliseconds.
     pub at_ms: i64,
+    /// What it is for (inferred for entries stored without one).
+    pub category: Category,
+}
+
+/// An [`Entry`] as stored: rows written before categories existed have none.
+#[derive(Deserialize)]
+struct StoredEntry {
+    seq: u64,
+    user: i64,
+    amount: i64,
+    balance_after: i64,
+    reason: String,
+    key: String,
+    actor: Option<i64>,
+    at_ms: i64,
+    #[serde(default)]
+    category: Option<Category>,
+}
+
+impl From<StoredEntry> for Entry {
+    fn from(e: StoredEntry) -> Self {
+        let category = e.category.unwrap_or_else(|| Category::infer(&e.key, e.amount));
+        Self {
+            seq: e.seq,
+            user: e.user,
+            amount: e.amount,
+            balance_after: e.balance_after,
+            reason: e.reason,
+            key: e.key,
+            actor: e.actor,
+            at_ms: e.at_ms,
+            category,
+        }
+    }
 }
 
 /// A user's running totals.
@@ -63,6 +103,17 @@ pub struct KeyUse {
     pub amount: i64,
     /// The entry it produced.
     pub seq: u64,
+    /// The category asked for; absent in key uses written before categories existed,
+    /// which match any category.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<Category>,
+}
+
+impl KeyUse {
+    /// Whether `p` is the request this key was used for.
+    fn same_request(&self, p: &Posting<'_>) -> bool {
+        self.user == p.user && self.amount == p.amount && self.category.is_none_or(|c| c == p.category)
+    }
 }
 
 /// Why a write was refused. Nothing was written.
@@ -109,6 +160,8 @@ pub struct Posting<'a> {
     pub key: &'a str,
     /// Admin who made it.
     pub actor: Option<i64>,
+    /// What it is for.
+    pub category: Category,
 }
 
 /// What [`Book::reconcile`] found for one user.
@@ -183,15 +236,26 @@ where
     }
 
     /// Post a credit (positive) or debit (negative). Returns the entry and whether it is
-    /// new (`false`: the key was used before for this same request).
+    /// new (`false`: the key was used before for this same request: the same user,
+    /// amount and category).
     pub fn post(&mut self, p: &Posting<'_>, at_ms: i64) -> Result<(Entry, bool), BookError> {
+        self.post_announced(p, at_ms, |_| Ok(()))
+    }
+
+    /// [`post`](Self::post), calling `announce` with a new entry after every check and
+    /// before anything is written: when it fails, nothing is written and its error is
+    /// returned. Not called for a repeated request.
+    pub fn post_announced<F>(&mut self, p: &Posting<'_>, at_ms: i64, announce: F) -> Result<(Entry, bool), BookError>
+    where
+        F: FnOnce(&Entry) -> Result<(), BookError>,
+    {
         validate(p)?;
         let idem = format!("idem:{}", p.key);
         if let Some(used) = self.read::<KeyUse>(&idem)? {
             let entry = self
                 .entry(used.user, used.seq)?
                 .ok_or_else(|| BookError::Other(format!("entry {} of user {} is missing", used.seq, used.user)))?;
-            if used.user == p.user && used.amount == p.amount {
+            if used.same_request(p) {
                 return Ok((entry, false));
             }
             return Err(BookError::KeyReused(Box::new(entry)));
@@ -213,10 +277,12 @@ where
             key: p.key.to_owned(),
             actor: p.actor,
             at_ms,
+            category: p.category,
         };
+        announce(&entry)?;
         self.write(&entry_key(p.user, entry.seq), &entry)?;
         self.write(&acct_key(p.user), &acct)?;
-        self.write(&idem, &KeyUse { user: p.user, amount: p.amount, seq: entry.seq })?;
+        self.write(&idem, &KeyUse { user: p.user, amount: p.amount, seq: entry.seq, category: Some(p.category) })?;
         Ok((entry, true))
     }
 
@@ -328,7 +394,7 @@ mod tests {
     use super::*;
 
     fn credit(b: &mut Book<MemStore>, user: i64, amount: i64, key: &str) -> Result<(Entry, bool), BookError> {
-        b.post(&Posting { user, amount, reason: "test", key, actor: None }, 1)
+        b.post(&Posting { user, amount, reason: "test", key, actor: None, category: Category::Adjustment }, 1)
     }
 
     #[test]
@@ -372,11 +438,13 @@ mod tests {
             (5, "r", ""),
             (5, "r", "a\nb"),
         ] {
-            let e = b.post(&Posting { user: 1, amount, reason, key, actor: None }, 0).unwrap_err();
+            let p = Posting { user: 1, amount, reason, key, actor: None, category: Category::Bonus };
+            let e = b.post(&p, 0).unwrap_err();
             assert!(matches!(e, BookError::InvalidInput(_)), "{amount} {reason:?} {key:?}: {e:?}");
         }
         let long = "x".repeat(MAX_KEY + 1);
-        assert!(b.post(&Posting { user: 1, amount: 1, reason: "r", key: &long, actor: None }, 0).is_err());
+        let p = Posting { user: 1, amount: 1, reason: "r", key: &long, actor: None, category: Category::Bonus };
+        assert!(b.post(&p, 0).is_err());
         assert!(b.store.0.is_empty());
     }
 
@@ -393,5 +461,18 @@ mod tests {
         let r = b.reconcile(7).unwrap();
         assert_eq!(r.sum, 150);
         assert_eq!(r.problems, ["recorded balance 1 but entries add up to 150"]);
+    }
+
+    #[test]
+    fn a_key_belongs_to_one_category() {
+        let mut b = Book::new(MemStore::default());
+        let p = |category| Posting { user: 1, amount: 500, reason: "r", key: "k", actor: None, category };
+        let (first, new) = b.post(&p(Category::Deposit), 1).unwrap();
+        assert!(new);
+        assert_eq!(first.category, Category::Deposit);
+        assert_eq!(b.post(&p(Category::Deposit), 2).unwrap(), (first.clone(), false));
+        assert_eq!(b.post(&p(Category::Bonus), 2).unwrap_err(), BookError::KeyReused(Box::new(first.clone())));
+        assert_eq!(b.entry(1, 1).unwrap(), Some(first));
+        assert_eq!(b.account(1).unwrap(), Account { balance: 500, entries: 1 });
     }
 }

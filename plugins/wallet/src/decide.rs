@@ -7,7 +7,7 @@ use wharf_sdk::log::{Event as BusinessEvent, Level};
 use wharf_sdk::prelude::*;
 use wharf_sdk::{kv, telegram, time};
 
-use crate::book::Posting;
+use crate::book::{Category, Posting};
 use crate::deposit::{Deposit, Status, dep_key, method_name, pend_key, request_text, user_pend_key};
 use crate::reply::count;
 use crate::store::{self, Settings};
@@ -54,9 +54,16 @@ pub fn approve(s: &Settings, ctx: &Context, chat: i64, id: i64) -> Result<String
     let admin = ctx.user_id.unwrap_or(chat);
     let reason = format!("Deposit #{no} ({})", method_name(s, &dep.method));
     let key = format!("{}deposit:{id}", crate::OWN_KEYS);
-    let (entry, _) =
-        store::post(&Posting { user: dep.user, amount: dep.amount, reason: &reason, key: &key, actor: Some(admin) })
-            .map_err(|e| HandlerError::Other(e.to_string()))?;
+    let posting = Posting {
+        user: dep.user,
+        amount: dep.amount,
+        reason: &reason,
+        key: &key,
+        actor: Some(admin),
+        category: Category::Deposit,
+    };
+    // A new deposit entry is also announced on `wallet.deposit` (see `crate::topics`).
+    let (entry, _) = store::post(&posting).map_err(|e| HandlerError::Other(e.to_string()))?;
     dep.status = Status::Approved { by: admin, at_ms: ctx.now_ms };
     kv::set(&dep_key(id), &dep)?;
     show_decision(s, &dep);

@@ -1,5 +1,6 @@
 //! `/wallet`, the manual deposit dialog, and the buttons of deposit requests
-//! ([`crate::decide`] has admins' decisions).
+//! ([`crate::decide`] has admins' decisions). A method another plugin serves is handed
+//! to it on `wallet.deposit_method` (see [`crate::topics`]) and opens no dialog.
 //!
 //! A request is `dep:{id}` (the id is the turn that created it); people see its number
 //! (`#1`, `#2`… across the bot, see [`crate::numbers`]); pending ones are also indexed
@@ -21,6 +22,7 @@ use crate::decide;
 use crate::numbers;
 use crate::reply;
 use crate::store::{self, KvStore, Method, Settings};
+use crate::topics;
 
 /// The kind of record deposit numbers count.
 const NUMBERS: &str = "deposit";
@@ -207,13 +209,24 @@ pub fn cancel_dialog(chat: i64, user: i64) -> Result<Flow, HandlerError> {
     Ok(Flow::Stop)
 }
 
+/// The user chose method `m`: a manual one asks for the amount; one another plugin serves
+/// is handed to it on `wallet.deposit_method` (it answers the user, the wallet does not).
+fn choose(s: &Settings, chat: i64, user: i64, m: &Method) -> Result<(), HandlerError> {
+    let Some(plugin) = &m.plugin else { return ask_amount(s, chat, user, m) };
+    let payload = topics::DepositMethod { method: m.id.clone(), user_id: user, chat_id: chat, plugin: plugin.clone() };
+    if topics::emit(topics::DEPOSIT_METHOD, &payload)? == topics::Emitted::Off {
+        telegram::send_text(chat, "That payment method is not available right now.")?;
+    }
+    Ok(())
+}
+
 fn ask_amount(s: &Settings, chat: i64, user: i64, m: &Method) -> Result<(), HandlerError> {
     let cur = s.currency();
     set_dialog(chat, user, Dialog::Amount { method: m.id.clone() })?;
     let text = format!(
         "<b>{}</b>\n{}\n\nSend the amount in {} ({} to {}), or /cancel.",
         html(&m.name),
-        html(&m.instructions),
+        html(m.instructions.as_deref().unwrap_or_default()),
         html(&cur.code),
         html(&cur.format_number(s.min_deposit)),
         html(&cur.format_number(s.max_deposit)),
@@ -345,7 +358,7 @@ pub fn on_button(s: &Settings, ctx: &Context, cb: &CallbackQuery) -> Result<Flow
             telegram::answer_callback(&cb.id, None)?;
             match s.methods.as_slice() {
                 [] => telegram::send_text(chat, "Deposits are not available.")?,
-                [only] => ask_amount(s, chat, user, only)?,
+                [only] => choose(s, chat, user, only)?,
                 many => {
                     let kb = many.iter().fold(Keyboard::new(), |kb, m| kb.button(&m.name, format!("m:{}", m.id)).row());
                     telegram::send(chat, &Outgoing::text("How do you want to pay?").keyboard(kb))?;
@@ -355,7 +368,7 @@ pub fn on_button(s: &Settings, ctx: &Context, cb: &CallbackQuery) -> Result<Flow
         "m" => {
             telegram::answer_callback(&cb.id, None)?;
             match method(s, arg) {
-                Some(m) => ask_amount(s, chat, user, m)?,
+                Some(m) => choose(s, chat, user, m)?,
                 None => telegram::send_text(chat, "That payment method is no longer offered.")?,
             }
         }

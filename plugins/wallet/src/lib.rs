@@ -2,12 +2,37 @@
 //!
 //! Every user has a balance that is the sum of their ledger entries (integer minor units,
 //! never negative). Other plugins move money through the exported `wharf:wallet/ledger`
-//! interface (grant `call:wallet`), each write with an idempotency key; users top up by
-//! manual deposits (BLIK, bank transfer) that an admin approves or rejects exactly once.
+//! interface (`wit/ledger.wit`, version 0.1.1; grant `call:wallet`), each write with an
+//! idempotency key and a [`Category`](book::Category); users top up by manual deposits
+//! (BLIK, bank transfer) that an admin approves or rejects exactly once, or by methods
+//! other plugins serve (crypto).
+//!
+//! ## Topics (a public contract)
+//!
+//! The wallet needs the `events` grant and emits (see [`topics`] for the payload types):
+//!
+//! - `wallet.deposit` on every **new** ledger entry of category `deposit`: an admin's
+//!   approval of a manual deposit, any plugin's `credit-as(deposit)`. Once per entry (an
+//!   idempotent replay emits nothing; a discarded turn emits nothing), after the turn that
+//!   writes it commits. The referral plugin subscribes. Payload:
+//!   `{"user_id":7,"amount":5000,"seq":3,"key":"wallet:deposit:123","reason":"Deposit #1 (BLIK)","currency":"PLN","decimals":2,"at_ms":1700000000000}`
+//!   (`amount` in minor units, `seq` the entry in the user's ledger, `key` its
+//!   idempotency key).
+//! - `wallet.deposit_method` when a user picks a deposit method that another plugin
+//!   serves (`methods = [{ id = "btc", name = "Bitcoin", plugin = "crypto" }]`); the wallet
+//!   answers nothing more, the plugin answers the user. Payload:
+//!   `{"method":"btc","user_id":7,"chat_id":7,"plugin":"crypto"}`.
+//!
+//! Subscribers should ignore fields they do not know: later releases may add some. Any
+//! plugin granted `events` may emit any topic, so subscribers trust only events whose
+//! `source` is the wallet's config name (`wallet`); it is that also when the wallet runs
+//! as another plugin's callee.
 //!
 //! | module | what it does |
 //! |---|---|
 //! | [`book`] | the ledger over any key-value store (unit-tested natively) |
+//! | [`category`] | what an entry is for; categories of entries stored before they existed |
+//! | [`topics`] | the event topics the wallet emits and their payloads |
 //! | [`store`] | the KV store, settings, posting with business events |
 //! | [`deposit`] | `/wallet`, the deposit dialog, the buttons of requests |
 //! | [`decide`] | admins' approve/reject, `/deposits` |
@@ -22,15 +47,20 @@
 
 pub mod admin;
 pub mod book;
+pub mod category;
 pub mod decide;
 pub mod deposit;
 pub mod numbers;
 pub mod reply;
 pub mod store;
+pub mod topics;
+
+#[cfg(test)]
+mod flows;
 
 use wharf_sdk::prelude::*;
 
-use book::{BookError, Entry, Posting};
+use book::{BookError, Category, Entry, Posting};
 use store::Settings;
 
 mod wit {
@@ -67,7 +97,11 @@ impl Plugin for Wallet {
         m.callback_prefix(PREFIX)
             .setting("currency", "Currency code, e.g. PLN (default PLN)", false)
             .setting("decimals", "Digits of the minor unit (default 2)", false)
-            .setting("methods", "Deposit methods: [{ id, name, instructions }]", false)
+            .setting(
+                "methods",
+                "Deposit methods: [{ id, name, instructions }] or, served by another plugin, [{ id, name, plugin }]",
+                false,
+            )
             .setting("min_deposit", "Smallest deposit in minor units (default 100)", false)
             .setting("max_deposit", "Largest deposit in minor units (default 1000000)", false)
             .setting("entries_shown", "Entries shown by /wallet, 1-20 (default 5)", false)
@@ -118,13 +152,46 @@ fn api_error(e: BookError) -> api::Error {
     }
 }
 
-fn post_api(user_id: i64, amount: i64, reason: &str, key: &str) -> Result<api::Entry, api::Error> {
+fn api_category(c: api::Category) -> Category {
+    match c {
+        api::Category::Deposit => Category::Deposit,
+        api::Category::Purchase => Category::Purchase,
+        api::Category::Refund => Category::Refund,
+        api::Category::Bonus => Category::Bonus,
+        api::Category::Adjustment => Category::Adjustment,
+    }
+}
+
+fn wit_category(c: Category) -> api::Category {
+    match c {
+        Category::Deposit => api::Category::Deposit,
+        Category::Purchase => api::Category::Purchase,
+        Category::Refund => api::Category::Refund,
+        Category::Bonus => api::Category::Bonus,
+        Category::Adjustment => api::Category::Adjustment,
+    }
+}
+
+/// A ledger write by another plugin: `sign` 1 credits, -1 debits `amount` (> 0).
+fn post_api(
+    user_id: i64,
+    sign: i64,
+    amount: i64,
+    category: Category,
+    reason: &str,
+    key: &str,
+) -> Result<api::Entry, api::Error> {
+    let verb = if sign > 0 { "credit" } else { "debit" };
+    if amount <= 0 {
+        return Err(api::Error::InvalidInput(format!("{verb} amount must be positive, got {amount}")));
+    }
     if key.starts_with(OWN_KEYS) {
         return Err(api::Error::InvalidInput(format!(
             "idempotency keys starting with {OWN_KEYS:?} are the wallet's own"
         )));
     }
-    let (entry, _) = store::post(&Posting { user: user_id, amount, reason, key, actor: None }).map_err(api_error)?;
+    let posting = Posting { user: user_id, amount: sign * amount, reason, key, actor: None, category };
+    let (entry, _) = store::post(&posting).map_err(api_error)?;
     Ok(api_entry(entry))
 }
 
@@ -139,22 +206,41 @@ impl api::Guest for Wallet {
     }
 
     fn credit(user_id: i64, amount: i64, reason: String, idempotency_key: String) -> Result<api::Entry, api::Error> {
-        if amount <= 0 {
-            return Err(api::Error::InvalidInput(format!("credit amount must be positive, got {amount}")));
-        }
-        post_api(user_id, amount, &reason, &idempotency_key)
+        post_api(user_id, 1, amount, Category::PLAIN_CREDIT, &reason, &idempotency_key)
     }
 
     fn debit(user_id: i64, amount: i64, reason: String, idempotency_key: String) -> Result<api::Entry, api::Error> {
-        if amount <= 0 {
-            return Err(api::Error::InvalidInput(format!("debit amount must be positive, got {amount}")));
-        }
-        post_api(user_id, -amount, &reason, &idempotency_key)
+        post_api(user_id, -1, amount, Category::PLAIN_DEBIT, &reason, &idempotency_key)
     }
 
     fn entries(user_id: i64, limit: u32) -> Result<Vec<api::Entry>, api::Error> {
         let entries = store::book().latest(user_id, limit.min(100)).map_err(api_error)?;
         Ok(entries.into_iter().map(api_entry).collect())
+    }
+
+    fn credit_as(
+        user_id: i64,
+        amount: i64,
+        category: api::Category,
+        reason: String,
+        idempotency_key: String,
+    ) -> Result<api::Entry, api::Error> {
+        post_api(user_id, 1, amount, api_category(category), &reason, &idempotency_key)
+    }
+
+    fn debit_as(
+        user_id: i64,
+        amount: i64,
+        category: api::Category,
+        reason: String,
+        idempotency_key: String,
+    ) -> Result<api::Entry, api::Error> {
+        post_api(user_id, -1, amount, api_category(category), &reason, &idempotency_key)
+    }
+
+    fn entry_category(user_id: i64, seq: u64) -> Result<Option<api::Category>, api::Error> {
+        let entry = store::book().entry(user_id, seq).map_err(api_error)?;
+        Ok(entry.map(|e| wit_category(e.category)))
     }
 }
 

@@ -6,7 +6,8 @@ use wharf_sdk::kv;
 use wharf_sdk::log::Event as BusinessEvent;
 use wharf_sdk::money::Currency;
 
-use crate::book::{Book, BookError, Entry, Posting, Store};
+use crate::book::{Book, BookError, Category, Entry, Posting, Store};
+use crate::topics;
 
 /// The plugin's KV namespace as a [`Store`].
 #[derive(Debug, Default, Clone, Copy)]
@@ -31,16 +32,55 @@ pub fn book() -> Book<KvStore> {
     Book::new(KvStore)
 }
 
-/// A manual deposit method shown to users.
+/// A deposit method shown to users: a manual one (`instructions`: the user pays, an admin
+/// approves) or one another plugin serves (`plugin`: choosing it emits
+/// `wallet.deposit_method` and that plugin answers). Exactly one of the two.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Method {
-    /// Short id used in buttons (`blik`, `bank`): 1-16 of `a-z0-9_`.
+    /// Short id used in buttons (`blik`, `bank`, `btc`): 1-16 of `a-z0-9_`.
     pub id: String,
     /// Button label.
     pub name: String,
-    /// What the user must do (account number, BLIK phone…).
-    pub instructions: String,
+    /// What the user must do (account number, BLIK phone…), for a manual method.
+    #[serde(default)]
+    pub instructions: Option<String>,
+    /// The plugin that serves this method (its name in `config.toml`, e.g. `crypto`).
+    #[serde(default)]
+    pub plugin: Option<String>,
+}
+
+impl Method {
+    /// A manual method.
+    pub fn manual(id: &str, name: &str, instructions: &str) -> Self {
+        Self { id: id.into(), name: name.into(), instructions: Some(instructions.into()), plugin: None }
+    }
+
+    /// Why the method is not usable, if it is not.
+    fn check(&self) -> Result<(), String> {
+        let id_ok = (1..=16).contains(&self.id.len())
+            && self.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !id_ok || self.name.trim().is_empty() {
+            return Err(format!("deposit method {:?}: id must be 1-16 of a-z 0-9 _, and name non-empty", self.id));
+        }
+        match (&self.instructions, &self.plugin) {
+            (Some(i), None) if !i.trim().is_empty() => Ok(()),
+            (None, Some(p))
+                if (1..=32).contains(&p.len())
+                    && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-') =>
+            {
+                Ok(())
+            }
+            (None, Some(p)) => {
+                Err(format!("deposit method {:?}: plugin {p:?} is not a plugin name (1-32 of a-z 0-9 _ -)", self.id))
+            }
+            (Some(_), None) => Err(format!("deposit method {:?}: instructions must not be empty", self.id)),
+            _ => Err(format!(
+                "deposit method {:?} needs either instructions (a manual method) or plugin (a method another plugin serves), not both",
+                self.id
+            )),
+        }
+    }
 }
 
 /// `[plugins.wallet.settings]`.
@@ -51,7 +91,7 @@ pub struct Settings {
     pub currency: String,
     /// Digits of the minor unit (2: amounts are in grosze).
     pub decimals: u8,
-    /// Manual deposit methods.
+    /// Deposit methods: manual ones and ones other plugins serve.
     pub methods: Vec<Method>,
     /// Smallest deposit, in minor units.
     pub min_deposit: i64,
@@ -67,16 +107,8 @@ impl Default for Settings {
             currency: "PLN".into(),
             decimals: 2,
             methods: vec![
-                Method {
-                    id: "blik".into(),
-                    name: "BLIK".into(),
-                    instructions: "Send the amount by BLIK to the shop's phone number.".into(),
-                },
-                Method {
-                    id: "bank".into(),
-                    name: "Bank transfer".into(),
-                    instructions: "Transfer the amount to the shop's account.".into(),
-                },
+                Method::manual("blik", "BLIK", "Send the amount by BLIK to the shop's phone number."),
+                Method::manual("bank", "Bank transfer", "Transfer the amount to the shop's account."),
             ],
             min_deposit: 100,
             max_deposit: 1_000_000,
@@ -104,11 +136,10 @@ impl Settings {
         if self.min_deposit < 1 || self.max_deposit < self.min_deposit || self.max_deposit > crate::book::MAX_AMOUNT {
             return Err("need 1 <= min_deposit <= max_deposit <= 10^15 (minor units)".into());
         }
-        for m in &self.methods {
-            let id_ok = (1..=16).contains(&m.id.len())
-                && m.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-            if !id_ok || m.name.trim().is_empty() {
-                return Err(format!("deposit method {:?}: id must be 1-16 of a-z 0-9 _, and name non-empty", m.id));
+        for (i, m) in self.methods.iter().enumerate() {
+            m.check()?;
+            if self.methods[..i].iter().any(|o| o.id == m.id) {
+                return Err(format!("deposit method {:?} is listed twice", m.id));
             }
         }
         if !(1..=20).contains(&self.entries_shown) {
@@ -140,9 +171,15 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-/// Post an entry and, when it is new, record `wallet.credit` / `wallet.debit`.
+/// Post an entry and, when it is new, record `wallet.credit` / `wallet.debit`; a new
+/// `deposit` entry is also announced on `wallet.deposit` (see [`crate::topics`]).
 pub fn post(p: &Posting<'_>) -> Result<(Entry, bool), BookError> {
-    let (entry, new) = book().post(p, now_ms())?;
+    let (entry, new) = book().post_announced(p, now_ms(), |entry| {
+        if entry.category != Category::Deposit {
+            return Ok(());
+        }
+        topics::announce_deposit(entry, &Settings::load().map_err(BookError::Other)?)
+    })?;
     if new {
         let (kind, title, emoji) = if entry.amount > 0 {
             ("wallet.credit", "Balance credited", "➕")
@@ -181,5 +218,30 @@ mod tests {
         Settings::default().check().unwrap();
         let bad = Settings { entries_shown: 21, ..Settings::default() };
         assert_eq!(bad.check().unwrap_err(), "entries_shown must be 1-20");
+    }
+
+    #[test]
+    fn a_method_has_instructions_or_a_plugin() {
+        let parse = |toml: &str| -> Result<Settings, String> {
+            let s: Settings = serde_json::from_str(toml).map_err(|e| e.to_string())?;
+            s.check().map(|()| s)
+        };
+        let ok = parse(
+            r#"{"methods":[{"id":"blik","name":"BLIK","instructions":"Pay."},{"id":"btc","name":"Bitcoin","plugin":"crypto"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(ok.methods[1].plugin.as_deref(), Some("crypto"));
+        for (json, why) in [
+            (r#"{"id":"x","name":"X"}"#, "needs either instructions"),
+            (r#"{"id":"x","name":"X","instructions":"Pay.","plugin":"crypto"}"#, "not both"),
+            (r#"{"id":"x","name":"X","plugin":"Crypto Plugin"}"#, "is not a plugin name"),
+            (r#"{"id":"x","name":"X","instructions":" "}"#, "instructions must not be empty"),
+            (r#"{"id":"x","name":"X","plugins":"crypto"}"#, "unknown field `plugins`"),
+        ] {
+            let err = parse(&format!(r#"{{"methods":[{json}]}}"#)).unwrap_err();
+            assert!(err.contains(why), "{json}: {err}");
+        }
+        let twice = r#"{"methods":[{"id":"x","name":"X","plugin":"a"},{"id":"x","name":"Y","plugin":"b"}]}"#;
+        assert_eq!(parse(twice).unwrap_err(), "deposit method \"x\" is listed twice");
     }
 }
