@@ -23,7 +23,8 @@ use wharf::{Runtime, RuntimeOptions};
 
 const USERS: i64 = 10_000;
 const PAYERS: i64 = 100;
-const KEY: &str = "zpub6rFR7y4Q2AijBEqTUquhVz398htDFrtymD9xYYfG1m4wAcvPhXNfE3EfH1r1ADqtfSdVCToUG868RvUUkgDKf31mGDtKsAYz2oz2AGutZYs";
+const KEY: &str =
+    "zpub6rFR7y4Q2AijBEqTUquhVz398htDFrtymD9xYYfG1m4wAcvPhXNfE3EfH1r1ADqtfSdVCToUG868RvUUkgDKf31mGDtKsAYz2oz2AGutZYs";
 
 fn wasm(name: &str) -> String {
     PathBuf::from(env!("WHARF_PLUGIN_DIR")).join(format!("{name}.wasm")).display().to_string()

@@ -14,10 +14,10 @@
 
 use anyhow::Context as _;
 
+use crate::Runtime;
 use crate::config::{Config, HttpHost};
 use crate::event::{Event, TimerFired};
 use crate::explorer::Explorer;
-use crate::Runtime;
 
 /// One chain of one plugin, served by an emulator.
 struct Sim {
@@ -38,7 +38,8 @@ impl Chains {
         let mut sims = Vec::new();
         for (name, plugin) in config.plugins.iter_mut() {
             let plugin = plugin.get_mut();
-            let Some((_, toml::Value::Array(chains))) = plugin.settings.iter_mut().find(|(k, _)| k.get_ref() == "chains")
+            let Some((_, toml::Value::Array(chains))) =
+                plugin.settings.iter_mut().find(|(k, _)| k.get_ref() == "chains")
             else {
                 continue;
             };
@@ -48,9 +49,11 @@ impl Chains {
                     continue;
                 }
                 let coin = t.get("coin").and_then(|c| c.as_str()).unwrap_or("?").to_ascii_uppercase();
-                let explorer = Explorer::start(([127, 0, 0, 1], 0).into()).await.context("starting an explorer emulator")?;
+                let explorer =
+                    Explorer::start(([127, 0, 0, 1], 0).into()).await.context("starting an explorer emulator")?;
                 t.insert("explorer".into(), toml::Value::String(explorer.url()));
-                let host = HttpHost::parse(&format!("127.0.0.1:{}", explorer.addr().port())).map_err(anyhow::Error::msg)?;
+                let host =
+                    HttpHost::parse(&format!("127.0.0.1:{}", explorer.addr().port())).map_err(anyhow::Error::msg)?;
                 plugin.http.push(host);
                 sims.push(Sim { plugin: name.to_string(), coin, explorer });
             }
@@ -98,7 +101,9 @@ impl Chains {
                     format!("{}: the last {n} block(s) replaced; their transactions are back in the mempool", s.coin)
                 }),
             },
-            _ => vec!["/chain pay AMOUNT COIN [ADDRESS] | /chain mine [N] [COIN] | /chain reorg N [COIN] | /chain".into()],
+            _ => vec![
+                "/chain pay AMOUNT COIN [ADDRESS] | /chain mine [N] [COIN] | /chain reorg N [COIN] | /chain".into(),
+            ],
         };
         self.run_watchers(runtime).await?;
         Ok(out)
@@ -123,11 +128,20 @@ impl Chains {
     fn status(&self) -> Vec<String> {
         self.sims
             .iter()
-            .map(|s| format!("{} ({}): tip at {}, explorer {}", s.coin, s.plugin, s.explorer.tip_height(), s.explorer.url()))
+            .map(|s| {
+                format!("{} ({}): tip at {}, explorer {}", s.coin, s.plugin, s.explorer.tip_height(), s.explorer.url())
+            })
             .collect()
     }
 
-    async fn pay(&self, runtime: &Runtime, sim: &Sim, user: i64, amount: &str, to: Option<&str>) -> anyhow::Result<Vec<String>> {
+    async fn pay(
+        &self,
+        runtime: &Runtime,
+        sim: &Sim,
+        user: i64,
+        amount: &str,
+        to: Option<&str>,
+    ) -> anyhow::Result<Vec<String>> {
         let Some(sats) = base_units(amount) else {
             return Ok(vec![format!("{amount:?} is not an amount of coins like 0.001 (at most 8 decimals)")]);
         };

@@ -17,11 +17,13 @@ use crate::common::*;
 use crate::market::{ADMIN, WAIT, buttons, until};
 
 /// BIP84's published account key ("abandon … about", m/84'/0'/0').
-pub const BTC_KEY: &str = "zpub6rFR7y4Q2AijBEqTUquhVz398htDFrtymD9xYYfG1m4wAcvPhXNfE3EfH1r1ADqtfSdVCToUG868RvUUkgDKf31mGDtKsAYz2oz2AGutZYs";
+pub const BTC_KEY: &str =
+    "zpub6rFR7y4Q2AijBEqTUquhVz398htDFrtymD9xYYfG1m4wAcvPhXNfE3EfH1r1ADqtfSdVCToUG868RvUUkgDKf31mGDtKsAYz2oz2AGutZYs";
 /// Its first receive address.
 pub const BTC_FIRST: &str = "bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu";
 /// The same mnemonic's Litecoin account key (m/84'/2'/0').
-pub const LTC_KEY: &str = "zpub6rPo5mF47z5coVm5rvWv7fv181awb7Vckn5Cf3xQXBVKu18kuBHDhNi1Jrb4br6vVD3ZbrnXemEsWJoR18mZwkUdzwD8TQnHDUCGxqZ6swA";
+pub const LTC_KEY: &str =
+    "zpub6rPo5mF47z5coVm5rvWv7fv181awb7Vckn5Cf3xQXBVKu18kuBHDhNi1Jrb4br6vVD3ZbrnXemEsWJoR18mZwkUdzwD8TQnHDUCGxqZ6swA";
 /// Its first receive address (computed with bip-utils; also in EdgeApp's fixtures).
 pub const LTC_FIRST: &str = "ltc1qjmxnz78nmc8nq77wuxh25n2es7rzm5c2rkk4wh";
 const TOKEN: &str = "123456:CRYPTO-TOKEN-secret";
@@ -105,9 +107,10 @@ impl Deposits {
 
     async fn runtime(dir: &tempfile::TempDir, text: &str, now: i64) -> Runtime {
         let config = Config::parse(text, dir.path()).unwrap();
-        let rt = Runtime::start(&config, RuntimeOptions { clock: wharf::clock::Clock::manual(T0), ..Default::default() })
-            .await
-            .expect("the bot starts");
+        let rt =
+            Runtime::start(&config, RuntimeOptions { clock: wharf::clock::Clock::manual(T0), ..Default::default() })
+                .await
+                .expect("the bot starts");
         rt.clock().advance(Duration::from_millis(u64::try_from(now - T0).unwrap()));
         rt
     }
@@ -232,7 +235,10 @@ async fn a_bitcoin_payment_is_seen_confirmed_and_credited_once() {
     d.tick().await;
     // floor(0.001 BTC × 400000.00 PLN) = 400 PLN.
     let credited = d.expect(7, "Deposit credited: 400 PLN").await;
-    assert!(credited.contains("For 0.001 BTC at 1 BTC = 400000 PLN") && credited.contains("Balance: <b>400 PLN</b>"), "{credited}");
+    assert!(
+        credited.contains("For 0.001 BTC at 1 BTC = 400000 PLN") && credited.contains("Balance: <b>400 PLN</b>"),
+        "{credited}"
+    );
     assert_eq!(d.balance(7).await, 40_000);
     let entries = d.entries(7).await;
     assert_eq!(entries.len(), 1, "{entries:?}");
@@ -318,6 +324,12 @@ async fn a_reorg_after_the_credit_never_credits_twice_and_tells_the_admins() {
     assert_eq!(admin_told, 1, "admins are told once");
     let reorged: Vec<_> = d.events().await.into_iter().filter(|(k, ..)| k == "crypto.reorged").collect();
     assert_eq!(reorged.len(), 1, "{reorged:?}");
+    assert!(reorged[0].2.to_string().contains("back in the mempool"), "{reorged:?}");
+    // Once deep in its new block it is no longer watched.
+    assert_eq!(d.rt.storage().kv_keys("crypto", "settle:", None, 10).await.unwrap().len(), 1);
+    d.btc.mine(8);
+    d.tick().await;
+    assert!(d.rt.storage().kv_keys("crypto", "settle:", None, 10).await.unwrap().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -502,12 +514,20 @@ async fn a_key_for_the_other_coin_a_private_key_or_the_public_test_key_is_refuse
         (LTUB, "http://127.0.0.1:9/api", "this is a Litecoin key"),
         (ZPRV, "http://127.0.0.1:9/api", "private key"),
         (BTC_KEY, "https://blockstream.info/api", "BIP84's published test mnemonic"),
-        ("zpub6rFR7y4Q2AijBEqTUquhVz398htDFrtymD9xYYfG1m4wAcvPhXNfE3EfH1r1ADqtfSdVCToUG868RvUUkgDKf31mGDtKsAYz2oz2AGutZYt", "http://127.0.0.1:9/api", "checksum"),
+        (
+            "zpub6rFR7y4Q2AijBEqTUquhVz398htDFrtymD9xYYfG1m4wAcvPhXNfE3EfH1r1ADqtfSdVCToUG868RvUUkgDKf31mGDtKsAYz2oz2AGutZYt",
+            "http://127.0.0.1:9/api",
+            "checksum",
+        ),
     ];
     for (key, explorer, expect) in cases {
         let tables = plugin("wallet", "wallet", r#"grants = ["kv", "telegram.send", "events"]"#)
-            + &plugin("crypto", "crypto", r#"grants = ["kv", "telegram.send", "scheduler", "call:wallet"]
-http = ["127.0.0.1:9"]"#)
+            + &plugin(
+                "crypto",
+                "crypto",
+                r#"grants = ["kv", "telegram.send", "scheduler", "call:wallet"]
+http = ["127.0.0.1:9"]"#,
+            )
             + &format!(
                 "[plugins.crypto.settings]\n[[plugins.crypto.settings.chains]]\ncoin = \"BTC\"\nxpub = \"{key}\"\nexplorer = \"{explorer}\"\n[plugins.crypto.settings.rates]\nfixed = {{ BTC = \"1\" }}\n"
             );

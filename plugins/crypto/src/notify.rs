@@ -31,14 +31,19 @@ fn event(kind: &str, title: &str, emoji: &str, p: &Payment) -> BusinessEvent {
 }
 
 fn seen_text(p: &Payment, chain: &Chain, confirmations: u64) -> Outgoing {
+    let needed = u64::from(chain.confirmations);
+    let (head, tail) = if confirmations >= needed {
+        (format!("✅ <b>{} payment confirmed, {needed}/{needed} confirmations</b>", p.coin.name()), String::new())
+    } else {
+        (
+            format!("👀 <b>{} payment seen, {confirmations}/{needed} confirmations</b>", p.coin.name()),
+            format!("\nIt is credited by itself after {needed} confirmations."),
+        )
+    };
     Outgoing::html(format!(
-        "👀 <b>{} payment seen, {}/{} confirmations</b>\nAmount: {}\nTransaction: <code>{}</code>\nIt is credited by itself after {} confirmations.",
-        p.coin.name(),
-        confirmations.min(u64::from(chain.confirmations)),
-        chain.confirmations,
+        "{head}\nAmount: {}\nTransaction: <code>{}</code>{tail}",
         html(&coins(p.sats, p.coin)),
         html(&short_txid(&p.txid)),
-        chain.confirmations,
     ))
 }
 

@@ -10,7 +10,7 @@
 //!    ones; a known pending payment missing from the listing is looked up by
 //!    `/tx/:txid/status` (gone: dropped);
 //! 4. a few old addresses (`sweep_per_run`), so a payment to any address ever handed out
-//!    is found eventually;
+//!    is found eventually; then step 2 again, for payments found ready in this run;
 //! 5. credited payments not yet settled: a reorg that took one away is reported once,
 //!    never credited again.
 //!
@@ -156,8 +156,9 @@ impl<'a> ChainRun<'a> {
         if self.hot()? {
             return Ok(true);
         }
-        // Old addresses and settling wait for the next tick when the budget runs out.
-        match self.sweep().and_then(|()| self.settle()) {
+        // Old addresses, payments that became ready in this run and settling wait for
+        // the next tick when the budget runs out.
+        match self.sweep().and_then(|()| self.pending()).and_then(|()| self.settle()) {
             Err(Failure::Explorer(ExplorerError::Budget)) | Ok(()) => Ok(false),
             Err(e) => Err(e),
         }
@@ -396,13 +397,12 @@ impl<'a> ChainRun<'a> {
                 continue;
             };
             let place = self.ex.tx_place(&p.txid)?;
+            let deep = u64::from(self.chain.confirmations) + SETTLE_DEPTH;
             let (settled, what) = match &place {
-                Some(Place::Block { height, hash }) if *hash == credit.block.hash => {
-                    let deep = u64::from(self.chain.confirmations) + SETTLE_DEPTH;
-                    (model::confirmations(self.tip, *height) >= deep, None)
-                }
-                Some(Place::Block { height, .. }) => {
-                    (false, Some(format!("confirmed again in another block at height {height}")))
+                Some(Place::Block { height, hash }) => {
+                    let moved = (*hash != credit.block.hash)
+                        .then(|| format!("confirmed again in another block at height {height}"));
+                    (model::confirmations(self.tip, *height) >= deep, moved)
                 }
                 Some(Place::Mempool) => (false, Some("back in the mempool, unconfirmed".to_owned())),
                 None => (true, Some("gone from the chain (double-spent or dropped)".to_owned())),
