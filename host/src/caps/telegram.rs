@@ -2,7 +2,8 @@
 //! the turn's outbox; they leave for Telegram only after the turn commits. Lookups
 //! (`get-chat-member`, `download-file`) are live calls within the call's time budget.
 //! Sends get a handle; edits and deletes must name one of the plugin's own messages
-//! (see `caps::messages`).
+//! (see `caps::messages`). A document's bytes travel in its outbox row, so documents are
+//! capped per file and per turn ([`TelegramQuotas`]).
 
 use wasmtime::Result;
 use wasmtime::component::{HasData, Linker};
@@ -13,7 +14,7 @@ use super::{Access, PluginState, Requirement};
 use crate::config::Grant;
 use crate::storage::NewOutbox;
 use crate::telegram::outbox_call::{
-    AnswerCallbackQuery, DeleteMessage, EditMessageText, OutboxCall, SendMessage, SendPhoto,
+    AnswerCallbackQuery, DeleteMessage, DocumentFile, EditMessageText, OutboxCall, SendDocument, SendMessage, SendPhoto,
 };
 use crate::validate::{self, Rendered};
 
@@ -24,12 +25,32 @@ type TgResult<T> = Result<std::result::Result<T, Error>>;
 pub struct TelegramQuotas {
     /// Most calls queued by one turn (never more than a turn has message handles).
     pub max_turn_outbox: usize,
+    /// Largest document one `send-document` may queue, in bytes.
+    pub max_document_bytes: usize,
+    /// Most document bytes one turn may queue (they are stored in the outbox rows).
+    pub max_turn_document_bytes: usize,
 }
 
 impl Default for TelegramQuotas {
     fn default() -> Self {
-        Self { max_turn_outbox: 100 }
+        Self { max_turn_outbox: 100, max_document_bytes: 1 << 20, max_turn_document_bytes: 4 << 20 }
     }
+}
+
+/// Longest document file name, in characters.
+const MAX_FILE_NAME: usize = 128;
+
+/// A document's file name: 1-128 characters, no path separators, control characters or
+/// dot-only names (Telegram shows it as is; a path would be meaningless).
+fn file_name(name: &str) -> std::result::Result<(), String> {
+    let n = name.chars().count();
+    if n == 0 || n > MAX_FILE_NAME {
+        return Err(format!("file name must be 1-{MAX_FILE_NAME} characters, got {n}"));
+    }
+    if name.chars().any(|c| c.is_control() || c == '/' || c == '\\') || name.trim_matches('.').is_empty() {
+        return Err("file name may not contain '/', '\\' or control characters, nor be only dots".into());
+    }
+    Ok(())
 }
 
 /// Member lookups and file downloads have grants of their own; everything else
@@ -101,6 +122,27 @@ impl Telegram<'_> {
         Ok(())
     }
 
+    /// `invalid-input` unless a document of `len` bytes fits the per-file and per-turn caps.
+    fn document_room(&self, len: usize) -> std::result::Result<(), Error> {
+        let (max, turn_max) = (self.quotas.max_document_bytes, self.quotas.max_turn_document_bytes);
+        if len == 0 || len > max {
+            return Err(Error::InvalidInput(format!("a document must be 1-{max} bytes, got {len}")));
+        }
+        let s = &*self.state;
+        let queued: usize = (s.turn.applied.outbox.iter().chain(&s.call.outbox))
+            .map(|o| match &o.call {
+                OutboxCall::SendDocument(d) => d.document.data.len(),
+                _ => 0,
+            })
+            .sum();
+        if queued + len > turn_max {
+            return Err(Error::InvalidInput(format!(
+                "a turn may queue at most {turn_max} bytes of documents; {queued} are queued and this one is {len}"
+            )));
+        }
+        Ok(())
+    }
+
     fn render(
         &self,
         chat_id: i64,
@@ -151,6 +193,33 @@ impl Host for Telegram<'_> {
             Ok(OutboxCall::SendPhoto(SendPhoto {
                 chat_id,
                 photo,
+                caption: Some(r.text).filter(|t| !t.is_empty()),
+                parse_mode: r.parse_mode,
+                reply_markup: r.keyboard,
+                reply_parameters: r.reply_to,
+                handle: Some(handle),
+            }))
+        });
+        Ok(r.and_then(|c| self.queue(chat_id, c)).map(|()| handle))
+    }
+
+    async fn send_document(
+        &mut self,
+        chat_id: i64,
+        file_name: String,
+        data: Vec<u8>,
+        caption: Outgoing,
+    ) -> TgResult<MessageHandle> {
+        if let Err(e) = self.allowed(&self.send, "describe() may not send messages") {
+            return Ok(Err(e));
+        }
+        let handle = self.state.next_handle();
+        let r = self.render(chat_id, &caption, validate::MAX_CAPTION, true).and_then(|r| {
+            self::file_name(&file_name).map_err(Error::InvalidInput)?;
+            self.document_room(data.len())?;
+            Ok(OutboxCall::SendDocument(SendDocument {
+                chat_id,
+                document: DocumentFile { file_name, data },
                 caption: Some(r.text).filter(|t| !t.is_empty()),
                 parse_mode: r.parse_mode,
                 reply_markup: r.keyboard,
@@ -248,5 +317,20 @@ impl Host for Telegram<'_> {
             DownloadError::Invalid(m) => Error::InvalidInput(m),
             DownloadError::Other(m) => Error::Other(m),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::file_name;
+
+    #[test]
+    fn document_file_names() {
+        for good in ["stats.csv", "report 2026-01-01.txt", ".env", "ünïcödé.txt"] {
+            assert_eq!(file_name(good), Ok(()), "{good}");
+        }
+        for bad in ["", ".", "..", "a/b.csv", "a\\b.csv", "tab\there", &"x".repeat(129)] {
+            assert!(file_name(bad).is_err(), "{bad:?}");
+        }
     }
 }

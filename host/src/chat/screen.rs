@@ -112,7 +112,10 @@ impl Screen {
         };
         let text = if m.parse_mode.as_deref() == Some("HTML") { plain(&m.text) } else { m.text.clone() };
         let text = escape_for_terminal(&text);
-        let photo = m.photo.as_ref().map_or(String::new(), |p| format!("[photo {}] ", escape_controls(p)));
+        let mut photo = m.photo.as_ref().map_or(String::new(), |p| format!("[photo {}] ", escape_controls(p)));
+        if let Some(d) = &m.document {
+            photo = format!("[document {}, {} bytes] ", escape_controls(&d.file_name), d.bytes.len());
+        }
         writeln!(out, "bot{to}{state}: {photo}{text}")?;
         if chat == user {
             self.seen.entry(user).or_default().insert(m.message_id, v);

@@ -114,8 +114,8 @@ label_values!(
 );
 
 /// Every `method` label value of the Telegram families.
-pub(super) const METHODS: [&str; 6] =
-    ["sendMessage", "sendPhoto", "editMessageText", "deleteMessage", "answerCallbackQuery", "unknown"];
+pub(super) const METHODS: [&str; 7] =
+    ["sendMessage", "sendPhoto", "sendDocument", "editMessageText", "deleteMessage", "answerCallbackQuery", "unknown"];
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(super) struct OutcomeLabel {

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use teloxide_core::payloads::{
-    AnswerCallbackQuerySetters, EditMessageTextSetters, SendMessageSetters, SendPhotoSetters,
+    AnswerCallbackQuerySetters, EditMessageTextSetters, SendDocumentSetters, SendMessageSetters, SendPhotoSetters,
 };
 use teloxide_core::requests::{Request, Requester};
 use teloxide_core::types::{
@@ -131,6 +131,23 @@ async fn send(front: &Front, call: &OutboxCall) -> Result<Option<i32>, Delivery>
                 _ => InputFile::file_id(FileId(p.photo.clone())),
             };
             let mut r = bot.send_photo(ChatId(p.chat_id), file);
+            if let Some(caption) = &p.caption {
+                r = r.caption(caption.clone());
+            }
+            if let Some(pm) = parse_mode(p.parse_mode) {
+                r = r.parse_mode(pm);
+            }
+            if let Some(k) = kb(&p.reply_markup)? {
+                r = r.reply_markup(k);
+            }
+            if let Some(rp) = reply(p.reply_parameters) {
+                r = r.reply_parameters(rp);
+            }
+            r.send().await.map(|m| Some(m.id.0)).map_err(fail)
+        }
+        OutboxCall::SendDocument(p) => {
+            let file = InputFile::memory(p.document.data.clone()).file_name(p.document.file_name.clone());
+            let mut r = bot.send_document(ChatId(p.chat_id), file);
             if let Some(caption) = &p.caption {
                 r = r.caption(caption.clone());
             }

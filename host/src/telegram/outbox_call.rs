@@ -3,17 +3,20 @@
 //! A row is `{"v": 2, "method": "sendMessage", "params": {…}}`; `params` uses the Bot
 //! API's own field names, so a row reads like the request it becomes. Version 1 (the
 //! previous release) is the same shape without `v`, without `handle` on sends and with
-//! only `message_id` as an edit/delete target; it is still read. A row that does not
-//! parse (or comes from a newer version) is a [`ReadError`]: the sender dead-letters it
-//! with that reason, it is never dropped.
+//! only `message_id` as an edit/delete target; it is still read. Version 3 added
+//! `sendDocument` (the file's bytes in the row, base64); a row carries the oldest version
+//! that reads it ([`OutboxCall::version`]), so only documents are written as 3 and a host
+//! of the previous release dead-letters just those, saying the row is too new. A row
+//! that does not parse (or comes from a newer version) is a [`ReadError`]: the sender
+//! dead-letters it with that reason, it is never dropped.
 //!
 //! Golden files: `host/tests/golden/outbox_*.json` (one per variant) and
 //! `host/tests/golden/outbox_v1_rows.json` (rows written by the previous release).
 
 use serde::{Deserialize, Serialize};
 
-/// The version this host writes.
-pub const VERSION: u32 = 2;
+/// The newest version this host writes and reads.
+pub const VERSION: u32 = 3;
 
 /// One Bot API call waiting in the outbox.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -25,6 +28,9 @@ pub enum OutboxCall {
     /// `sendPhoto`.
     #[serde(rename = "sendPhoto")]
     SendPhoto(SendPhoto),
+    /// `sendDocument` (since version 3).
+    #[serde(rename = "sendDocument")]
+    SendDocument(SendDocument),
     /// `editMessageText`.
     #[serde(rename = "editMessageText")]
     EditMessageText(EditMessageText),
@@ -141,6 +147,56 @@ pub struct SendPhoto {
     pub handle: Option<i64>,
 }
 
+/// `sendDocument` parameters: the file travels in the row.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SendDocument {
+    /// Target chat.
+    pub chat_id: i64,
+    /// The file, uploaded with the request.
+    pub document: DocumentFile,
+    /// Caption.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caption: Option<String>,
+    /// Parse mode of the caption.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parse_mode: Option<ParseMode>,
+    /// Inline keyboard.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_markup: Option<Keyboard>,
+    /// Message replied to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_parameters: Option<ReplyTo>,
+    /// Host-assigned handle, as for [`SendMessage::handle`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handle: Option<i64>,
+}
+
+/// A file to upload: its name and contents (base64 in the row).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentFile {
+    /// File name shown in the chat.
+    pub file_name: String,
+    /// Contents.
+    #[serde(with = "base64_bytes")]
+    pub data: Vec<u8>,
+}
+
+/// Bytes as a standard base64 string.
+mod base64_bytes {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        STANDARD.decode(text.as_bytes()).map_err(serde::de::Error::custom)
+    }
+}
+
 /// `editMessageText` parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EditMessageText {
@@ -207,9 +263,17 @@ struct RowVersion {
 }
 
 impl OutboxCall {
-    /// The row text ([`VERSION`]).
+    /// The oldest row version that can hold this call (2, or 3 for a document).
+    pub fn version(&self) -> u32 {
+        match self {
+            Self::SendDocument(_) => 3,
+            _ => 2,
+        }
+    }
+
+    /// The row text, marked with [`version`](Self::version).
     pub fn to_row(&self) -> Result<String, serde_json::Error> {
-        serde_json::to_string(&RowOut { v: VERSION, call: self })
+        serde_json::to_string(&RowOut { v: self.version(), call: self })
     }
 
     /// Read a row of any version up to [`VERSION`].
@@ -226,6 +290,7 @@ impl OutboxCall {
         match self {
             Self::SendMessage(_) => "sendMessage",
             Self::SendPhoto(_) => "sendPhoto",
+            Self::SendDocument(_) => "sendDocument",
             Self::EditMessageText(_) => "editMessageText",
             Self::DeleteMessage(_) => "deleteMessage",
             Self::AnswerCallbackQuery(_) => "answerCallbackQuery",
@@ -237,6 +302,7 @@ impl OutboxCall {
         match self {
             Self::SendMessage(p) => Some(p.chat_id),
             Self::SendPhoto(p) => Some(p.chat_id),
+            Self::SendDocument(p) => Some(p.chat_id),
             Self::EditMessageText(p) => Some(p.chat_id),
             Self::DeleteMessage(p) => Some(p.chat_id),
             Self::AnswerCallbackQuery(_) => None,
@@ -248,6 +314,7 @@ impl OutboxCall {
         match self {
             Self::SendMessage(p) => p.handle,
             Self::SendPhoto(p) => p.handle,
+            Self::SendDocument(p) => p.handle,
             _ => None,
         }
     }
@@ -297,7 +364,7 @@ mod tests {
             OutboxCall::from_row(v1).unwrap(),
             OutboxCall::DeleteMessage(DeleteMessage { chat_id: 5, target: MessageRef::Id(3) })
         );
-        assert!(matches!(OutboxCall::from_row(r#"{"v":3,"method":"x"}"#), Err(ReadError::TooNew(3))));
+        assert!(matches!(OutboxCall::from_row(r#"{"v":4,"method":"x"}"#), Err(ReadError::TooNew(4))));
         assert!(OutboxCall::from_row(r#"{"method":"sendMessage","params":{"chat_id":5,"text":7}}"#).is_err());
     }
 }

@@ -51,6 +51,18 @@ fn every_variant() -> Vec<(&'static str, OutboxCall)> {
             }),
         ),
         (
+            "send_document",
+            OutboxCall::SendDocument(SendDocument {
+                chat_id: 5,
+                document: DocumentFile { file_name: "stats.csv".into(), data: b"day,users\n2026-01-01,3\n".to_vec() },
+                caption: Some("Usage".into()),
+                parse_mode: None,
+                reply_markup: None,
+                reply_parameters: Some(ReplyTo { message_id: 3 }),
+                handle: Some(43),
+            }),
+        ),
+        (
             "edit_message_text",
             OutboxCall::EditMessageText(EditMessageText {
                 chat_id: 5,
@@ -132,7 +144,7 @@ async fn an_unreadable_row_is_dead_lettered_with_the_reason_and_the_chat_goes_on
     let storage = b.h.rt.storage();
     let bad = [
         r#"{"method":"sendMessage","params":{"chat_id":7,"text":{"evil":1}}}"#,
-        r#"{"v":3,"method":"sendMessage","params":{"chat_id":7,"text":"from the future"}}"#,
+        r#"{"v":4,"method":"sendMessage","params":{"chat_id":7,"text":"from the future"}}"#,
         r#"{"method":"sendSticker","params":{"chat_id":7,"sticker":"x"}}"#,
         "not json",
     ];
@@ -241,4 +253,30 @@ async fn chats_are_found_per_chat_and_leased_to_one_owner_at_a_time() {
         assert!(s.release_chat_if_drained(5, "a", head[1].id).await.unwrap(), "{db:?}: drained");
         assert!(s.claim_chat(5, "b", T0 + 2004, T0 + 3004).await.unwrap(), "{db:?}: released");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_document_row_is_uploaded_with_its_name_and_bytes() {
+    let b = bot(&echo_and_probe()).await;
+    let storage = b.h.rt.storage();
+    let data: Vec<u8> = (0..=255u8).cycle().take(300_000).collect();
+    let call = OutboxCall::SendDocument(SendDocument {
+        chat_id: 9,
+        document: DocumentFile { file_name: "report 1.bin".into(), data: data.clone() },
+        caption: Some("<b>report</b>".into()),
+        parse_mode: Some(ParseMode::Html),
+        handle: Some(77),
+        ..SendDocument::default()
+    });
+    storage.outbox_insert_raw(9, "echo", &call.to_row().unwrap(), T0).await.unwrap();
+    let sent = b.emu.wait_sent(WAIT, |e| e.sent_count(9) == 1).await;
+    let dead: Vec<String> = storage.dead_letters().await.unwrap().into_iter().map(|(_, _, reason)| reason).collect();
+    assert!(sent, "not delivered; dead letters: {dead:?}");
+    let sent = b.emu.sent(9).remove(0);
+    let doc = sent.document.expect("a document");
+    assert_eq!((doc.file_name.as_str(), doc.bytes.len()), ("report 1.bin", data.len()));
+    assert!(doc.bytes == data, "the bytes arrive unchanged");
+    assert_eq!((sent.text.as_str(), sent.parse_mode.as_deref()), ("<b>report</b>", Some("HTML")));
+    wait_for("the handle's record", async || storage.sent_message(77).await.unwrap().is_some()).await;
+    b.h.rt.shutdown().await;
 }

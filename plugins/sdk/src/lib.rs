@@ -6,7 +6,7 @@
 //! | module | what it gives you |
 //! |---|---|
 //! | [`kv`] | typed (serde/JSON) and raw reads and writes in the plugin's own namespace, key listing by page |
-//! | [`telegram`] | sending text and photos, editing and deleting them (by [`telegram::MessageHandle`]), the [`Outgoing`] and [`Keyboard`] builders, member lookups, downloading a [`Document`] |
+//! | [`telegram`] | sending text, photos and documents, editing and deleting them (by [`telegram::MessageHandle`]), the [`Outgoing`] and [`Keyboard`] builders, member lookups, downloading a [`Document`] |
 //! | [`scheduler`] | the host clock ([`scheduler::now`]), one-shot timers, repeating jobs, cancelling |
 //! | [`events`] | emitting custom events to other plugins, decoding them |
 //! | [`http`] | outbound HTTP to granted hosts |
@@ -17,6 +17,7 @@
 //! | [`log`] | diagnostics and business events (secret fields are masked by the host) |
 //! | [`time`] | UTC dates: formatting timestamps, parsing `YYYY-MM-DD` |
 //! | [`money`] | integer minor units: parsing, display, discounts with one rounding rule |
+//! | [`usage`] | reporting how much of something a user used (`usage::record(user, "tokens", n)`) to the analytics |
 //! | `testing` | (native builds only) a fake host and its `Harness`, for `cargo test` of a plugin |
 //! | [`bindings`] | the raw generated WIT bindings (not served by the fake host in tests) |
 //!
@@ -76,6 +77,7 @@ pub mod telegram;
 pub mod testing;
 pub mod text;
 pub mod time;
+pub mod usage;
 
 mod error;
 mod host;

@@ -1,5 +1,6 @@
 //! Sending messages: a builder for [`Outgoing`] and one for inline keyboards; editing
-//! and deleting the messages the plugin sent; downloading files users sent ([`download`]).
+//! and deleting the messages the plugin sent; sending files ([`send_document`]) and
+//! downloading files users sent ([`download`]).
 //!
 //! Sends are buffered by the host and leave only after the turn commits (grant
 //! `telegram.send`). Each send returns a [`MessageHandle`]: keep it (it serializes, so
@@ -153,6 +154,28 @@ pub fn delete(chat_id: i64, target: impl Into<MessageRef>) -> Result<(), Error> 
 /// optionally a keyboard; returns its handle. Edits change the caption.
 pub fn send_photo(chat_id: i64, photo: &Photo, caption: &Outgoing) -> Result<MessageHandle, Error> {
     Ok(MessageHandle(raw::send_photo(chat_id, photo, caption)?))
+}
+
+/// Send a file as a document: `file_name` (1-128 characters, no `/` or `\\`) with the
+/// contents `data` (1 byte to 1 MiB; at most 4 MiB of documents per turn) and a caption
+/// (`Outgoing::text("")` for none; at most 1024 characters), e.g. a CSV export. Buffered
+/// like every send (grant `telegram.send`); returns its handle. Since wharf-sdk 0.2.2
+/// (`wharf:bot@0.2.2`).
+///
+/// ```
+/// use wharf_sdk::{prelude::*, telegram};
+///
+/// fn export(chat_id: i64, rows: &[(String, u64)]) -> Result<(), wharf_sdk::Error> {
+///     let mut csv = String::from("name,count\n");
+///     for (name, n) in rows {
+///         csv.push_str(&format!("{name},{n}\n"));
+///     }
+///     telegram::send_document(chat_id, "export.csv", csv.as_bytes(), &Outgoing::text("Your export"))?;
+///     Ok(())
+/// }
+/// ```
+pub fn send_document(chat_id: i64, file_name: &str, data: &[u8], caption: &Outgoing) -> Result<MessageHandle, Error> {
+    Ok(MessageHandle(raw::send_document(chat_id, file_name, data, caption)?))
 }
 
 /// User `user_id`'s membership in chat `chat_id` (a live Bot API call during the turn;

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::Shared;
-use super::state::{FaultKind, Sent, Touch, World};
+use super::state::{FaultKind, Sent, SentDocument, Touch, World};
 
 type Params = Map<String, Value>;
 
@@ -40,8 +40,17 @@ pub(super) fn bad(desc: &str) -> Reply {
     Reply::Err(400, format!("Bad Request: {desc}"), None)
 }
 
-/// Read parameters from a JSON, form or multipart body, or the query string.
-async fn params(req: Request) -> Params {
+/// A file uploaded with a multipart request: its field's file name and bytes.
+pub(super) struct Upload {
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Read parameters from a JSON, form or multipart body, or the query string. A file
+/// part shows in the parameters as `uploaded:NAME:LEN`; its bytes are in the uploads,
+/// by field name.
+async fn params(req: Request) -> (Params, std::collections::HashMap<String, Upload>) {
+    let mut uploads = std::collections::HashMap::new();
     let mut out: Params = req
         .uri()
         .query()
@@ -55,15 +64,19 @@ async fn params(req: Request) -> Params {
                 let file = field.file_name().map(str::to_owned);
                 let Ok(bytes) = field.bytes().await else { break };
                 let value = match file {
-                    Some(f) => format!("uploaded:{f}:{}", bytes.len()),
+                    Some(f) => {
+                        let value = format!("uploaded:{f}:{}", bytes.len());
+                        uploads.insert(name.clone(), Upload { file_name: f, bytes: bytes.to_vec() });
+                        value
+                    }
                     None => String::from_utf8_lossy(&bytes).into_owned(),
                 };
                 out.insert(name, Value::String(value));
             }
         }
-        return out;
+        return (out, uploads);
     }
-    let Ok(body) = axum::body::to_bytes(req.into_body(), 10 << 20).await else { return out };
+    let Ok(body) = axum::body::to_bytes(req.into_body(), 10 << 20).await else { return (out, uploads) };
     if ctype.starts_with("application/json") {
         if let Ok(Value::Object(m)) = serde_json::from_slice::<Value>(&body) {
             out.extend(m);
@@ -73,7 +86,14 @@ async fn params(req: Request) -> Params {
             out.insert(k, Value::String(v));
         }
     }
-    out
+    (out, uploads)
+}
+
+/// The file uploaded for parameter `name`: the part named by an `attach://PART` value
+/// (how teloxide sends files), or the part named `name`.
+fn attached(p: &Params, name: &str, uploads: &mut std::collections::HashMap<String, Upload>) -> Option<Upload> {
+    let part = string(p, name).and_then(|v| v.strip_prefix("attach://").map(str::to_owned));
+    uploads.remove(part.as_deref().unwrap_or(name))
 }
 
 fn url_pairs(s: &str) -> Vec<(String, String)> {
@@ -119,6 +139,16 @@ fn message_json(chat_id: i64, m: &Sent) -> Value {
         if !m.text.is_empty() {
             v["caption"] = json!(m.text);
         }
+    } else if let Some(doc) = &m.document {
+        v["document"] = json!({
+            "file_id": doc.file_id,
+            "file_unique_id": format!("u-{}", doc.file_id),
+            "file_name": doc.file_name,
+            "file_size": doc.bytes.len(),
+        });
+        if !m.text.is_empty() {
+            v["caption"] = json!(m.text);
+        }
     } else {
         v["text"] = json!(m.text);
     }
@@ -133,7 +163,7 @@ pub(super) async fn handle(
     Path((bot, method)): Path<(String, String)>,
     req: Request,
 ) -> Reply {
-    let p = params(req).await;
+    let (p, mut uploads) = params(req).await;
     // Telegram matches method names case-insensitively (teloxide sends `GetMe`).
     let method = canonical(&method);
     let fault = {
@@ -177,7 +207,11 @@ pub(super) async fn handle(
             Reply::Ok(me)
         }
         "getUpdates" => get_updates(&shared, &p).await,
-        "sendMessage" | "sendPhoto" => send(&shared, &method, &p),
+        "sendMessage" | "sendPhoto" => send(&shared, &method, &p, None),
+        "sendDocument" => match attached(&p, "document", &mut uploads) {
+            Some(file) => send(&shared, &method, &p, Some(file)),
+            None => bad("there is no document in the request"),
+        },
         "editMessageText" | "editMessageReplyMarkup" => edit(&shared, &method, &p),
         "deleteMessage" => {
             let (chat, id) = (int(&p, "chat_id").unwrap_or(0), int(&p, "message_id").unwrap_or(0));
@@ -239,7 +273,10 @@ pub(super) async fn handle(
 
 /// Methods the bot uses to send (the ones a send delay applies to).
 fn is_send(method: &str) -> bool {
-    matches!(method, "sendMessage" | "sendPhoto" | "editMessageText" | "deleteMessage" | "answerCallbackQuery")
+    matches!(
+        method,
+        "sendMessage" | "sendPhoto" | "sendDocument" | "editMessageText" | "deleteMessage" | "answerCallbackQuery"
+    )
 }
 
 /// Counts a request as in flight until it is answered.
@@ -258,11 +295,12 @@ impl Drop for InFlight<'_> {
 
 /// The Bot API's spelling of a method name given in any case.
 fn canonical(method: &str) -> String {
-    const METHODS: [&str; 14] = [
+    const METHODS: [&str; 15] = [
         "getMe",
         "getUpdates",
         "sendMessage",
         "sendPhoto",
+        "sendDocument",
         "editMessageText",
         "editMessageReplyMarkup",
         "deleteMessage",
@@ -306,19 +344,24 @@ async fn get_updates(shared: &Shared, p: &Params) -> Reply {
     }
 }
 
-fn send(shared: &Shared, method: &str, p: &Params) -> Reply {
+/// `sendMessage`, `sendPhoto`, or `sendDocument` with its uploaded `file`.
+fn send(shared: &Shared, method: &str, p: &Params, file: Option<Upload>) -> Reply {
     let Some(chat) = int(p, "chat_id") else { return bad("chat_id is empty") };
     let photo = (method == "sendPhoto").then(|| string(p, "photo")).flatten();
     if method == "sendPhoto" && photo.is_none() {
         return bad("there is no photo in the request");
     }
-    let text = string(p, if photo.is_some() { "caption" } else { "text" }).unwrap_or_default();
-    if photo.is_none() && text.is_empty() {
+    let media = photo.is_some() || file.is_some();
+    let text = string(p, if media { "caption" } else { "text" }).unwrap_or_default();
+    if !media && text.is_empty() {
         return bad("message text is empty");
     }
-    let max = if photo.is_some() { 1024 } else { 4096 };
+    let max = if media { 1024 } else { 4096 };
     if text.encode_utf16().count() > max {
-        return bad(if photo.is_some() { "message caption is too long" } else { "message is too long" });
+        return bad(if media { "message caption is too long" } else { "message is too long" });
+    }
+    if file.as_ref().is_some_and(|f| f.bytes.is_empty()) {
+        return bad("file must be non-empty");
     }
     let mut w = shared.world();
     if chat > 0 && w.blocked.contains(&chat) {
@@ -330,12 +373,18 @@ fn send(shared: &Shared, method: &str, p: &Params) -> Reply {
     if let Err(s) = w.charge(chat, Instant::now()) {
         return Reply::Err(429, format!("Too Many Requests: retry after {s}"), Some(s));
     }
+    // A document the bot sends is kept like one a user uploaded (`getFile` serves it).
+    let document = file.map(|f| {
+        let file_id = w.store_file(&f.file_name, f.bytes.clone());
+        SentDocument { file_id, file_name: f.file_name, bytes: f.bytes }
+    });
     let log = w.sent.entry(chat).or_default();
     let m = Sent {
         message_id: i32::try_from(log.len() + 1).unwrap_or(i32::MAX),
         text,
         reply_markup: object(p, "reply_markup"),
         photo,
+        document,
         parse_mode: string(p, "parse_mode"),
         edits: 0,
         deleted: false,

@@ -1,6 +1,7 @@
 //! A Telegram Bot API emulator served on loopback, for tests and local runs.
 //!
-//! The bot talks to it through the real Bot API client over HTTP. The control side
+//! The bot talks to it through the real Bot API client over HTTP (documents it sends
+//! arrive as multipart uploads and are kept, name and bytes, in [`Sent::document`]). The control side
 //! (this module's [`Emulator`] methods, or `/control/…` over HTTP) acts as users: send
 //! text and commands, upload documents, press buttons, block the bot; reads what the
 //! bot sent to each chat, or everything it did in order ([`Emulator::activity`], with
@@ -35,7 +36,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
-pub use state::{Activity, BOT_ID, BOT_USERNAME, Fault, FaultKind, InlineButton, Sent};
+pub use state::{Activity, BOT_ID, BOT_USERNAME, Fault, FaultKind, InlineButton, Sent, SentDocument};
 
 use crate::telegram::limits::{Limiter, RateLimits};
 use state::{Touch, World};

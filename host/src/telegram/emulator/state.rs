@@ -47,6 +47,8 @@ pub struct Sent {
     pub reply_markup: Option<Value>,
     /// Photo (file id or URL), if a photo.
     pub photo: Option<String>,
+    /// The file, if a document (`text` is then its caption).
+    pub document: Option<SentDocument>,
     /// Parse mode given.
     pub parse_mode: Option<String>,
     /// Times it was edited.
@@ -70,6 +72,24 @@ impl Sent {
             .as_ref()
             .and_then(|m| serde_json::from_value::<Markup>(m.clone()).ok())
             .map_or_else(Vec::new, |m| m.inline_keyboard)
+    }
+}
+
+/// A document the bot sent (`sendDocument`, uploaded as multipart).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct SentDocument {
+    /// The `file_id` the emulator gave it (`getFile` serves it).
+    pub file_id: String,
+    /// Its file name, as uploaded.
+    pub file_name: String,
+    /// Its contents.
+    pub bytes: Vec<u8>,
+}
+
+impl SentDocument {
+    /// The contents as text (lossy UTF-8), e.g. a CSV file.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes).into_owned()
     }
 }
 

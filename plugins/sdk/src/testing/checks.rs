@@ -25,6 +25,10 @@ pub(crate) const REARM_DELAY_MS: i64 = 1_000;
 pub(crate) const MAX_HOPS: u32 = 8;
 /// Largest file download.
 pub(crate) const MAX_DOWNLOAD: u32 = 1 << 20;
+/// Largest document sent.
+pub(crate) const MAX_DOCUMENT: usize = 1 << 20;
+/// Most document bytes one turn may send.
+pub(crate) const MAX_TURN_DOCUMENTS: usize = 4 << 20;
 
 /// 1-`max` characters of `a-z`, `0-9`, `_` and `extra`.
 pub(crate) fn name_like(kind: &str, s: &str, max: usize, extra: &[char]) -> Result<(), String> {
@@ -125,6 +129,19 @@ fn keyboard(rows: &[Vec<crate::bindings::wharf::bot::telegram::Button>], prefix:
                 ButtonAction::Url(u) => url(u, &["https", "http", "tg"]).map_err(|e| format!("button {e}"))?,
             }
         }
+    }
+    Ok(())
+}
+
+/// A document's file name: 1-128 characters, no path separators or control characters,
+/// not only dots.
+pub(crate) fn file_name(name: &str) -> Result<(), String> {
+    let n = name.chars().count();
+    if n == 0 || n > 128 {
+        return Err(format!("file name must be 1-128 characters, got {n}"));
+    }
+    if name.chars().any(|c| c.is_control() || c == '/' || c == '\\') || name.trim_matches('.').is_empty() {
+        return Err("file name may not contain '/', '\\' or control characters, nor be only dots".into());
     }
     Ok(())
 }

@@ -65,6 +65,6 @@ mod view;
 
 pub use harness::{Harness, T0};
 pub use make::{custom, document, group, member, message_in, parse_command, press, private_chat, text, user};
-pub use records::{Answer, Call, Emitted, LogLine, Shown, Timer};
+pub use records::{Answer, Call, Emitted, LogLine, SentFile, Shown, Timer};
 /// `json!({...})` for [`Harness::with_settings`] (serde_json's macro).
 pub use serde_json::json;

@@ -33,6 +33,19 @@ pub enum Call {
         /// Its caption (text may be empty).
         caption: Outgoing,
     },
+    /// `telegram::send_document`.
+    SendDocument {
+        /// Chat it goes to.
+        chat_id: i64,
+        /// The handle the send returned.
+        handle: MessageHandle,
+        /// The Telegram message id the fake gave it.
+        message_id: i32,
+        /// The file.
+        document: SentFile,
+        /// Its caption (text may be empty).
+        caption: Outgoing,
+    },
     /// `telegram::edit` of one of the plugin's messages.
     Edit {
         /// Chat of the message.
@@ -51,6 +64,22 @@ pub enum Call {
     },
     /// `telegram::answer_callback`.
     Answer(Answer),
+}
+
+/// A file the plugin sent as a document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentFile {
+    /// Its file name.
+    pub file_name: String,
+    /// Its contents.
+    pub data: Vec<u8>,
+}
+
+impl SentFile {
+    /// The contents as text (lossy UTF-8), e.g. a CSV export.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.data).into_owned()
+    }
 }
 
 /// An answer to a button press.
@@ -81,6 +110,8 @@ pub struct Shown {
     pub keyboard: Vec<Vec<Button>>,
     /// The photo, for a photo message.
     pub photo: Option<Photo>,
+    /// The file, for a document.
+    pub document: Option<SentFile>,
     /// How many times it was edited.
     pub edits: u32,
     /// Deleted by the plugin (kept here so tests can see it).
@@ -103,6 +134,7 @@ impl Shown {
             parse_mode: m.parse_mode,
             keyboard: m.keyboard.clone().unwrap_or_default(),
             photo,
+            document: None,
             edits: 0,
             deleted: false,
         }

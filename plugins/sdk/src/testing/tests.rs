@@ -52,6 +52,14 @@ impl Plugin for Probe {
                 let handle: MessageHandle = MessageHandle(args.parse().unwrap_or(0));
                 telegram::edit(chat, handle, &Outgoing::text("edited"))?;
             }
+            "doc" => {
+                telegram::send_document(chat, "a.csv", args.as_bytes(), &Outgoing::text("export"))?;
+            }
+            "docs" => {
+                for _ in 0..5 {
+                    telegram::send_document(chat, "big.bin", &vec![1; 1 << 20], &Outgoing::text(""))?;
+                }
+            }
             "greet" => {
                 let greeting: Option<String> = settings::get("greeting")?;
                 telegram::send_text(chat, &greeting.unwrap_or_default())?;
@@ -128,6 +136,29 @@ fn messages_are_checked_with_the_hosts_limits() {
         assert!(scheduler::every("fast", 999, &[]).is_err());
         assert!(scheduler::after("Bad Name", 1, &[]).is_err());
         assert!(events::emit("Bad Topic", &1).is_err());
+    });
+}
+
+#[test]
+fn documents_are_checked_and_shown_with_their_bytes() {
+    let mut bot = Harness::<Probe>::new();
+    assert_eq!(bot.say(7, "/doc a,b"), Ok(Flow::Stop));
+    let docs = bot.documents(7);
+    assert_eq!(docs.len(), 1);
+    assert_eq!((docs[0].file_name.as_str(), docs[0].text().as_str()), ("a.csv", "a,b"));
+    assert_eq!(bot.texts(7), ["export"], "the caption is the message's text");
+    assert!(matches!(bot.outbox()[0], Call::SendDocument { .. }));
+    let Err(HandlerError::InvalidInput(why)) = bot.say(7, "/docs") else { panic!("5 MiB accepted") };
+    assert!(why.contains("at most 4194304 bytes of documents"), "{why}");
+    assert_eq!(bot.documents(7).len(), 1, "the failed turn sent nothing");
+    bot.run(|| {
+        let cap = Outgoing::text("");
+        assert!(telegram::send_document(1, "", b"x", &cap).is_err());
+        assert!(telegram::send_document(1, "../etc/passwd", b"x", &cap).is_err());
+        assert!(telegram::send_document(1, "..", b"x", &cap).is_err());
+        assert!(telegram::send_document(1, "empty.txt", b"", &cap).is_err());
+        assert!(telegram::send_document(1, "big.bin", &vec![0; (1 << 20) + 1], &cap).is_err());
+        assert!(telegram::send_document(1, "ok.txt", b"x", &Outgoing::text("c".repeat(1025))).is_err());
     });
 }
 

@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::Harness;
-use super::records::{Answer, Call, Emitted, LogLine, Shown, Timer};
+use super::records::{Answer, Call, Emitted, LogLine, SentFile, Shown, Timer};
 use crate::Plugin;
 use crate::bindings::wharf::bot::http::{Error as HttpError, Request, Response};
 use crate::bindings::wharf::bot::log::TitledEvent;
@@ -22,6 +22,11 @@ impl<P: Plugin> Harness<P> {
     /// The texts (and captions) of [`messages`](Self::messages).
     pub fn texts(&self, chat_id: i64) -> Vec<String> {
         self.messages(chat_id).into_iter().map(|m| m.text).collect()
+    }
+
+    /// The files the plugin sent to `chat_id` as documents, oldest first.
+    pub fn documents(&self, chat_id: i64) -> Vec<SentFile> {
+        self.messages(chat_id).into_iter().filter_map(|m| m.document).collect()
     }
 
     /// The text of the newest message in `chat_id`, if any.

@@ -7,7 +7,7 @@ pub(crate) use crate::bindings::wharf::bot::telegram::{Error, MemberStatus, Mess
 
 use crate::telegram::MessageHandle;
 use crate::testing::state::{State, effect};
-use crate::testing::{Answer, Call, Shown, checks};
+use crate::testing::{Answer, Call, SentFile, Shown, checks};
 
 /// Room for one more call in this turn.
 fn room(s: &State) -> Result<(), Error> {
@@ -24,17 +24,32 @@ fn check(s: &State, chat_id: i64, msg: &Outgoing, max: usize, allow_empty: bool)
     room(s)
 }
 
-fn queue_send(s: &mut State, chat_id: i64, message: &Outgoing, photo: Option<&Photo>) -> MessageHandle {
+/// What a send carries besides its text.
+enum Media<'a> {
+    None,
+    Photo(&'a Photo),
+    Document(SentFile),
+}
+
+fn queue_send(s: &mut State, chat_id: i64, message: &Outgoing, media: Media<'_>) -> MessageHandle {
     let handle = MessageHandle(s.next_handle);
     s.next_handle += 1;
     let message_id = s.message_id();
     s.turn.outbox += 1;
-    let call = match photo {
-        None => Call::Send { chat_id, handle, message_id, message: message.clone() },
-        Some(p) => Call::SendPhoto { chat_id, handle, message_id, photo: p.clone(), caption: message.clone() },
+    let mut shown = Shown::new(chat_id, handle, message_id, message, None);
+    let call = match media {
+        Media::None => Call::Send { chat_id, handle, message_id, message: message.clone() },
+        Media::Photo(p) => {
+            shown.photo = Some(p.clone());
+            Call::SendPhoto { chat_id, handle, message_id, photo: p.clone(), caption: message.clone() }
+        }
+        Media::Document(file) => {
+            shown.document = Some(file.clone());
+            Call::SendDocument { chat_id, handle, message_id, document: file, caption: message.clone() }
+        }
     };
     s.fx.outbox.push(call);
-    s.fx.shown.push(Shown::new(chat_id, handle, message_id, message, photo.cloned()));
+    s.fx.shown.push(shown);
     handle
 }
 
@@ -59,7 +74,7 @@ fn own(s: &State, chat_id: i64, target: MessageRef) -> Result<usize, Error> {
 pub(crate) fn send_message(chat_id: i64, message: &Outgoing) -> Result<i64, Error> {
     effect("telegram.send-message", |s| {
         check(s, chat_id, message, checks::MAX_TEXT, false)?;
-        Ok(queue_send(s, chat_id, message, None).0)
+        Ok(queue_send(s, chat_id, message, Media::None).0)
     })
 }
 
@@ -67,7 +82,37 @@ pub(crate) fn send_photo(chat_id: i64, photo: &Photo, caption: &Outgoing) -> Res
     effect("telegram.send-photo", |s| {
         check(s, chat_id, caption, checks::MAX_CAPTION, true)?;
         checks::photo(photo).map_err(Error::InvalidInput)?;
-        Ok(queue_send(s, chat_id, caption, Some(photo)).0)
+        Ok(queue_send(s, chat_id, caption, Media::Photo(photo)).0)
+    })
+}
+
+pub(crate) fn send_document(chat_id: i64, file_name: &str, data: &[u8], caption: &Outgoing) -> Result<i64, Error> {
+    effect("telegram.send-document", |s| {
+        check(s, chat_id, caption, checks::MAX_CAPTION, true)?;
+        checks::file_name(file_name).map_err(Error::InvalidInput)?;
+        if data.is_empty() || data.len() > checks::MAX_DOCUMENT {
+            let (n, max) = (data.len(), checks::MAX_DOCUMENT);
+            return Err(Error::InvalidInput(format!("a document must be 1-{max} bytes, got {n}")));
+        }
+        let queued: usize =
+            s.fx.outbox
+                .iter()
+                .rev()
+                .take(s.turn.outbox)
+                .map(|c| match c {
+                    Call::SendDocument { document, .. } => document.data.len(),
+                    _ => 0,
+                })
+                .sum();
+        if queued + data.len() > checks::MAX_TURN_DOCUMENTS {
+            let max = checks::MAX_TURN_DOCUMENTS;
+            return Err(Error::InvalidInput(format!(
+                "a turn may queue at most {max} bytes of documents; {queued} are queued and this one is {}",
+                data.len()
+            )));
+        }
+        let file = SentFile { file_name: file_name.to_owned(), data: data.to_vec() };
+        Ok(queue_send(s, chat_id, caption, Media::Document(file)).0)
     })
 }
 
