@@ -27,7 +27,7 @@ async fn market(dir: &std::path::Path) -> Runtime {
     let text = format!(
         "admins = [{ADMIN}]\n[storage]\nurl = \"sqlite:{}\"\n[runtime]\ncache_dir = \"{}\"\nwatch = false\n\
          [plugins.wallet]\npath = \"{}\"\ngrants = [\"kv\", \"telegram.send\", \"events\"]\n\
-         [plugins.shop]\npath = \"{}\"\ngrants = [\"kv\", \"telegram\", \"scheduler\", \"call:wallet\"]\n",
+         [plugins.shop]\npath = \"{}\"\ngrants = [\"kv\", \"telegram\", \"scheduler\", \"events\", \"call:wallet\"]\n",
         dir.join("bench.db").display(),
         cache.display(),
         wasm("wallet"),

@@ -114,7 +114,7 @@ fn a_chat_session_buys_from_the_seed_catalog() {
     let config = chat_config(
         dir.path(),
         &(plugin("wallet", "wallet", r#"grants = ["kv", "telegram.send", "events"]"#)
-            + &plugin("shop", "shop", r#"grants = ["kv", "telegram", "scheduler", "call:wallet"]"#)),
+            + &plugin("shop", "shop", r#"grants = ["kv", "telegram", "scheduler", "events", "call:wallet"]"#)),
     );
     let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/shop/seed.txt");
     let script = format!(

@@ -96,11 +96,11 @@ async fn bad_settings_stop_the_bundled_plugins_from_loading() {
         assert!(msg.contains(head) && msg.contains(detail), "{settings}: {msg}");
     }
     let shop = plugin("wallet", "wallet", r#"grants = ["kv", "telegram.send", "events"]"#)
-        + &plugin("shop", "shop", r#"grants = ["kv", "telegram", "scheduler", "call:wallet"]"#)
+        + &plugin("shop", "shop", r#"grants = ["kv", "telegram", "scheduler", "events", "call:wallet"]"#)
         + "[plugins.shop.settings]\nreservation_minutes = 0\n";
     let msg = format!("{:#}", try_start_on(&Db::Sqlite, &shop, "").await.err().expect("must not start"));
     assert!(msg.contains("invalid [plugins.shop.settings]: reservation_minutes must be 1-1440"), "{msg}");
-    let no_wallet = plugin("shop", "shop", r#"grants = ["kv", "telegram", "scheduler", "call:wallet"]"#);
+    let no_wallet = plugin("shop", "shop", r#"grants = ["kv", "telegram", "scheduler", "events", "call:wallet"]"#);
     let msg = format!("{:#}", try_start_on(&Db::Sqlite, &no_wallet, "").await.err().expect("must not start"));
     assert!(msg.contains("[plugins.shop] grants \"call:wallet\" but there is no [plugins.wallet]"), "{msg}");
 }

@@ -39,7 +39,7 @@ pub fn plugins(shop_wasm: &std::path::Path, shop_settings: &str) -> String {
     plugin("wallet", "wallet", r#"grants = ["kv", "telegram.send", "events"]"#)
         + "[plugins.wallet.settings]\nmin_deposit = 100\n"
         + &format!(
-            "[plugins.shop]\npath = \"{}\"\ngrants = [\"kv\", \"telegram\", \"scheduler\", \"call:wallet\"]\n",
+            "[plugins.shop]\npath = \"{}\"\ngrants = [\"kv\", \"telegram\", \"scheduler\", \"events\", \"call:wallet\"]\n",
             shop_wasm.display()
         )
         + "[plugins.shop.settings]\n"

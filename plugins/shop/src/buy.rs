@@ -314,6 +314,7 @@ pub fn confirm(shop: &Shop, ctx: &Context, chat: i64, user: i64, id: i64) -> Res
         .field("item", o.item)
         .secret("delivered", &item.text)
         .record()?;
+    crate::topics::announce(user, o.id, o.final_price)?;
     if shop.settings.fail_after_debit {
         panic!("fail_after_debit is set: trapping after the debit of order {}", o.id);
     }

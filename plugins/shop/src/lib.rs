@@ -4,7 +4,8 @@
 //! for a few minutes, and confirm: one atomic turn debits the wallet's ledger (the
 //! idempotency key is the order id), marks the item sold, records the order and delivers
 //! the item's secret payload. Needs the grants `kv`, `telegram` (sending, and `telegram.files`
-//! for imports from a file), `scheduler` and `call:wallet`, and the wallet plugin enabled.
+//! for imports from a file), `scheduler`, `events` and `call:wallet`, and the wallet plugin
+//! enabled.
 //!
 //! | module | what it does |
 //! |---|---|
@@ -19,8 +20,10 @@
 //! | [`admin`], [`reports`] | admin commands |
 //! | [`reply`] | refusals as people read them, counted nouns |
 //! | [`ledger`] | the wallet's `ledger` interface |
+//! | [`topics`] | the topic `shop.purchase` other plugins (analytics) subscribe to |
 //!
-//! Users: `/shop`, `/orders`. Admins: see [`admin::SYNTAX`].
+//! Users: `/shop`, `/orders`. Admins: see [`admin::SYNTAX`]. Every paid order is
+//! announced on `shop.purchase` (grant `events`).
 
 // The local `generate!` for the imported ledger expands to unsafe ABI glue.
 #![allow(unsafe_code)]
@@ -38,6 +41,7 @@ pub mod reply;
 pub mod reports;
 pub mod stock;
 pub mod store;
+pub mod topics;
 
 use serde::Deserialize;
 use wharf_sdk::money::Currency;
