@@ -421,6 +421,11 @@ impl Runtime {
         self.shared.current_set().get(name).map(|p| p.manifest.version.clone())
     }
 
+    /// Whether a loaded plugin is an observer (exports `wharf:bot/observer`).
+    pub fn is_observer(&self, name: &str) -> bool {
+        self.shared.current_set().get(name).is_some_and(|p| p.observer.is_some())
+    }
+
     /// Whether the circuit breaker disabled a plugin.
     pub fn is_disabled(&self, name: &str) -> bool {
         crate::config::PluginName::parse(name).is_ok_and(|n| self.shared.breaker.is_open(&n))
