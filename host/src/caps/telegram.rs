@@ -81,7 +81,7 @@ impl PluginState {
     /// The `telegram` view for this host call.
     pub(super) fn telegram(&mut self) -> Telegram<'_> {
         Telegram {
-            send: self.access(requirement("send-message")),
+            send: if self.observing { Access::Observing } else { self.access(requirement("send-message")) },
             members: self.access(requirement("get-chat-member")),
             files: self.access(requirement("download-file")),
             quotas: self.host.quotas.telegram,

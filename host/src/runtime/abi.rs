@@ -101,7 +101,6 @@ impl ObserverPre {
     }
 
     /// Instantiate `pre` into `store` and call `observe(event, ctx)`.
-    #[allow(dead_code)] // called by the observation turns (next commit)
     pub async fn observe(
         &self,
         pre: &HandlerPre,

@@ -9,8 +9,9 @@
 //! | `checks` | checks of the whole set against the config (greeting buttons, duplicate commands) |
 //! | `clash` | what a module may not take from the other plugins (prefix, commands, exports) |
 //! | `link` | forwarding cross-plugin calls within one store |
-//! | `sandbox` | one plugin call in a fresh store |
+//! | `sandbox` | one plugin call in a fresh store (`handle`, or an observer's `observe`) |
 //! | `turn` | routing an event through plugins and committing the turn |
+//! | `observe` | observers: their observations (queued with the update's turn), lanes and turns |
 //! | `answers` | what the host answers itself: /help, admin-only refusals, greeting, fallback |
 //! | `dispatcher` | inbox → per-chat lanes, leased through the database, served round-robin |
 //! | `timers` | due timers → inbox |
@@ -32,6 +33,7 @@ mod engine;
 mod health;
 mod link;
 mod notice;
+mod observe;
 mod observer;
 mod plugin;
 mod reload;
