@@ -2,7 +2,7 @@
 //! harness (observations handed to `observe` as the host would).
 
 use wharf_sdk::testing::{self, Harness, T0, json};
-use wharf_sdk::{Context, Event, Observer, Plugin};
+use wharf_sdk::{Event, Plugin};
 
 use crate::Analytics;
 use crate::model::{self, DAY_MS, OTHER};
@@ -223,23 +223,11 @@ fn name_maps_stay_small_however_many_names_come() {
 // The plugin on the harness.
 
 fn bot() -> Harness<Analytics> {
-    Harness::<Analytics>::new().with_admins(&[1000]).with_settings(json!({"keep_days": 60}))
+    Harness::<Analytics>::observer().with_admins(&[1000]).with_settings(json!({"keep_days": 60}))
 }
 
-/// Hand `event` to `observe` as the host does after the chain, as its own turn.
-fn observe(bot: &mut Harness<Analytics>, event: Event) {
-    let now = bot.now();
-    let user = match &event {
-        Event::Message(m) => m.sender.as_ref().map(|u| u.id),
-        Event::Callback(c) => Some(c.sender.id),
-        _ => None,
-    };
-    let ctx = Context { chat_id: user, user_id: user, is_admin: false, language: None, now_ms: now, turn_id: 0 };
-    bot.run(|| <Analytics as Observer>::observe(event, ctx)).unwrap();
-}
-
+/// `user` sends `text`: `handle` if it is the plugin's command, then `observe`.
 fn say(bot: &mut Harness<Analytics>, user: i64, text: &str) {
-    observe(bot, testing::text(user, text));
     let _ = bot.say(user, text).unwrap();
 }
 
@@ -249,7 +237,7 @@ fn stats_shows_the_dashboard_and_exports_csv_to_admins_only() {
     bot.set_now(at(0, 10));
     say(&mut bot, 7, "/start camp1");
     say(&mut bot, 7, "/shop");
-    observe(&mut bot, testing::press(7, 1, "shop:x"));
+    bot.send(testing::press(7, 1, "x")).unwrap();
     let purchase = json!({"user_id": 7, "order": 3, "amount": 2_500}).to_string();
     bot.send(testing::custom("shop.purchase", purchase.as_bytes(), "shop")).unwrap();
     bot.set_now(at(1, 10));
