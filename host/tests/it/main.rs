@@ -6,6 +6,7 @@
 mod common;
 
 mod alerts;
+mod analytics;
 mod answers;
 mod capabilities;
 mod chat;

@@ -156,25 +156,34 @@ fn stats(s: &Settings, chat: i64, args: &str, now_ms: i64) -> Result<(), wharf_s
     telegram::send_text(chat, &answer)
 }
 
-/// `/stats csv [days]`: the two CSV files as documents.
+/// Largest document sent (the host's limit is 1 MiB per document).
+const MAX_DOCUMENT: usize = 1 << 20;
+
+/// `/stats csv [days]`: the two CSV files as documents (a file over 1 MiB goes in parts).
 fn export(chat: i64, days: u32, now_ms: i64) -> Result<(), wharf_sdk::Error> {
     let r = views::Views::new(&mut KvStore, now_ms).report(days)?;
     let (Some(first), Some(last)) = (r.days.first(), r.days.last()) else { return Ok(()) };
     let span = format!("{}_{}", model::date(first.day), model::date(last.day));
-    let caption = format!("Daily usage, {} – {} (UTC)", model::date(first.day), model::date(last.day));
-    telegram::send_document(
-        chat,
-        &format!("analytics-days_{span}.csv"),
-        report::days_csv(&r).as_bytes(),
-        &Outgoing::text(caption),
-    )?;
-    let counters = report::counters_csv(&r);
-    telegram::send_document(
-        chat,
-        &format!("analytics-counters_{span}.csv"),
-        counters.as_bytes(),
-        &Outgoing::text("Commands, /start payloads and usage per day"),
-    )?;
+    let range = format!("{} – {} (UTC)", model::date(first.day), model::date(last.day));
+    let files = [
+        ("days", report::days_csv(&r), format!("Usage per day, {range}")),
+        ("counters", report::counters_csv(&r), format!("Commands, /start payloads and usage per day, {range}")),
+    ];
+    for (name, csv, caption) in files {
+        let parts = report::split_csv(&csv, MAX_DOCUMENT);
+        let n = parts.len();
+        for (i, part) in parts.iter().enumerate() {
+            let (file, caption) = if n == 1 {
+                (format!("analytics-{name}_{span}.csv"), caption.clone())
+            } else {
+                (format!("analytics-{name}_{span}_part{}.csv", i + 1), format!("{caption}, part {} of {n}", i + 1))
+            };
+            if let Err(e) = telegram::send_document(chat, &file, part.as_bytes(), &Outgoing::text(caption)) {
+                telegram::send_text(chat, &format!("The export is too large to send ({e}); ask for fewer days."))?;
+                return Ok(());
+            }
+        }
+    }
     Ok(())
 }
 

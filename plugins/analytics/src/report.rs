@@ -145,6 +145,25 @@ pub fn counters_csv(r: &Report) -> String {
     out
 }
 
+/// `csv` cut into parts of at most `max` bytes at line ends, each part starting with the
+/// header line (a document may hold 1 MiB).
+pub fn split_csv(csv: &str, max: usize) -> Vec<String> {
+    let mut lines = csv.lines();
+    let header = lines.next().unwrap_or_default();
+    let mut parts = vec![format!("{header}\n")];
+    for line in lines {
+        let last = parts.last().map_or(0, String::len);
+        if last + line.len() + 1 > max && last > header.len() + 1 {
+            parts.push(format!("{header}\n"));
+        }
+        if let Some(part) = parts.last_mut() {
+            part.push_str(line);
+            part.push('\n');
+        }
+    }
+    parts
+}
+
 fn counts_line(c: &Counts, cur: Option<&CurrencyInfo>) -> String {
     let mut parts = vec![format!("{} msg", c.m)];
     if c.b > 0 {
@@ -203,5 +222,14 @@ mod tests {
         assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(percent(1, 3), "33%");
         assert_eq!(percent(0, 0), "–");
+    }
+
+    #[test]
+    fn a_big_csv_is_split_at_line_ends_with_the_header_in_each_part() {
+        let csv = "h1,h2\naaaa,1\nbbbb,2\ncccc,3\n";
+        let parts = split_csv(csv, 20);
+        assert_eq!(parts, ["h1,h2\naaaa,1\nbbbb,2\n", "h1,h2\ncccc,3\n"]);
+        assert!(parts.iter().all(|p| p.len() <= 20));
+        assert_eq!(split_csv("h\n", 20), ["h\n"]);
     }
 }
