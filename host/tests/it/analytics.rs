@@ -70,7 +70,7 @@ async fn quietly(m: &Market, user: i64, text: &str) {
 
 /// The admin's newest answer containing `expect` to `/stats ARGS`.
 async fn stats(m: &Market, args: &str, expect: &str) -> String {
-    m.say(ADMIN, &format!("/stats {args}").trim_end().to_owned(), expect).await.text
+    m.say(ADMIN, format!("/stats {args}").trim_end(), expect).await.text
 }
 
 /// Every key and value analytics stores.
