@@ -175,7 +175,7 @@ async fn a_scripted_day_is_counted_exactly_also_what_the_shop_stopped() {
         "Top commands: /ask 2 · /start 2 · /forge 1 · /nosuchthing 1 · /shop 1 · /wallet 1".into(),
         "Sources of the new users: (none) 2 · spring_sale 1".into(),
         "/start by payload: (none) 1 · spring_sale 1".into(),
-        "Usage: reporter/tokens 150".into(),
+        "Reported usage: reporter/tokens 150".into(),
     ] {
         assert!(text.lines().any(|l| l == line), "missing {line:?} in:\n{text}");
     }

@@ -114,6 +114,8 @@ async fn every_readme_session_runs_without_an_error() {
         "inventory",
         "report",
         "crypto",
+        "stats",
+        "forgetme",
     ];
     for c in all {
         let shown =

@@ -90,7 +90,7 @@ pub fn dashboard(r: &Report) -> String {
         if sources.is_empty() { "–".into() } else { sources.join(" · ") }
     );
     let _ = writeln!(out, "/start by payload: {}", top(&t.s, ""));
-    let _ = write!(out, "Usage: {}", top(&t.u, ""));
+    let _ = write!(out, "Reported usage: {}", top(&t.u, ""));
     out
 }
 

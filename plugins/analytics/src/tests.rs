@@ -93,7 +93,7 @@ fn a_day_of_traffic_is_counted_exactly() {
     assert!(text.contains("New users 2 · messages 6 · commands 5 · buttons 2"), "{text}");
     assert!(text.contains("Deposits 1 (100 PLN) · purchases 1 (50 PLN)"), "{text}");
     assert!(text.contains("Today so far: 1 active, 1 new"), "{text}");
-    assert!(text.contains("Usage: gpt/tokens 150"), "{text}");
+    assert!(text.contains("Reported usage: gpt/tokens 150"), "{text}");
 }
 
 #[test]
