@@ -114,7 +114,7 @@ impl Plugin for Analytics {
 impl Observer for Analytics {
     fn observe(event: Event, ctx: Context) -> Result<(), String> {
         if let Some(u) = Update::of(&event) {
-            observe::update(&mut KvStore, &u, ctx.now_ms)?;
+            observe::update(&mut KvStore, &u, ctx.now_ms, scheduler::now())?;
         }
         Ok(())
     }

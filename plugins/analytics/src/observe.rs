@@ -67,9 +67,14 @@ impl<'a> Update<'a> {
     }
 }
 
-/// Count one update at `now_ms`.
-pub fn update<S: Store>(s: &mut S, u: &Update<'_>, now_ms: i64) -> Result<(), Error> {
+/// Count one update handled at `now_ms` (the handled turn's time). `late_ms` is the host
+/// time now: an observation that comes two or more days late (its observer fell far
+/// behind) also drops the cached rollup of its day, which is then summed again.
+pub fn update<S: Store>(s: &mut S, u: &Update<'_>, now_ms: i64, late_ms: i64) -> Result<(), Error> {
     let day = day_of(now_ms);
+    if day_of(late_ms) - day >= 2 {
+        s.delete_many(&[model::rollup_key(day)])?;
+    }
     let user = match u {
         Update::Message { user, .. } | Update::Press { user } => *user,
     };

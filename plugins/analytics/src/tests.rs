@@ -29,12 +29,12 @@ struct Sim {
 impl Sim {
     fn say(&mut self, user: i64, text: &str, now: i64) {
         let e = testing::text(user, text);
-        observe::update(&mut self.store, &Update::of(&e).expect("countable"), now).unwrap();
+        observe::update(&mut self.store, &Update::of(&e).expect("countable"), now, now).unwrap();
     }
 
     fn press(&mut self, user: i64, now: i64) {
         let e = testing::press(user, 1, "x");
-        observe::update(&mut self.store, &Update::of(&e).expect("countable"), now).unwrap();
+        observe::update(&mut self.store, &Update::of(&e).expect("countable"), now, now).unwrap();
     }
 
     fn event(&mut self, topic: &str, source: &str, payload: serde_json::Value, now: i64) {
@@ -207,6 +207,20 @@ fn a_big_prune_goes_on_in_batches() {
     }
     assert_eq!(runs, 3);
     assert!(!sim.store.map.keys().any(|k| k.starts_with("d:") || k.starts_with("n:")));
+}
+
+#[test]
+fn an_observation_days_late_drops_its_days_cached_sum() {
+    let mut sim = Sim::default();
+    sim.say(1, "hi", at(0, 1));
+    let r = Views::new(&mut sim.store, at(5, 0)).report(5).unwrap();
+    assert_eq!(r.days[0].rollup.counts.m, 1);
+    assert!(sim.store.map.contains_key(&model::rollup_key(model::day_of(D0))));
+    // An update handled on day 0 whose observation runs on day 5 (the observer fell behind).
+    let e = testing::text(2, "late");
+    observe::update(&mut sim.store, &Update::of(&e).unwrap(), at(0, 2), at(5, 1)).unwrap();
+    let r = Views::new(&mut sim.store, at(5, 2)).report(5).unwrap();
+    assert_eq!((r.days[0].rollup.counts.m, r.days[0].rollup.active), (2, 2));
 }
 
 #[test]
