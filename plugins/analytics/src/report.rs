@@ -12,10 +12,11 @@ use crate::views::{History, RETENTION, Report};
 /// Most names listed per line of the dashboard.
 const TOP: usize = 8;
 
+/// An amount in the wallet's currency; in minor units until a deposit told the currency.
 fn money(cur: Option<&CurrencyInfo>, minor: i64) -> String {
     match cur {
         Some(c) => Currency::new(&c.code, c.decimals).format(minor),
-        None => format!("{minor} (minor units)"),
+        None => minor.to_string(),
     }
 }
 
