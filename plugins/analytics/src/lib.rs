@@ -52,6 +52,9 @@ const PRUNE_EVERY_MS: u64 = 3_600_000;
 /// Most days a report covers.
 pub const MAX_DAYS: u32 = 366;
 
+/// The answer to `/stats` outside a private chat.
+pub const PRIVATE_ONLY: &str = "Statistics are shown in a private chat with the bot: send /stats there.";
+
 /// Usage of `/stats`.
 pub const STATS_USAGE: &str = "Usage: /stats [days] · /stats csv [days] · /stats user ID [days]";
 
@@ -92,6 +95,10 @@ impl Plugin for Analytics {
             Event::Message(msg) => {
                 let (Some(cmd), Some(user)) = (&msg.command, &msg.sender) else { return Ok(Flow::Continue) };
                 match cmd.name.as_str() {
+                    "stats" if ctx.is_admin && msg.chat.kind != wharf_sdk::ChatKind::Private => {
+                        // Statistics are the admins': a group would show them to everyone in it.
+                        telegram::send_text(msg.chat.id, PRIVATE_ONLY)?;
+                    }
                     "stats" if ctx.is_admin => stats(&s, msg.chat.id, &cmd.args, ctx.now_ms)?,
                     observe::FORGET => {
                         let rows = privacy::forget(&mut KvStore, user.id, ctx.now_ms, s.keep_days)?;
