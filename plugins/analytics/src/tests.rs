@@ -284,9 +284,9 @@ fn stats_shows_the_dashboard_and_exports_csv_to_admins_only() {
         let text = bot.last_text(1000).unwrap();
         assert!(text.contains("Usage: /stats"), "{bad}: {text}");
     }
-    let group = testing::message_in(testing::group(-100_5, "Team"), testing::user(1000), "/stats");
+    let group = testing::message_in(testing::group(-1_005, "Team"), testing::user(1000), "/stats");
     bot.send(Event::Message(group)).unwrap();
-    assert_eq!(bot.texts(-100_5), [crate::PRIVATE_ONLY], "no statistics in a group");
+    assert_eq!(bot.texts(-1_005), [crate::PRIVATE_ONLY], "no statistics in a group");
     say(&mut bot, 1000, "/stats user 7 3");
     let text = bot.last_text(1000).unwrap();
     assert!(text.contains("User 7: first seen") && text.contains("source camp1"), "{text}");
