@@ -473,17 +473,28 @@ async fn concurrent_first_requests_never_share_an_address() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_payment_below_the_minimum_is_reported_not_credited() {
+async fn a_payment_below_the_minimum_is_reported_not_credited_and_dust_does_not_flood_the_chat() {
     let d = Deposits::start("").await;
     let address = d.address(7, "Bitcoin").await;
-    d.btc.pay(&[(address.as_str(), 9_999)]);
+    // A hostile sender pays dust three times: one notice, no "seen" messages, three events.
+    for sats in [9_999, 5_000, 1] {
+        d.btc.pay(&[(address.as_str(), sats)]);
+    }
+    d.tick().await;
     d.btc.mine(2);
     d.tick().await;
-    d.tick().await;
     let told = d.expect(7, "below the minimum of 0.0001 BTC").await;
-    assert!(told.contains("0.00009999 BTC") && told.contains("not credited"), "{told}");
+    assert!(told.contains("not credited"), "{told}");
+    let texts = d.emu.texts(7);
+    assert_eq!(texts.iter().filter(|t| t.contains("below the minimum")).count(), 1, "{texts:#?}");
+    assert!(!texts.iter().any(|t| t.contains("payment seen")), "{texts:#?}");
     assert_eq!(d.balance(7).await, 0);
-    assert!(d.kinds("crypto.").await.contains(&"crypto.below_minimum".to_owned()));
+    assert_eq!(d.kinds("crypto.below_minimum").await.len(), 3);
+    // A real payment afterwards is told and credited as usual.
+    d.btc.pay(&[(address.as_str(), 100_000)]);
+    d.btc.mine(2);
+    d.tick().await;
+    d.expect(7, "Deposit credited: 400 PLN").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -207,7 +207,7 @@ impl<'a> ChainRun<'a> {
         kv::delete(&key("open", &p.id()))?;
         if p.sats < self.chain.min_amount || amount <= 0 {
             p.state = State::BelowMinimum;
-            notify::below_minimum(p, self.chain)?;
+            notify::below_minimum(p, self.chain, self.now)?;
             return Ok(());
         }
         let reason =
