@@ -162,6 +162,7 @@ impl Telegram {
                     .bot
                     .set_webhook(public)
                     .secret_token(secret)
+                    .allowed_updates(convert::ALLOWED_UPDATES)
                     .send()
                     .await
                     .map_err(|e| anyhow::anyhow!("setWebhook failed: {}", front.redact(&e.to_string())))?;

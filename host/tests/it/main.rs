@@ -20,6 +20,7 @@ mod events_timers;
 mod explorer;
 mod fairness;
 mod files;
+mod gate;
 mod hostile;
 mod http_cap;
 mod hygiene;

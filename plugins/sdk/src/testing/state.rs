@@ -11,7 +11,7 @@ use super::{Answer, Call, Emitted, LogLine, Shown, Timer};
 use crate::Manifest;
 use crate::bindings::wharf::bot::http::{Error as HttpError, Request, Response};
 use crate::bindings::wharf::bot::log::TitledEvent;
-use crate::bindings::wharf::bot::telegram::MemberStatus;
+use crate::bindings::wharf::bot::telegram::{ChatInfo, Error as TelegramError, MemberInfo};
 
 /// An answer to an HTTP request, chosen by the test.
 pub(crate) type HttpResponder = Box<dyn FnMut(&Request) -> Result<Response, HttpError>>;
@@ -53,7 +53,13 @@ pub(crate) struct State {
     pub(crate) now_ms: i64,
     pub(crate) manifest: Manifest,
     pub(crate) files: HashMap<String, Vec<u8>>,
-    pub(crate) members: HashMap<(i64, i64), MemberStatus>,
+    pub(crate) members: HashMap<(i64, i64), MemberInfo>,
+    /// Chats `telegram::get_chat` knows.
+    pub(crate) chats: Vec<ChatInfo>,
+    /// Every member and chat lookup fails with this, while set.
+    pub(crate) lookup_error: Option<TelegramError>,
+    /// Member lookups made.
+    pub(crate) lookups: u64,
     pub(crate) http: Option<HttpResponder>,
     pub(crate) next_handle: i64,
     pub(crate) next_message_id: i32,
@@ -73,6 +79,9 @@ impl State {
             manifest: crate::ManifestExt::new("plugin", "0.0.0"),
             files: HashMap::new(),
             members: HashMap::new(),
+            chats: Vec::new(),
+            lookup_error: None,
+            lookups: 0,
             http: None,
             next_handle: 1,
             next_message_id: 1,

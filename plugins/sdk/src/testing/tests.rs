@@ -278,3 +278,38 @@ fn describe_sees_the_settings_it_is_loaded_with() {
     let bot = bot.with_settings(json!({ "command": "custom" }));
     assert_eq!(bot.manifest().commands[0].name, "custom");
 }
+
+#[test]
+fn member_and_chat_lookups_answer_what_the_test_set_up() {
+    use crate::telegram::{ChatInfo, MemberInfo, MemberStatus, TelegramError};
+    let mut bot = Harness::<Probe>::new();
+    bot.set_member(-100, 7, MemberStatus::Member);
+    bot.set_member_info(-100, 8, MemberInfo { status: MemberStatus::Restricted, is_member: true });
+    bot.add_chat(ChatInfo { id: -100, title: Some("News".into()), username: Some("news_x".into()), invite_link: None });
+    let (seven, eight, nine, chat, by_id, unknown) = bot.run(|| {
+        (
+            telegram::chat_member(-100, 7),
+            telegram::chat_member(-100, 8),
+            telegram::chat_member(-100, 9),
+            telegram::get_chat("@NEWS_X").map(|c| c.id),
+            telegram::get_chat("-100").map(|c| c.title),
+            telegram::get_chat("@nobody").is_err(),
+        )
+    });
+    assert_eq!(seven, Ok(MemberInfo { status: MemberStatus::Member, is_member: true }));
+    assert_eq!(eight, Ok(MemberInfo { status: MemberStatus::Restricted, is_member: true }));
+    assert_eq!(nine, Ok(MemberInfo { status: MemberStatus::Left, is_member: false }), "Telegram's default");
+    assert_eq!((chat, by_id, unknown), (Ok(-100), Ok(Some("News".into())), true));
+    assert_eq!(bot.lookups(), 3);
+    bot.fail_lookups(Some(TelegramError::Unavailable("down".into())));
+    let failed = bot.run(|| telegram::chat_member(-100, 7));
+    assert_eq!(failed, Err(crate::Error::Unavailable("down".into())));
+    assert_eq!(bot.lookups(), 4, "a failed lookup counts too");
+}
+
+#[test]
+fn topics_under_telegram_are_the_hosts() {
+    let mut bot = Harness::<Probe>::new();
+    let refused = bot.run(|| events::emit_bytes("telegram.chat-member", b"{}"));
+    assert!(matches!(&refused, Err(crate::Error::InvalidInput(m)) if m.contains("host's")), "{refused:?}");
+}

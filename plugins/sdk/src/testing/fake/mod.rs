@@ -169,6 +169,11 @@ pub(crate) mod events {
 
     pub(crate) fn emit(topic: &str, payload: &[u8]) -> Result<(), Error> {
         checks::name_like("topic", topic, 64, &['.', '-']).map_err(Error::InvalidInput)?;
+        if topic.starts_with("telegram.") {
+            return Err(Error::InvalidInput(format!(
+                "topics under \"telegram.\" are the host's; {topic:?} cannot be emitted"
+            )));
+        }
         if payload.len() > checks::MAX_PAYLOAD {
             let (n, max) = (payload.len(), checks::MAX_PAYLOAD);
             return Err(Error::InvalidInput(format!("payload is {n} bytes; at most {max}")));
