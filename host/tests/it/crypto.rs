@@ -93,13 +93,23 @@ impl Deposits {
         Arc::new(Self::start_owned(extra).await)
     }
 
+    /// With more plugin tables (e.g. the referral plugin) after the wallet's and crypto's.
+    pub async fn start_with(extra: &str, more_tables: &str) -> Arc<Self> {
+        Arc::new(Self::start_from(extra, more_tables).await)
+    }
+
     async fn start_owned(extra: &str) -> Self {
+        Self::start_from(extra, "").await
+    }
+
+    async fn start_from(extra: &str, more_tables: &str) -> Self {
         let emu = Emulator::start(([127, 0, 0, 1], 0).into(), TOKEN).await.unwrap();
         emu.enforce_limits(Some(RateLimits::default().scaled(10_000.0)));
         let btc = Explorer::start(([127, 0, 0, 1], 0).into()).await.unwrap();
         let ltc = Explorer::start(([127, 0, 0, 1], 0).into()).await.unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let text = config_text_with(dir.path(), &Db::Sqlite, &[ADMIN], &tables(&btc, &ltc, extra), "");
+        let plugins = tables(&btc, &ltc, extra) + more_tables;
+        let text = config_text_with(dir.path(), &Db::Sqlite, &[ADMIN], &plugins, "");
         let rt = Self::runtime(&dir, &text, T0).await;
         let tg = Self::telegram(&rt, &emu).await;
         Self { emu, btc, ltc, dir, text, rt, tg }
