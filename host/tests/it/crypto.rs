@@ -97,13 +97,19 @@ impl Deposits {
         Arc::new(Self::start_owned(extra).await)
     }
 
-    async fn start_owned(extra: &str) -> Self {
-        Self::start_rated(extra, false).await
+    /// With more plugin tables (e.g. the referral plugin) after the wallet's and crypto's.
+    pub async fn start_with(extra: &str, more_tables: &str) -> Arc<Self> {
+        Arc::new(Self::start_from(extra, more_tables, false).await)
     }
 
-    /// With `coingecko`, rates come from the BTC explorer emulator's CoinGecko endpoint
-    /// (BTC 400000.00 and LTC 350.00 PLN at first), at most 600 s old.
-    async fn start_rated(extra: &str, coingecko: bool) -> Self {
+    async fn start_owned(extra: &str) -> Self {
+        Self::start_from(extra, "", false).await
+    }
+
+    /// `more_tables` are added to the config. With `coingecko`, rates come from the BTC
+    /// explorer emulator's CoinGecko endpoint (BTC 400000.00 and LTC 350.00 PLN at
+    /// first), at most 600 s old.
+    async fn start_from(extra: &str, more_tables: &str, coingecko: bool) -> Self {
         let emu = Emulator::start(([127, 0, 0, 1], 0).into(), TOKEN).await.unwrap();
         emu.enforce_limits(Some(RateLimits::default().scaled(10_000.0)));
         let btc = Explorer::start(([127, 0, 0, 1], 0).into()).await.unwrap();
@@ -116,7 +122,7 @@ impl Deposits {
             tables_with(&btc, &ltc, extra, &rates)
         } else {
             tables(&btc, &ltc, extra)
-        };
+        } + more_tables;
         let text = config_text_with(dir.path(), &Db::Sqlite, &[ADMIN], &tables, "");
         let rt = Self::runtime(&dir, &text, T0).await;
         let tg = Self::telegram(&rt, &emu).await;
@@ -311,7 +317,7 @@ async fn a_litecoin_payment_is_seen_confirmed_and_credited_at_the_litecoin_rate(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rate_source_failure_delays_crediting_and_the_rate_seen_first_is_kept() {
-    let d = Deposits::start_rated("", true).await;
+    let d = Deposits::start_from("", "", true).await;
     let address = d.address(7, "Bitcoin").await;
     let screen = d.emu.texts(7).into_iter().rev().find(|t| t.contains("Bitcoin deposit")).unwrap();
     assert!(screen.contains("1 BTC = 400000 PLN"), "{screen}");

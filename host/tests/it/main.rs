@@ -35,6 +35,7 @@ mod operator;
 mod outbox_rows;
 mod ownership;
 mod readme;
+mod referral;
 mod reload;
 mod scaffold;
 mod sender;

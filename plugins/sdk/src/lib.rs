@@ -13,7 +13,7 @@
 //! | [`command`] | splitting command arguments, quotes included |
 //! | [`escape`] | HTML and MarkdownV2 escaping |
 //! | [`callback`] | packing and unpacking callback data within Telegram's 64 bytes |
-//! | [`settings`] | typed access to `[plugins.NAME.settings]`, the bot's admins |
+//! | [`settings`] | typed access to `[plugins.NAME.settings]`, the bot's admins, the bot's own account, when a user was first seen |
 //! | [`log`] | diagnostics and business events (secret fields are masked by the host) |
 //! | [`time`] | UTC dates: formatting timestamps, parsing `YYYY-MM-DD` |
 //! | [`money`] | integer minor units: parsing, display, discounts with one rounding rule |

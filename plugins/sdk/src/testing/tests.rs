@@ -52,6 +52,11 @@ impl Plugin for Probe {
                 let handle: MessageHandle = MessageHandle(args.parse().unwrap_or(0));
                 telegram::edit(chat, handle, &Outgoing::text("edited"))?;
             }
+            "whoami" => {
+                let bot = settings::bot().map_or("none".to_owned(), |b| format!("{} @{}", b.id, b.username));
+                let first = settings::user_first_seen(ctx.user_id.unwrap_or(0));
+                telegram::send_text(chat, &format!("{bot} first={first:?}"))?;
+            }
             "greet" => {
                 let greeting: Option<String> = settings::get("greeting")?;
                 telegram::send_text(chat, &greeting.unwrap_or_default())?;
@@ -312,4 +317,24 @@ fn topics_under_telegram_are_the_hosts() {
     let mut bot = Harness::<Probe>::new();
     let refused = bot.run(|| events::emit_bytes("telegram.chat-member", b"{}"));
     assert!(matches!(&refused, Err(crate::Error::InvalidInput(m)) if m.contains("host's")), "{refused:?}");
+fn the_bot_is_known_once_set_and_users_are_seen_from_their_first_turn_on() {
+    let mut h = Harness::<Probe>::new();
+    h.say(7, "/whoami").unwrap();
+    assert_eq!(h.texts(7).last().unwrap(), "none first=None", "a new user's first turn: never seen");
+    h.set_now(T0 + 5_000);
+    h.say(7, "/whoami").unwrap();
+    assert_eq!(h.texts(7).last().unwrap(), &format!("none first=Some({T0})"));
+    // A failed turn still records its user, as the host's commit does.
+    h.say(8, "/write_then_fail").unwrap_err();
+    h.say(8, "/whoami").unwrap();
+    assert_eq!(h.texts(8).last().unwrap(), &format!("none first=Some({})", T0 + 5_000));
+    // A user in a group is not seen; one marked by the test is.
+    for _ in 0..2 {
+        h.send(Event::Message(message_in(group(-100, "g"), user(9), "/whoami"))).unwrap();
+        assert_eq!(h.texts(-100).last().unwrap(), "none first=None");
+    }
+    let mut h = h.with_bot(7_000_000_001, "wharf_test_bot");
+    h.seen(9, 42);
+    h.say(9, "/whoami").unwrap();
+    assert_eq!(h.texts(9).last().unwrap(), "7000000001 @wharf_test_bot first=Some(42)");
 }

@@ -111,7 +111,7 @@ pub(crate) mod kv {
 
 /// `wharf:bot/config`: the harness's settings and admins.
 pub(crate) mod config {
-    pub(crate) use crate::bindings::wharf::bot::config::Error;
+    pub(crate) use crate::bindings::wharf::bot::config::{BotIdentity, Error};
 
     use crate::testing::state::with;
 
@@ -128,6 +128,14 @@ pub(crate) mod config {
 
     pub(crate) fn admins() -> Vec<i64> {
         with("config.admins", |s| s.admins.clone())
+    }
+
+    pub(crate) fn bot() -> Option<BotIdentity> {
+        with("config.bot", |s| s.bot.clone())
+    }
+
+    pub(crate) fn user_first_seen(user_id: i64) -> Option<i64> {
+        with("config.user-first-seen", |s| s.first_seen.get(&user_id).copied())
     }
 }
 
