@@ -2,7 +2,8 @@
 //! the turn's outbox; they leave for Telegram only after the turn commits. Lookups
 //! (`get-chat-member`, `download-file`) are live calls within the call's time budget.
 //! Sends get a handle; edits and deletes must name one of the plugin's own messages
-//! (see `caps::messages`).
+//! (see `caps::messages`). In an observer's `observe` every call of the `telegram.send`
+//! group is `access-denied` (`PluginState::observing`).
 
 use wasmtime::Result;
 use wasmtime::component::{HasData, Linker};

@@ -68,6 +68,8 @@ pub mod bindings {
 /// both ([`export_observer_plugin!`]) is an `observer-plugin`.
 #[allow(missing_docs, unsafe_code, clippy::all)]
 pub mod observer_bindings {
+    // The two `@0.2.2` below follow `package wharf:bot@…` in `wit/world.wit` (WIT needs
+    // the version); change them with it.
     wit_bindgen::generate!({
         path: "../../wit",
         inline: "package wharf:sdk-observer; world observer-part { export wharf:bot/observer@0.2.2; }",
