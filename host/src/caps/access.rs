@@ -4,7 +4,8 @@
 //! decides its [`Access`] once, when the call arrives, for the plugin running at that
 //! moment. That is the top of the plugin stack, not the plugin the store was made for: a
 //! plugin calling another plugin's export runs the callee's code with the callee's
-//! grants. `describe()` is denied everything with effects.
+//! grants. `describe()` is denied everything with effects, and an observer's `observe`
+//! (everything running in its store) every message to Telegram.
 
 use super::PluginState;
 use crate::config::{Grant, PluginName, PluginSpec};
@@ -40,6 +41,9 @@ pub(crate) enum Access {
     Allowed,
     /// No: `describe()` is running, and may not have effects.
     Describing,
+    /// No: an observer's `observe` is running, and may not send, edit or delete
+    /// messages or answer button presses.
+    Observing,
     /// No: the running plugin's config does not grant this. The load-time check keeps a
     /// plugin from importing what it was not granted, so only a host bug gets here.
     NotGranted(Requirement),
@@ -53,6 +57,7 @@ impl Access {
         match self {
             Self::Allowed => Ok(()),
             Self::Describing => Err(in_describe.to_owned()),
+            Self::Observing => Err(OBSERVING.to_owned()),
             Self::NotGranted(need) => {
                 let why = match need {
                     Requirement::Grant(g) => format!("plugin {plugin} is not granted \"{g}\""),
@@ -64,6 +69,10 @@ impl Access {
         }
     }
 }
+
+/// What an observer is told when `observe` tries to message Telegram.
+pub(crate) const OBSERVING: &str =
+    "observe() may not send, edit or delete messages or answer button presses (an observer only looks)";
 
 impl PluginState {
     /// The running plugin's access to what `need` requires, as of now.

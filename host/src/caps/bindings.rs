@@ -1,6 +1,8 @@
 //! The `bindgen!` calls for the `wharf:bot` WIT package: the current version (0.2, `wit/`)
 //! re-exported for every capability, and the previous one (0.1, the pinned copy in
-//! `wit/compat/0.1.0`) in [`v01`], which `caps::compat` links to adapters.
+//! `wit/compat/0.1.0`) in [`v01`], which `caps::compat` links to adapters; and the
+//! world `observer-plugin` in [`observer`], whose `observer` export the runtime calls
+//! (`runtime::abi`).
 
 #![allow(unsafe_code, missing_docs, clippy::all)]
 
@@ -25,6 +27,27 @@ pub mod v01 {
             "wharf:bot/log": crate::caps::bindings::wharf::bot::log,
             "wharf:bot/config": crate::caps::bindings::wharf::bot::config,
             "wharf:bot/http": crate::caps::bindings::wharf::bot::http,
+        },
+    });
+}
+
+/// Bindings of the world `observer-plugin` (0.2.2): the `observer` export that observers
+/// add to `handler`. Its imports and types are those of the current version.
+pub mod observer {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "wharf:bot/observer-plugin",
+        imports: { default: async | trappable },
+        exports: { default: async },
+        with: {
+            "wharf:bot/types": crate::caps::bindings::wharf::bot::types,
+            "wharf:bot/telegram": crate::caps::bindings::wharf::bot::telegram,
+            "wharf:bot/kv": crate::caps::bindings::wharf::bot::kv,
+            "wharf:bot/log": crate::caps::bindings::wharf::bot::log,
+            "wharf:bot/events": crate::caps::bindings::wharf::bot::events,
+            "wharf:bot/scheduler": crate::caps::bindings::wharf::bot::scheduler,
+            "wharf:bot/http": crate::caps::bindings::wharf::bot::http,
+            "wharf:bot/config": crate::caps::bindings::wharf::bot::config,
         },
     });
 }

@@ -143,6 +143,9 @@ pub struct PluginState {
     pub(crate) deadline: Instant,
     /// `describe()` is running: the capabilities' views deny every effect.
     pub(crate) describing: bool,
+    /// An observer's `observe` is running: `telegram` denies messages (to every plugin
+    /// in the store, so an export it calls cannot send for it either).
+    pub(crate) observing: bool,
     /// The message whose button the call answers: (plugin, chat, message id). Only the
     /// plugin owning a callback prefix gets its presses, and only it can have put its
     /// prefix on a keyboard, so that message is the plugin's own.
@@ -176,6 +179,7 @@ impl PluginState {
             host_fault: None,
             deadline,
             describing: false,
+            observing: false,
             pressed: None,
             dropped_log_lines: 0,
             log_lines: 0,

@@ -4,7 +4,8 @@
 //! the call's time budget (`chat-member` and `get-chat` within three quarters of what is
 //! left of it, so the plugin has time to act on the answer).
 //! Sends get a handle; edits and deletes must name one of the plugin's own messages
-//! (see `caps::messages`).
+//! (see `caps::messages`). In an observer's `observe` every call of the `telegram.send`
+//! group is `access-denied` (`PluginState::observing`).
 
 use wasmtime::Result;
 use wasmtime::component::{HasData, Linker};
@@ -64,7 +65,7 @@ impl PluginState {
     /// The `telegram` view for this host call.
     pub(super) fn telegram(&mut self) -> Telegram<'_> {
         Telegram {
-            send: self.access(requirement("send-message")),
+            send: if self.observing { Access::Observing } else { self.access(requirement("send-message")) },
             members: self.access(requirement("get-chat-member")),
             files: self.access(requirement("download-file")),
             quotas: self.host.quotas.telegram,

@@ -8,13 +8,22 @@
 //! emitted while handling an entry has that entry's `hops` + 1 (0 when absent).
 //! The format before versioning (release 0.1: the WIT event as serde wrote it, e.g.
 //! `{"Message":{…}}`) reads as version 1 with `hops` 0.
+//!
+//! Version 2 (golden file `inbox_observation.json`) is version 1 plus `observe`: the
+//! entry is an observation, an update handed to the observer it targets (its `observe`
+//! export, not `handle`), with the facts of the turn that handled the update
+//! ([`Observation`]). Only observations are written as version 2, so a release that
+//! knows version 1 only sets them aside (dead letters) rather than handing an update to
+//! an observer's `handle`.
 
 use serde::{Deserialize, Serialize};
 
 use crate::caps::bindings::wharf::bot::types as wit;
 
-/// The version this release writes.
-pub const VERSION: u32 = 1;
+/// The version this release writes (for observations; other entries are version 1).
+pub const VERSION: u32 = 2;
+/// The version of entries that are not observations.
+const V1: u32 = 1;
 
 /// Why an inbox row cannot be read.
 #[derive(Debug, thiserror::Error)]
@@ -34,13 +43,30 @@ pub struct Entry {
     pub hops: u32,
     /// What happened.
     pub event: Event,
+    /// Set when the entry is an observation (version 2): the update goes to the
+    /// target's `observe`.
+    pub observe: Option<Observation>,
+}
+
+/// The turn that handled an update, as an observer is told about it: its `context`
+/// is the one the plugins got (same chat, `now-ms` and `turn-id`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Observation {
+    /// The lane (chat id, 0 for none) the update was handled in.
+    pub lane: i64,
+    /// The handled update's inbox id (its `turn-id`).
+    pub turn_id: i64,
+    /// Host time at the start of that turn, in Unix milliseconds.
+    pub now_ms: i64,
 }
 
 #[derive(Serialize)]
-struct V1Out<'a> {
+struct Out<'a> {
     v: u32,
     hops: u32,
     event: &'a Event,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    observe: Option<&'a Observation>,
 }
 
 #[derive(Deserialize)]
@@ -48,6 +74,15 @@ struct V1In {
     #[serde(default)]
     hops: u32,
     event: Event,
+}
+
+#[derive(Deserialize)]
+struct V2In {
+    #[serde(default)]
+    hops: u32,
+    event: Event,
+    #[serde(default)]
+    observe: Option<Observation>,
 }
 
 #[derive(Deserialize)]
@@ -59,7 +94,12 @@ struct Probe {
 impl Entry {
     /// An entry at the start of a chain (hops 0).
     pub fn new(event: impl Into<Event>) -> Self {
-        Self { hops: 0, event: event.into() }
+        Self { hops: 0, event: event.into(), observe: None }
+    }
+
+    /// An observation of `event` (at `hops`), handled in the turn `of`.
+    pub fn observation(event: impl Into<Event>, hops: u32, of: Observation) -> Self {
+        Self { hops, event: event.into(), observe: Some(of) }
     }
 
     /// The event as plugins see it (the WIT type).
@@ -67,18 +107,23 @@ impl Entry {
         self.event.into()
     }
 
-    /// The row payload, in the current version.
+    /// The row payload: version 2 for an observation, version 1 otherwise.
     pub fn encode(&self) -> Result<String, serde_json::Error> {
-        serde_json::to_string(&V1Out { v: VERSION, hops: self.hops, event: &self.event })
+        let v = if self.observe.is_some() { VERSION } else { V1 };
+        serde_json::to_string(&Out { v, hops: self.hops, event: &self.event, observe: self.observe.as_ref() })
     }
 
     /// Read a row payload of any version this release knows.
     pub fn decode(payload: &str) -> Result<Self, DecodeError> {
         match serde_json::from_str::<Probe>(payload)?.v {
-            None => Ok(Self { hops: 0, event: serde_json::from_str(payload)? }),
-            Some(VERSION) => {
+            None => Ok(Self::new(serde_json::from_str::<Event>(payload)?)),
+            Some(V1) => {
                 let v1: V1In = serde_json::from_str(payload)?;
-                Ok(Self { hops: v1.hops, event: v1.event })
+                Ok(Self { hops: v1.hops, event: v1.event, observe: None })
+            }
+            Some(VERSION) => {
+                let v2: V2In = serde_json::from_str(payload)?;
+                Ok(Self { hops: v2.hops, event: v2.event, observe: v2.observe })
             }
             Some(v) => Err(DecodeError::UnknownVersion(v)),
         }

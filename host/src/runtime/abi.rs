@@ -1,12 +1,14 @@
 //! Which `wharf:bot` version a plugin's `handler` export speaks. The host calls 0.2
 //! handlers directly and 0.1 handlers through the 0.1 bindings; events, contexts and
 //! flows have the same Rust types in both, so only the manifest and the error convert.
+//! An observer's `observer` export (0.2.2 and later) is found by [`ObserverPre`].
 
 use wasmtime::Store;
 use wasmtime::component::InstancePre;
 
 use crate::caps::PluginState;
 use crate::caps::bindings::exports::wharf::bot::handler::{CommandSpec, Error, Manifest, SettingSpec};
+use crate::caps::bindings::observer::exports::wharf::bot::observer as obs;
 use crate::caps::bindings::v01::exports::wharf::bot::handler as old;
 use crate::caps::bindings::wharf::bot::types::{Context, Event, Flow};
 use crate::caps::bindings::{Plugin, PluginPre, v01};
@@ -79,6 +81,36 @@ impl Handler {
                 }))
             }
         }
+    }
+}
+
+/// The `observer` export of a plugin that has one, located once when it loads.
+#[derive(Clone)]
+pub(crate) struct ObserverPre {
+    indices: obs::GuestIndices,
+}
+
+impl ObserverPre {
+    /// Find `wharf:bot/observer` (any 0.2.x from 0.2.2) among `pre`'s exports; `None`
+    /// when the plugin is not an observer.
+    pub fn new(pre: &HandlerPre) -> Option<Self> {
+        match pre {
+            HandlerPre::Current(p) => obs::GuestIndices::new(p.instance_pre()).ok().map(|indices| Self { indices }),
+            HandlerPre::V01(_) => None,
+        }
+    }
+
+    /// Instantiate `pre` into `store` and call `observe(event, ctx)`.
+    pub async fn observe(
+        &self,
+        pre: &HandlerPre,
+        store: &mut Store<PluginState>,
+        event: &Event,
+        ctx: &Context,
+    ) -> wasmtime::Result<Result<(), String>> {
+        let instance = pre.instance_pre().instantiate_async(&mut *store).await?;
+        let guest = self.indices.load(&mut *store, &instance)?;
+        guest.call_observe(&mut *store, event, ctx).await
     }
 }
 

@@ -9,8 +9,9 @@
 //! | `checks` | checks of the whole set against the config (greeting buttons, duplicate commands) |
 //! | `clash` | what a module may not take from the other plugins (prefix, commands, exports) |
 //! | `link` | forwarding cross-plugin calls within one store |
-//! | `sandbox` | one plugin call in a fresh store |
+//! | `sandbox` | one plugin call in a fresh store (`handle`, or an observer's `observe`) |
 //! | `turn` | routing an event through plugins and committing the turn |
+//! | `observe` | observers: their observations (queued with the update's turn), lanes and turns |
 //! | `answers` | what the host answers itself: /help, admin-only refusals, greeting, fallback |
 //! | `dispatcher` | inbox → per-chat lanes, leased through the database, served round-robin |
 //! | `timers` | due timers → inbox |
@@ -32,6 +33,7 @@ mod engine;
 mod health;
 mod link;
 mod notice;
+mod observe;
 mod observer;
 mod plugin;
 mod reload;
@@ -380,6 +382,31 @@ impl Runtime {
         Ok((start.elapsed(), routed.len()))
     }
 
+    /// Benchmark helper: hand `event` to observer `plugin`'s `observe` `iterations` times,
+    /// each call in a fresh instance, without committing. Returns the elapsed time.
+    #[doc(hidden)]
+    pub async fn measure_observe(
+        &self,
+        plugin: &str,
+        lane: i64,
+        event: &Event,
+        iterations: u32,
+    ) -> anyhow::Result<Duration> {
+        let shared = &self.shared;
+        let set = shared.current_set();
+        let p = set.get(plugin).with_context(|| format!("no plugin {plugin}"))?;
+        let observer = p.observer.clone().with_context(|| format!("plugin {plugin} is not an observer"))?;
+        let now_ms = shared.host.clock.now_ms();
+        let ctx = turn::context(shared, event, lane, 0, now_ms);
+        let start = Instant::now();
+        for _ in 0..iterations {
+            let state = caps::TurnState::new(None, observe::lane(p.name()), now_ms);
+            let (_, outcome) = sandbox::observe(&shared.engine, &shared.host, p, &observer, state, event, &ctx).await;
+            anyhow::ensure!(matches!(outcome, sandbox::Outcome::Done(_)), "{plugin}: {outcome:?}");
+        }
+        Ok(start.elapsed())
+    }
+
     /// What the Telegram front end needs: storage, clock, metrics and notifications.
     pub fn link(&self) -> Link {
         Link {
@@ -419,6 +446,11 @@ impl Runtime {
     /// Version of a loaded plugin, from its manifest.
     pub fn plugin_version(&self, name: &str) -> Option<String> {
         self.shared.current_set().get(name).map(|p| p.manifest.version.clone())
+    }
+
+    /// Whether a loaded plugin is an observer (exports `wharf:bot/observer`).
+    pub fn is_observer(&self, name: &str) -> bool {
+        self.shared.current_set().get(name).is_some_and(|p| p.observer.is_some())
     }
 
     /// Whether the circuit breaker disabled a plugin.

@@ -12,7 +12,7 @@ use wasmtime::Engine;
 use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, Linker};
 
-use super::abi::HandlerPre;
+use super::abi::{HandlerPre, ObserverPre};
 use super::engine::compile_cached;
 use super::sandbox;
 use crate::caps::bindings::exports::wharf::bot::handler::Manifest;
@@ -31,6 +31,8 @@ pub(crate) struct LoadedPlugin {
     pub component: Component,
     pub hash: [u8; 32],
     pub pre: HandlerPre,
+    /// Its `observer` export, when it is an observer (world `observer-plugin`).
+    pub observer: Option<ObserverPre>,
     /// Exporting plugins to instantiate into the same store first (transitive, in order).
     pub deps: Vec<Arc<LoadedPlugin>>,
 }
@@ -382,7 +384,8 @@ async fn link_and_describe(
     }
     let ctx =
         Arc::new(PluginCtx { spec: spec.clone(), callback_prefix: manifest.callback_prefix.clone(), settings_json });
-    Ok(LoadedPlugin { ctx, manifest, component: cand.component, hash: cand.hash, pre, deps })
+    let observer = ObserverPre::new(&pre);
+    Ok(LoadedPlugin { ctx, manifest, component: cand.component, hash: cand.hash, pre, observer, deps })
 }
 
 /// Which of the plugins exporting `iface` (`exporters`, in config order) `importer` links

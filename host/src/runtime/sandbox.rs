@@ -1,6 +1,7 @@
 //! One plugin call in its own fresh store: instantiate from the cached `InstancePre`
 //! (plus any exporting plugins it calls), run under the epoch deadline and memory cap,
-//! and classify how it ended. Effects are kept only when the call succeeds.
+//! and classify how it ended. Effects are kept only when the call succeeds. The same
+//! for an observer's `observe` (with messages to Telegram denied).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -9,7 +10,7 @@ use tracing::Instrument;
 use wasmtime::component::Instance;
 use wasmtime::{Engine, Store, Trap, UpdateDeadline};
 
-use super::abi::{Handler, HandlerPre};
+use super::abi::{Handler, HandlerPre, ObserverPre};
 use super::plugin::LoadedPlugin;
 use crate::caps::bindings::exports::wharf::bot::handler::{Error as HandlerError, Manifest};
 use crate::caps::bindings::wharf::bot::types::{Context, Event, Flow};
@@ -45,6 +46,12 @@ async fn instantiate(
     pre: &HandlerPre,
     deps: &[Arc<LoadedPlugin>],
 ) -> wasmtime::Result<Handler> {
+    instantiate_deps(store, deps).await?;
+    pre.instantiate(store).await
+}
+
+/// Instantiate exporting plugins `deps` into `store`, in order.
+async fn instantiate_deps(store: &mut Store<PluginState>, deps: &[Arc<LoadedPlugin>]) -> wasmtime::Result<()> {
     for dep in deps {
         store.data_mut().enter(dep.ctx.clone());
         let inst: wasmtime::Result<Instance> = dep.pre.instance_pre().instantiate_async(&mut *store).await;
@@ -52,7 +59,7 @@ async fn instantiate(
         let inst = inst?;
         store.data_mut().linked.push((dep.name().clone(), inst));
     }
-    pre.instantiate(store).await
+    Ok(())
 }
 
 /// Call `describe()`; `pre` comes from `caps::describe_linker` (no effectful imports,
@@ -99,6 +106,48 @@ pub(crate) async fn handle(
     }
     .instrument(span)
     .await;
+    let result = result.map(|r| {
+        r.map_err(|e| match e {
+            HandlerError::InvalidInput(m) => format!("invalid input: {m}"),
+            HandlerError::AccessDenied(m) => format!("access denied: {m}"),
+            HandlerError::Other(m) => m,
+        })
+    });
+    finish(store, plugin, result)
+}
+
+/// Run an observer's `observe(event, ctx)`, with messages to Telegram denied to
+/// everything in its store; the turn state goes in and comes back out. An `ok` is
+/// [`Outcome::Done`] with `continue`.
+pub(crate) async fn observe(
+    engine: &Engine,
+    host: &Arc<HostServices>,
+    plugin: &LoadedPlugin,
+    observer: &ObserverPre,
+    turn: TurnState,
+    event: &Event,
+    ctx: &Context,
+) -> (TurnState, Outcome) {
+    let deadline = Instant::now() + Duration::from_millis(plugin.ctx.spec.timeout_ms);
+    let mut state = PluginState::new(host.clone(), plugin.ctx.clone(), turn, deadline);
+    state.observing = true;
+    let mut store = new_store(engine, state);
+    let span = tracing::debug_span!("wharf.plugin.observe", plugin = %plugin.name());
+    let result = async {
+        instantiate_deps(&mut store, &plugin.deps).await?;
+        observer.observe(&plugin.pre, &mut store, event, ctx).await
+    }
+    .instrument(span)
+    .await;
+    finish(store, plugin, result.map(|r| r.map(|()| Flow::Continue)))
+}
+
+/// Classify how a call ended and keep its effects only if it succeeded.
+fn finish(
+    store: Store<PluginState>,
+    plugin: &LoadedPlugin,
+    result: wasmtime::Result<Result<Flow, String>>,
+) -> (TurnState, Outcome) {
     let mut state = store.into_data();
     if state.dropped_log_lines > 0 {
         tracing::warn!(target: "wharf.plugin", plugin = %plugin.name(), dropped = state.dropped_log_lines, "log quota exceeded");
@@ -107,11 +156,7 @@ pub(crate) async fn handle(
     let outcome = match result {
         _ if state.host_fault.is_some() => Outcome::HostFault(state.host_fault.take().unwrap_or_default()),
         Ok(Ok(flow)) => Outcome::Done(flow),
-        Ok(Err(e)) => Outcome::Refused(match e {
-            HandlerError::InvalidInput(m) => format!("invalid input: {m}"),
-            HandlerError::AccessDenied(m) => format!("access denied: {m}"),
-            HandlerError::Other(m) => m,
-        }),
+        Ok(Err(reason)) => Outcome::Refused(reason),
         Err(e) if e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>().is_some() => {
             Outcome::HostFault(format!("instance pool exhausted: {e}"))
         }

@@ -55,7 +55,7 @@ pub(crate) fn route(set: &PluginSet, event: &Event, target: Option<&str>) -> Vec
             (Some(t), _) => p.name().as_str() == t,
             (None, Event::Custom(c)) => p.manifest.topics.contains(&c.topic),
             (None, Event::Timer(_) | Event::Lifecycle(_)) => false,
-            (None, _) => true,
+            (None, _) => super::observe::handles(p, event),
         })
         .map(|p| (p.clone(), event.clone()))
         .collect()
@@ -69,7 +69,7 @@ pub(crate) fn context(shared: &Shared, event: &Event, lane: i64, turn_id: i64, n
         _ => None,
     };
     Context {
-        chat_id: (lane != 0).then_some(lane),
+        chat_id: super::observe::chat_of(lane),
         user_id: user.map(|u| u.id),
         is_admin: user.is_some_and(|u| shared.admins.contains(&u.id)),
         language: user.and_then(|u| u.language_code.clone()),
@@ -132,7 +132,7 @@ async fn dead_letter(shared: &Shared, row: &InboxRow, reason: &str) -> Served {
 }
 
 /// Mark events a turn emitted as one hop further down the chain than its entry.
-fn stamp_hops(emitted: &mut [NewInbox], hops: u32) {
+pub(super) fn stamp_hops(emitted: &mut [NewInbox], hops: u32) {
     for e in emitted {
         if let Ok(mut entry) = Entry::decode(&e.payload)
             && entry.hops != hops
@@ -146,71 +146,35 @@ fn stamp_hops(emitted: &mut [NewInbox], hops: u32) {
     }
 }
 
+/// One attempt at a turn, up to its commit.
+pub(super) struct Attempt {
+    /// What the plugins read and (successfully) buffered.
+    pub turn: TurnState,
+    /// The plugins that ran, each with its failure (trap, timeout, memory) if it failed.
+    pub results: Vec<(Arc<LoadedPlugin>, Option<String>)>,
+    /// The host could not serve a call: nothing commits, the turn runs again.
+    pub fault: Option<String>,
+}
+
 async fn run_entry(shared: &Shared, row: &InboxRow, entry: Entry) -> Served {
     let hops = entry.hops;
+    let observation = entry.observe;
     let event = entry.into_wit();
     let started = std::time::Instant::now();
-    let (users, host_events) = super::seen::note(&shared.seen, &shared.host.storage, &event).await;
+    // An observation's update was noted (users seen, host events) by its own turn.
+    let (users, host_events) = match observation {
+        Some(_) => Default::default(),
+        None => super::seen::note(&shared.seen, &shared.host.storage, &event).await,
+    };
     let mut attempt: u32 = 0;
     loop {
         attempt += 1;
         let set = shared.current_set();
         let now_ms = shared.host.clock.now_ms();
-        // Events aimed at one plugin are that plugin's alone; the host answers the rest
-        // when nobody else does (help, admin-only commands, the greeting, the fallback).
-        let (event, first, to) = match row.target.as_deref() {
-            Some(target) => (event.clone(), Vec::new(), route(&set, &event, Some(target))),
-            None => match answers::before(shared, &set, event.clone(), now_ms) {
-                Before::Route(ev, first) => {
-                    let to = route(&set, &ev, None);
-                    (*ev, first, to)
-                }
-                Before::Answered(out) => (event.clone(), out, Vec::new()),
-            },
+        let Attempt { mut turn, results, fault } = match observation {
+            Some(of) => super::observe::attempt(shared, &set, row, &event, hops, of, now_ms).await,
+            None => chain(shared, &set, row, &event, hops, now_ms).await,
         };
-        let ctx = context(shared, &event, row.lane, row.id, now_ms);
-        let mut turn = TurnState::new(Some(row.id), row.lane, now_ms);
-        turn.budget.cause = Cause::new(&event, hops, row.target.as_deref());
-        turn.applied.outbox.extend(first);
-        let mut results: Vec<(Arc<LoadedPlugin>, Option<String>)> = Vec::new();
-        let mut fault = None;
-        let mut owner_failed = false;
-        let mut consumed = false;
-        for (plugin, ev) in to {
-            if shared.breaker.is_open(plugin.name()) {
-                continue;
-            }
-            let call_started = std::time::Instant::now();
-            let (t, outcome) = sandbox::handle(&shared.engine, &shared.host, &plugin, turn, &ev, &ctx).await;
-            shared.metrics.plugin_call(plugin.name().as_str(), call_started.elapsed());
-            turn = t;
-            match outcome {
-                Outcome::Done(flow) => {
-                    results.push((plugin, None));
-                    if flow == Flow::Stop {
-                        consumed = true;
-                        break;
-                    }
-                }
-                Outcome::Refused(reason) => {
-                    owner_failed |= owns(&plugin, &event);
-                    let reason = crate::validate::escape_controls(&clip(&reason, 500));
-                    tracing::info!(target: "wharf.turn", plugin = %plugin.name(), %reason, "plugin refused the event");
-                    shared.metrics.plugin_failure(plugin.name().as_str(), FailureReason::Refused);
-                }
-                Outcome::Failed(kind, reason) => {
-                    owner_failed |= owns(&plugin, &event);
-                    let reason = crate::validate::escape_controls(&clip(&reason, 500));
-                    tracing::warn!(target: "wharf.turn", plugin = %plugin.name(), %reason, "plugin failed; its effects are discarded");
-                    shared.metrics.plugin_failure(plugin.name().as_str(), kind);
-                    results.push((plugin, Some(reason)));
-                }
-                Outcome::HostFault(reason) => {
-                    fault = Some(reason);
-                    break;
-                }
-            }
-        }
         if let Some(reason) = fault {
             shared.host.budgets.refund(&turn.budget.charged);
             tracing::warn!(target: "wharf.turn", %reason, attempt, "host fault; turn will be retried");
@@ -218,14 +182,6 @@ async fn run_entry(shared: &Shared, row: &InboxRow, entry: Entry) -> Served {
             backoff(attempt).await;
             continue;
         }
-        if owner_failed {
-            apologize(&event, &mut turn);
-        }
-        if row.target.is_none() {
-            answers::after(shared, &set, &event, consumed, &mut turn);
-        }
-        answer_unanswered(&event, &mut turn);
-        stamp_hops(&mut turn.applied.inbox, hops.saturating_add(1));
         let hits = std::mem::take(&mut turn.budget.hits);
         let charged = std::mem::take(&mut turn.budget.charged);
         turn.applied.log.extend(hits.iter().map(budget_event));
@@ -291,6 +247,89 @@ async fn run_entry(shared: &Shared, row: &InboxRow, entry: Entry) -> Served {
             return Served::Stopped;
         }
     }
+}
+
+/// One attempt at the turn of an ordinary entry: the plugins it routes to, in order,
+/// until one stops it; the host's own answers; and, for an update from Telegram, one
+/// observation per observer, queued in the same commit.
+async fn chain(shared: &Shared, set: &PluginSet, row: &InboxRow, event: &Event, hops: u32, now_ms: i64) -> Attempt {
+    // Events aimed at one plugin are that plugin's alone; the host answers the rest
+    // when nobody else does (help, admin-only commands, the greeting, the fallback).
+    let received = event;
+    let (event, first, to) = match row.target.as_deref() {
+        Some(target) => (event.clone(), Vec::new(), route(set, event, Some(target))),
+        None => match answers::before(shared, set, event.clone(), now_ms) {
+            Before::Route(ev, first) => {
+                let to = route(set, &ev, None);
+                (*ev, first, to)
+            }
+            Before::Answered(out) => (event.clone(), out, Vec::new()),
+        },
+    };
+    let ctx = context(shared, &event, row.lane, row.id, now_ms);
+    let mut turn = TurnState::new(Some(row.id), row.lane, now_ms);
+    turn.budget.cause = Cause::new(&event, hops, row.target.as_deref());
+    turn.applied.outbox.extend(first);
+    let mut results: Vec<(Arc<LoadedPlugin>, Option<String>)> = Vec::new();
+    let mut owner_failed = false;
+    let mut consumed = false;
+    for (plugin, ev) in to {
+        if shared.breaker.is_open(plugin.name()) {
+            continue;
+        }
+        let call_started = std::time::Instant::now();
+        let (t, outcome) = sandbox::handle(&shared.engine, &shared.host, &plugin, turn, &ev, &ctx).await;
+        shared.metrics.plugin_call(plugin.name().as_str(), call_started.elapsed());
+        turn = t;
+        match outcome {
+            Outcome::Done(flow) => {
+                results.push((plugin, None));
+                if flow == Flow::Stop {
+                    consumed = true;
+                    break;
+                }
+            }
+            Outcome::Refused(reason) => {
+                owner_failed |= owns(&plugin, &event);
+                refused(shared, &plugin, &reason);
+            }
+            Outcome::Failed(kind, reason) => {
+                owner_failed |= owns(&plugin, &event);
+                let reason = failed(shared, &plugin, kind, &reason);
+                results.push((plugin, Some(reason)));
+            }
+            Outcome::HostFault(reason) => return Attempt { turn, results, fault: Some(reason) },
+        }
+    }
+    if owner_failed {
+        apologize(&event, &mut turn);
+    }
+    if row.target.is_none() {
+        answers::after(shared, set, &event, consumed, &mut turn);
+    }
+    answer_unanswered(&event, &mut turn);
+    stamp_hops(&mut turn.applied.inbox, hops.saturating_add(1));
+    if row.target.is_none() {
+        let observations = super::observe::queue(shared, set, row, received, hops, now_ms);
+        turn.applied.inbox.extend(observations);
+    }
+    Attempt { turn, results, fault: None }
+}
+
+/// Log and count a plugin's refusal (an `err` it returned).
+pub(super) fn refused(shared: &Shared, plugin: &LoadedPlugin, reason: &str) {
+    let reason = crate::validate::escape_controls(&clip(reason, 500));
+    tracing::info!(target: "wharf.turn", plugin = %plugin.name(), %reason, "plugin refused the event");
+    shared.metrics.plugin_failure(plugin.name().as_str(), FailureReason::Refused);
+}
+
+/// Log and count a plugin's failure (trap, timeout, memory); the reason, clipped and
+/// escaped, for the circuit breaker's notice.
+pub(super) fn failed(shared: &Shared, plugin: &LoadedPlugin, kind: FailureReason, reason: &str) -> String {
+    let reason = crate::validate::escape_controls(&clip(reason, 500));
+    tracing::warn!(target: "wharf.turn", plugin = %plugin.name(), %reason, "plugin failed; its effects are discarded");
+    shared.metrics.plugin_failure(plugin.name().as_str(), kind);
+    reason
 }
 
 /// The event-log record of a budget hit.

@@ -59,7 +59,7 @@ fn read(path: &Path) -> String {
 fn each_entry_kind_has_a_golden_file_and_reads_back() {
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     for (kind, event) in samples() {
-        let entry = Entry { hops: 3, event: event.clone().into() };
+        let entry = Entry { hops: 3, ..Entry::new(event.clone()) };
         let encoded = entry.encode().unwrap();
         let path = golden(&format!("inbox_{kind}.json"));
         if update {
@@ -77,14 +77,14 @@ fn rows_of_the_previous_release_read_as_hop_zero() {
     for (kind, event) in samples() {
         let legacy = read(&golden(&format!("inbox_legacy_{kind}.json")));
         let entry = Entry::decode(&legacy).unwrap_or_else(|e| panic!("{kind}: {e}"));
-        assert_eq!(entry, Entry { hops: 0, event: event.into() }, "{kind}");
+        assert_eq!(entry, Entry::new(event), "{kind}");
     }
 }
 
 #[test]
 fn unknown_versions_and_junk_are_errors_with_a_reason() {
-    let newer = r#"{"v":2,"hops":0,"event":{"future":{}}}"#;
-    assert!(matches!(Entry::decode(newer), Err(DecodeError::UnknownVersion(2))));
+    let newer = r#"{"v":3,"hops":0,"event":{"future":{}}}"#;
+    assert!(matches!(Entry::decode(newer), Err(DecodeError::UnknownVersion(3))));
     for junk in ["", "[1]", "{\"v\":1}", "{\"Message\":{}}", "{\"v\":\"x\"}"] {
         let err = Entry::decode(junk).expect_err(junk);
         assert!(err.to_string().starts_with("not an inbox entry"), "{junk}: {err}");
@@ -148,7 +148,7 @@ async fn events_emitted_by_a_turn_are_one_hop_further() {
     )
     .await
     .unwrap();
-    let entry = Entry { hops: 4, event: text(5, "/emit probe.hop").into() };
+    let entry = Entry { hops: 4, ..Entry::new(text(5, "/emit probe.hop")) };
     rt.storage().push_inbox(&[NewInbox::entry(5, None, &entry, None).unwrap()], T0).await.unwrap();
     rt.wait_idle(IDLE).await.unwrap();
     let rows = sqlx::query("SELECT payload FROM seen").fetch_all(&mut conn).await.unwrap();

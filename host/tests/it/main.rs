@@ -31,6 +31,7 @@ mod logs;
 mod market;
 mod noisy;
 mod observability;
+mod observers;
 mod operator;
 mod outbox_rows;
 mod ownership;

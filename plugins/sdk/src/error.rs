@@ -49,6 +49,14 @@ impl From<Error> for HandlerError {
     }
 }
 
+/// An observer's `observe` returns `Result<(), String>`: `?` on a helper's error
+/// gives its text.
+impl From<Error> for String {
+    fn from(e: Error) -> Self {
+        e.to_string()
+    }
+}
+
 impl From<HandlerError> for Error {
     fn from(e: HandlerError) -> Self {
         match e {

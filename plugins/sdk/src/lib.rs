@@ -1,7 +1,9 @@
 //! # wharf-sdk: write plugins for the Wharf bot runtime
 //!
 //! A plugin is a Rust crate built for `wasm32-wasip2`. It implements [`Plugin`] and
-//! calls [`export_plugin!`] once. Everything else here is optional help:
+//! calls [`export_plugin!`] once (an observer, which also sees every update after the
+//! other plugins, implements [`Observer`] too and calls [`export_observer_plugin!`]).
+//! Everything else here is optional help:
 //!
 //! | module | what it gives you |
 //! |---|---|
@@ -61,6 +63,27 @@ pub mod bindings {
     });
 }
 
+/// Raw bindings of the `observer` export (the part of the world `observer-plugin` that
+/// the world `plugin` lacks). Its types are those of [`bindings`]; a component exporting
+/// both ([`export_observer_plugin!`]) is an `observer-plugin`.
+#[allow(missing_docs, unsafe_code, clippy::all)]
+pub mod observer_bindings {
+    // The two `@0.2.2` below follow `package wharf:bot@…` in `wit/world.wit` (WIT needs
+    // the version); change them with it.
+    wit_bindgen::generate!({
+        path: "../../wit",
+        inline: "package wharf:sdk-observer; world observer-part { export wharf:bot/observer@0.2.2; }",
+        world: "wharf:sdk-observer/observer-part",
+        pub_export_macro: true,
+        export_macro_name: "__export_observer_world",
+        default_bindings_module: "wharf_sdk::observer_bindings",
+        runtime_path: "wharf_sdk::__private::wit_bindgen::rt",
+        with: {
+            "wharf:bot/types@0.2.2": crate::bindings::wharf::bot::types,
+        },
+    });
+}
+
 pub mod callback;
 pub mod command;
 pub mod escape;
@@ -93,12 +116,16 @@ pub use bindings::wharf::bot::types::{
     CallbackQuery, Chat, ChatKind, Command, Context, CustomEvent, Document, Event, Flow, Lifecycle, MemberStatus,
     MemberUpdate, Message, TimerFired, User,
 };
+/// What an observer implements besides [`Plugin`]: `observe(event, ctx)`, called with
+/// every update from Telegram after the other plugins handled it (see
+/// [`export_observer_plugin!`]).
+pub use observer_bindings::exports::wharf::bot::observer::Guest as Observer;
 
 /// Everything a typical plugin needs, in one `use`.
 pub mod prelude {
     pub use crate::{
         CallbackQuery, Command, Context, CustomEvent, Document, Event, Flow, HandlerError, Keyboard, Lifecycle,
-        Manifest, ManifestExt, MemberUpdate, Message, Outgoing, OutgoingExt, Plugin, TimerFired,
+        Manifest, ManifestExt, MemberUpdate, Message, Observer, Outgoing, OutgoingExt, Plugin, TimerFired,
     };
 }
 
@@ -116,6 +143,60 @@ macro_rules! export_plugin {
         const _: () = {
             #[used]
             static DESCRIBE: fn() -> $crate::Manifest = <$ty as $crate::Plugin>::describe;
+        };
+    };
+}
+
+/// Export `$ty` (which implements [`Plugin`] and [`Observer`]) as this component's
+/// `handler` and `observer`: the world `observer-plugin`.
+///
+/// The host then calls `observe` with every update from Telegram (messages, button
+/// presses, member updates) after the other plugins handled it, even one they stopped,
+/// as a turn of its own in which the plugin may not send, edit or delete messages; and
+/// calls `handle` only with what is the plugin's own (its commands, its buttons, its
+/// timers and topics, lifecycle). As with [`export_plugin!`], a native build only
+/// checks the traits (`testing::Harness::observer` runs both natively).
+///
+/// ```
+/// use wharf_sdk::{kv, prelude::*};
+///
+/// struct Count;
+///
+/// impl Plugin for Count {
+///     fn describe() -> Manifest {
+///         Manifest::new("count", "0.1.0")
+///     }
+///
+///     fn handle(_event: Event, _ctx: Context) -> Result<Flow, HandlerError> {
+///         Ok(Flow::Continue)
+///     }
+/// }
+///
+/// impl Observer for Count {
+///     fn observe(event: Event, _ctx: Context) -> Result<(), String> {
+///         if matches!(event, Event::Message(_)) {
+///             kv::increment("messages", 1)?;
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// wharf_sdk::export_observer_plugin!(Count);
+/// ```
+#[macro_export]
+macro_rules! export_observer_plugin {
+    ($ty:ident) => {
+        #[cfg(target_arch = "wasm32")]
+        $crate::bindings::__export_plugin_world!($ty with_types_in $crate::bindings);
+        #[cfg(target_arch = "wasm32")]
+        $crate::observer_bindings::__export_observer_world!($ty with_types_in $crate::observer_bindings);
+        #[cfg(not(target_arch = "wasm32"))]
+        const _: () = {
+            #[used]
+            static DESCRIBE: fn() -> $crate::Manifest = <$ty as $crate::Plugin>::describe;
+            #[used]
+            static OBSERVE: fn($crate::Event, $crate::Context) -> ::core::result::Result<(), ::std::string::String> =
+                <$ty as $crate::Observer>::observe;
         };
     };
 }

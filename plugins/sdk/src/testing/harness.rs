@@ -30,7 +30,9 @@ const MAX_FIRED: usize = 100_000;
 /// harness serves a thread at a time (tests run on threads of their own).
 pub struct Harness<P> {
     pub(super) state: Rc<RefCell<State>>,
-    turn_id: i64,
+    pub(super) turn_id: i64,
+    /// The plugin's `observe`, for a harness made by `Harness::observer`.
+    pub(super) observe: Option<super::observe::ObserveFn>,
     plugin: PhantomData<fn() -> P>,
 }
 
@@ -47,7 +49,8 @@ impl<P: Plugin> Harness<P> {
     /// If the manifest breaks a rule the host enforces (the plugin would not load), or
     /// `describe()` makes a host call other than `config` and `log`.
     pub fn new() -> Self {
-        let mut harness = Self { state: Rc::new(RefCell::new(State::new(T0))), turn_id: 0, plugin: PhantomData };
+        let mut harness =
+            Self { state: Rc::new(RefCell::new(State::new(T0))), turn_id: 0, observe: None, plugin: PhantomData };
         harness.load();
         harness
     }
@@ -173,17 +176,23 @@ impl<P: Plugin> Harness<P> {
     /// the event's (none for custom and lifecycle events). Events the plugin emits on
     /// topics it subscribes to are handled next, as later turns.
     ///
+    /// For a harness made by [`Harness::observer`], an update (message, button press,
+    /// member update) goes to `handle` only if it is the plugin's own (a command its
+    /// manifest declares, a press of its buttons; otherwise `send` returns `continue`),
+    /// then to `observe` as a turn of its own, as on the host (see
+    /// [`Harness::observer`]).
+    ///
     /// # Panics
     /// If the host would never hand the plugin this event (a button press without a
     /// callback prefix, a custom event on a topic it does not subscribe to), or the
     /// plugin requires a setting the harness does not have.
     pub fn send(&mut self, event: Event) -> Result<Flow, HandlerError> {
-        let lane = match &event {
-            Event::Message(m) => m.chat.id,
-            Event::Callback(c) => c.chat.as_ref().map_or(c.sender.id, |chat| chat.id),
-            Event::Member(m) => m.chat.id,
-            Event::Timer(_) | Event::Custom(_) | Event::Lifecycle(_) => 0,
-        };
+        let lane = lane_of(&event);
+        if let Some(observe) = self.observe
+            && super::observe::observed(&event)
+        {
+            return self.send_observed(observe, event, lane);
+        }
         self.turn(event, lane, 0, false)
     }
 
@@ -247,12 +256,24 @@ impl<P: Plugin> Harness<P> {
     }
 
     fn turn(&mut self, event: Event, lane: i64, hops: u32, own_timer: bool) -> Result<Flow, HandlerError> {
-        self.check_route(&event);
         self.turn_id += 1;
+        self.turn_as(event, lane, hops, own_timer, self.turn_id)
+    }
+
+    /// `turn` with the turn id given (an observer's `observe` shares its update's).
+    pub(super) fn turn_as(
+        &mut self,
+        event: Event,
+        lane: i64,
+        hops: u32,
+        own_timer: bool,
+        turn_id: i64,
+    ) -> Result<Flow, HandlerError> {
+        self.check_route(&event);
         let ctx = {
             let mut s = self.state.borrow_mut();
             s.turn = Turn { lane, own_timer, hops, ..Turn::default() };
-            context(&s, &event, lane, self.turn_id)
+            context(&s, &event, lane, turn_id)
         };
         let before = self.state.borrow().fx.clone();
         let emitted_before = before.emitted.len();
@@ -271,7 +292,7 @@ impl<P: Plugin> Harness<P> {
     }
 
     /// Events of the last turn on topics the plugin subscribes to, as the next turns.
-    fn deliver_emitted(&mut self, from: usize, lane: i64, hops: u32) {
+    pub(super) fn deliver_emitted(&mut self, from: usize, lane: i64, hops: u32) {
         let (name, topics, emitted) = {
             let s = self.state.borrow();
             (s.manifest.name.clone(), s.manifest.topics.clone(), s.fx.emitted[from..].to_vec())
@@ -324,14 +345,25 @@ impl Drop for Seen<'_> {
     }
 }
 
+/// The chat (lane) of a turn handling `event`: the event's, none (0) for custom and
+/// lifecycle events and timers.
+pub(super) fn lane_of(event: &Event) -> i64 {
+    match event {
+        Event::Message(m) => m.chat.id,
+        Event::Callback(c) => c.chat.as_ref().map_or(c.sender.id, |chat| chat.id),
+        Event::Member(m) => m.chat.id,
+        Event::Timer(_) | Event::Custom(_) | Event::Lifecycle(_) => 0,
+    }
+}
+
 /// Puts the effects back unless the turn succeeded, also when it panicked.
-struct Rollback<'a> {
-    state: &'a Rc<RefCell<State>>,
-    before: Option<super::state::Effects>,
+pub(super) struct Rollback<'a> {
+    pub(super) state: &'a Rc<RefCell<State>>,
+    pub(super) before: Option<super::state::Effects>,
 }
 
 impl Rollback<'_> {
-    fn finish(mut self, ok: bool) {
+    pub(super) fn finish(mut self, ok: bool) {
         if ok {
             self.before = None;
         }
@@ -347,7 +379,7 @@ impl Drop for Rollback<'_> {
 }
 
 /// The context the host gives with `event` (see the host's `turn::context`).
-fn context(s: &State, event: &Event, lane: i64, turn_id: i64) -> Context {
+pub(super) fn context(s: &State, event: &Event, lane: i64, turn_id: i64) -> Context {
     let user = match event {
         Event::Message(m) => m.sender.as_ref(),
         Event::Callback(c) => Some(&c.sender),

@@ -4,7 +4,10 @@
 //! fake host instead of the WIT imports. A [`Harness`] loads one plugin on it, hands it
 //! events ([`Harness::send`], [`Harness::say`], [`Harness::click`], timers through
 //! [`Harness::advance`]) and shows what it did: messages per chat, the Telegram calls,
-//! KV contents, timers, emitted and business events, log lines.
+//! KV contents, timers, emitted and business events, log lines. An observer is loaded
+//! with [`Harness::observer`], which runs `handle` and `observe` as the host does
+//! (updates that are not the plugin's own reach it through `observe` only), or driven
+//! with [`Harness::observe`].
 //!
 //! ```
 //! use wharf_sdk::{kv, prelude::*, telegram};
@@ -57,6 +60,7 @@ mod checks;
 pub(crate) mod fake;
 mod harness;
 mod make;
+mod observe;
 mod records;
 pub(crate) mod state;
 #[cfg(test)]

@@ -39,6 +39,8 @@ pub(crate) struct Turn {
     /// Depth of the event chain the turn handles (an update or timer is 0; an event
     /// emitted by a turn is one deeper than that turn).
     pub(crate) hops: u32,
+    /// The turn runs an observer's `observe`: messages to Telegram are denied.
+    pub(crate) observing: bool,
     pub(crate) outbox: usize,
     pub(crate) timers: usize,
     pub(crate) events: usize,

@@ -11,8 +11,22 @@ use crate::telegram::MessageHandle;
 use crate::testing::state::{State, effect};
 use crate::testing::{Answer, Call, Shown, checks};
 
-/// Room for one more call in this turn.
+/// What the host tells an observer whose `observe` tries to message Telegram.
+pub(crate) const OBSERVING: &str =
+    "observe() may not send, edit or delete messages or answer button presses (an observer only looks)";
+
+/// `access-denied` in an observer's `observe`, checked before anything else as the
+/// host does.
+fn not_observing(s: &State) -> Result<(), Error> {
+    if s.turn.observing {
+        return Err(Error::AccessDenied(OBSERVING.into()));
+    }
+    Ok(())
+}
+
+/// Room for one more call in this turn (none in an observer's `observe`).
 fn room(s: &State) -> Result<(), Error> {
+    not_observing(s)?;
     if s.turn.outbox >= checks::MAX_PER_TURN {
         return Err(Error::InvalidInput(format!("a turn may queue at most {} Telegram calls", checks::MAX_PER_TURN)));
     }
@@ -20,6 +34,7 @@ fn room(s: &State) -> Result<(), Error> {
 }
 
 fn check(s: &State, chat_id: i64, msg: &Outgoing, max: usize, allow_empty: bool) -> Result<(), Error> {
+    not_observing(s)?;
     checks::chat_id(chat_id).map_err(Error::InvalidInput)?;
     let prefix = s.manifest.callback_prefix.as_deref();
     checks::outgoing(msg, prefix, max, allow_empty).map_err(Error::InvalidInput)?;
@@ -88,6 +103,7 @@ pub(crate) fn edit_message(chat_id: i64, target: MessageRef, message: &Outgoing)
 
 pub(crate) fn delete_message(chat_id: i64, target: MessageRef) -> Result<(), Error> {
     effect("telegram.delete-message", |s| {
+        not_observing(s)?;
         checks::chat_id(chat_id).map_err(Error::InvalidInput)?;
         room(s)?;
         let at = own(s, chat_id, target)?;
@@ -102,6 +118,7 @@ pub(crate) fn delete_message(chat_id: i64, target: MessageRef) -> Result<(), Err
 
 pub(crate) fn answer_callback(callback_id: &str, text: Option<&str>, show_alert: bool) -> Result<(), Error> {
     effect("telegram.answer-callback", |s| {
+        not_observing(s)?;
         if callback_id.is_empty() || callback_id.len() > 128 {
             return Err(Error::InvalidInput("callback id must be 1-128 bytes".into()));
         }
