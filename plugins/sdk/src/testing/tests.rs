@@ -317,6 +317,9 @@ fn topics_under_telegram_are_the_hosts() {
     let mut bot = Harness::<Probe>::new();
     let refused = bot.run(|| events::emit_bytes("telegram.chat-member", b"{}"));
     assert!(matches!(&refused, Err(crate::Error::InvalidInput(m)) if m.contains("host's")), "{refused:?}");
+}
+
+#[test]
 fn the_bot_is_known_once_set_and_users_are_seen_from_their_first_turn_on() {
     let mut h = Harness::<Probe>::new();
     h.say(7, "/whoami").unwrap();
