@@ -1,11 +1,12 @@
-//! `wharf:bot/config`: the running plugin's own `[plugins.NAME.settings]`, as JSON, and
-//! the bot's admins. Reading them has no effect, so it is always allowed (`describe()`
-//! included) and the view needs no access decision.
+//! `wharf:bot/config`: the running plugin's own `[plugins.NAME.settings]`, as JSON, the
+//! bot's admins, the bot's own account (from `getMe`, once Telegram is connected) and
+//! when the bot first saw a user (the `users` table). Reading them has no effect, so it
+//! is always allowed (`describe()` included) and the view needs no access decision.
 
 use wasmtime::Result;
 use wasmtime::component::{HasData, Linker};
 
-use super::bindings::wharf::bot::config::{self as wit, Error, Host};
+use super::bindings::wharf::bot::config::{self as wit, BotIdentity, Error, Host};
 use super::{PluginState, Requirement};
 
 /// `config` is always available.
@@ -51,5 +52,19 @@ impl Host for Config<'_> {
 
     async fn admins(&mut self) -> Result<Vec<i64>> {
         Ok(self.state.host.admins.clone())
+    }
+
+    async fn bot(&mut self) -> Result<Option<BotIdentity>> {
+        Ok(self.state.host.live.identity().map(|i| BotIdentity { id: i.id, username: i.username }))
+    }
+
+    async fn user_first_seen(&mut self, user_id: i64) -> Result<Option<i64>> {
+        // The turn's own users are recorded when it commits: a new user's first turn
+        // reads none. A storage error aborts the attempt (the turn runs again), rather
+        // than passing for "never seen".
+        match self.state.host.storage.user_first_seen(user_id).await {
+            Ok(at) => Ok(at),
+            Err(e) => Err(self.state.fault(format_args!("config user-first-seen: {e}"))),
+        }
     }
 }

@@ -1,5 +1,7 @@
 //! `wharf:bot/events`: emitted events become inbox entries in the turn's commit, so they
 //! are delivered after it, exactly once, in the same lane (chat) as the emitting turn.
+//! Topics under `telegram.` are the host's (e.g. `telegram.chat-member`, from Telegram's
+//! `chat_member` updates): a plugin cannot emit them, so subscribers can trust them.
 
 use wasmtime::Result;
 use wasmtime::component::{HasData, Linker};
@@ -26,6 +28,9 @@ impl Default for EventQuotas {
         Self { max_turn_events: 100, max_payload_bytes: 64 << 10 }
     }
 }
+
+/// Topics only the host emits.
+pub const HOST_TOPICS: &str = "telegram.";
 
 /// Importing `events` needs the `events` grant.
 pub(super) fn requirement(_func: &str) -> Requirement {
@@ -65,6 +70,11 @@ impl Host for Events<'_> {
         }
         if let Err(e) = validate::name_like("topic", &topic, 64, &['.', '-']) {
             return Ok(Err(Error::InvalidInput(e)));
+        }
+        if topic.starts_with(HOST_TOPICS) {
+            return Ok(Err(Error::InvalidInput(format!(
+                "topics under {HOST_TOPICS:?} are the host's; {topic:?} cannot be emitted"
+            ))));
         }
         let q = self.quotas;
         if payload.len() > q.max_payload_bytes {

@@ -1,14 +1,19 @@
 //! `wharf:bot/telegram`: calls are validated, rendered as typed outbox calls and buffered in
 //! the turn's outbox; they leave for Telegram only after the turn commits. Lookups
-//! (`get-chat-member`, `download-file`) are live calls within the call's time budget.
+//! (`get-chat-member`, `chat-member`, `get-chat`, `download-file`) are live calls within
+//! the call's time budget (`chat-member` and `get-chat` within three quarters of what is
+//! left of it, so the plugin has time to act on the answer).
 //! Sends get a handle; edits and deletes must name one of the plugin's own messages
-//! (see `caps::messages`). A document's bytes travel in its outbox row, so documents are
-//! capped per file and per turn ([`TelegramQuotas`]).
+//! (see `caps::messages`). In an observer's `observe` every call of the `telegram.send`
+//! group is `access-denied` (`PluginState::observing`). A document's bytes travel in its
+//! outbox row, so documents are capped per file and per turn ([`TelegramQuotas`]).
 
 use wasmtime::Result;
 use wasmtime::component::{HasData, Linker};
 
-use super::bindings::wharf::bot::telegram::{self as wit, Error, Host, MemberStatus, MessageHandle, Outgoing, Photo};
+use super::bindings::wharf::bot::telegram::{
+    self as wit, ChatInfo, Error, Host, MemberInfo, MemberStatus, MessageHandle, Outgoing, Photo,
+};
 use super::budget::Kind;
 use super::{Access, PluginState, Requirement};
 use crate::config::Grant;
@@ -58,7 +63,7 @@ fn file_name(name: &str) -> std::result::Result<(), String> {
 /// `telegram` covers all three (see `PluginSpec::has`).
 pub(super) fn requirement(func: &str) -> Requirement {
     Requirement::Grant(match func {
-        "get-chat-member" => Grant::TelegramMembers,
+        "get-chat-member" | "chat-member" | "get-chat" => Grant::TelegramMembers,
         "download-file" => Grant::TelegramFiles,
         _ => Grant::TelegramSend,
     })
@@ -70,7 +75,7 @@ pub(crate) struct Telegram<'a> {
     state: &'a mut PluginState,
     /// Sending, editing, deleting, answering callbacks.
     send: Access,
-    /// `get-chat-member`.
+    /// `get-chat-member`, `chat-member`, `get-chat`.
     members: Access,
     /// `download-file`.
     files: Access,
@@ -153,6 +158,46 @@ impl Telegram<'_> {
         validate::chat_id(chat_id).map_err(Error::InvalidInput)?;
         let prefix = self.state.current().callback_prefix.clone();
         validate::outgoing(msg, prefix.as_deref(), max, allow_empty).map_err(Error::InvalidInput)
+    }
+}
+
+/// A member status in the WIT's terms.
+fn wit_status(status: crate::telegram::members::Status) -> MemberStatus {
+    use crate::telegram::members::Status;
+    match status {
+        Status::Creator => MemberStatus::Creator,
+        Status::Administrator => MemberStatus::Administrator,
+        Status::Member => MemberStatus::Member,
+        Status::Restricted => MemberStatus::Restricted,
+        Status::Left => MemberStatus::Left,
+        Status::Kicked => MemberStatus::Kicked,
+    }
+}
+
+/// A failed lookup in the WIT's terms.
+fn lookup_error(e: crate::telegram::members::LookupError) -> Error {
+    use crate::telegram::members::LookupError;
+    match e {
+        LookupError::Unavailable(m) => Error::Unavailable(m),
+        LookupError::Invalid(m) => Error::InvalidInput(m),
+        LookupError::Other(m) => Error::Other(m),
+    }
+}
+
+impl Telegram<'_> {
+    /// How long `chat-member` and `get-chat` wait for Telegram: three quarters of the
+    /// call's remaining time, at most 10 s, so the plugin can still act on an
+    /// `unavailable` answer before its own deadline.
+    fn lookup_budget(&self) -> std::time::Duration {
+        std::time::Duration::from_millis((self.state.remaining_ms().saturating_mul(3) / 4).min(10_000))
+    }
+
+    /// A debug line for a failed lookup (the error never carries the token).
+    fn trace_lookup(&self, call: &str, error: Option<&crate::telegram::members::LookupError>) {
+        if let Some(e) = error {
+            let plugin = self.state.current().name();
+            tracing::debug!(target: "wharf.telegram", %plugin, call, error = ?e, "lookup failed");
+        }
     }
 }
 
@@ -279,24 +324,30 @@ impl Host for Telegram<'_> {
     }
 
     async fn get_chat_member(&mut self, chat_id: i64, user_id: i64) -> TgResult<MemberStatus> {
-        use crate::telegram::members::{LookupError, Status};
         if let Err(e) = self.allowed(&self.members, "describe() may not call Telegram") {
             return Ok(Err(e));
         }
         let budget = std::time::Duration::from_millis(self.state.remaining_ms().min(10_000));
-        Ok(match self.state.host.live.member_status(chat_id, user_id, budget).await {
-            Ok(status) => Ok(match status {
-                Status::Creator => MemberStatus::Creator,
-                Status::Administrator => MemberStatus::Administrator,
-                Status::Member => MemberStatus::Member,
-                Status::Restricted => MemberStatus::Restricted,
-                Status::Left => MemberStatus::Left,
-                Status::Kicked => MemberStatus::Kicked,
-            }),
-            Err(LookupError::Unavailable(m)) => Err(Error::Unavailable(m)),
-            Err(LookupError::Invalid(m)) => Err(Error::InvalidInput(m)),
-            Err(LookupError::Other(m)) => Err(Error::Other(m)),
-        })
+        Ok(self.state.host.live.member_status(chat_id, user_id, budget).await.map(wit_status).map_err(lookup_error))
+    }
+
+    async fn chat_member(&mut self, chat_id: i64, user_id: i64) -> TgResult<MemberInfo> {
+        if let Err(e) = self.allowed(&self.members, "describe() may not call Telegram") {
+            return Ok(Err(e));
+        }
+        let r = self.state.host.live.member_info(chat_id, user_id, self.lookup_budget()).await;
+        self.trace_lookup("chat-member", r.as_ref().err());
+        Ok(r.map(|m| MemberInfo { status: wit_status(m.status), is_member: m.is_member }).map_err(lookup_error))
+    }
+
+    async fn get_chat(&mut self, chat: String) -> TgResult<ChatInfo> {
+        if let Err(e) = self.allowed(&self.members, "describe() may not call Telegram") {
+            return Ok(Err(e));
+        }
+        let r = self.state.host.live.chat_info(&chat, self.lookup_budget()).await;
+        self.trace_lookup("get-chat", r.as_ref().err());
+        Ok(r.map(|c| ChatInfo { id: c.id, title: c.title, username: c.username, invite_link: c.invite_link })
+            .map_err(lookup_error))
     }
 
     async fn download_file(&mut self, file_id: String, max_bytes: u32) -> TgResult<Vec<u8>> {

@@ -58,6 +58,9 @@ pub enum Grant {
     TelegramMembers,
     /// `telegram.files`: download files users sent (documents).
     TelegramFiles,
+    /// `telegram.buttons`: also see other plugins' button presses, in chain order, and
+    /// be able to stop them (a subscription gate). Not part of `telegram`.
+    TelegramButtons,
     /// `events`: emit custom events.
     Events,
     /// `scheduler`: timers and repeating jobs.
@@ -67,7 +70,7 @@ pub enum Grant {
 }
 
 impl Grant {
-    const KNOWN: &'static str = "kv, telegram, telegram.send, telegram.members, telegram.files, events, scheduler, call:PLUGIN \
+    const KNOWN: &'static str = "kv, telegram, telegram.send, telegram.members, telegram.files, telegram.buttons, events, scheduler, call:PLUGIN \
          (outbound HTTP is granted with `http = [\"host\"]`)";
 
     /// Parse one entry of `grants`.
@@ -78,6 +81,7 @@ impl Grant {
             "telegram.send" => Self::TelegramSend,
             "telegram.members" => Self::TelegramMembers,
             "telegram.files" => Self::TelegramFiles,
+            "telegram.buttons" => Self::TelegramButtons,
             "events" => Self::Events,
             "scheduler" => Self::Scheduler,
             other => match other.strip_prefix("call:") {
@@ -96,6 +100,7 @@ impl fmt::Display for Grant {
             Self::TelegramSend => f.write_str("telegram.send"),
             Self::TelegramMembers => f.write_str("telegram.members"),
             Self::TelegramFiles => f.write_str("telegram.files"),
+            Self::TelegramButtons => f.write_str("telegram.buttons"),
             Self::Events => f.write_str("events"),
             Self::Scheduler => f.write_str("scheduler"),
             Self::Call(p) => write!(f, "call:{p}"),

@@ -308,16 +308,14 @@ impl Chain {
         }
     }
 
+    /// Every transaction known to touch `address` (its index), in no order.
+    fn history<'a>(&'a self, address: &str) -> impl Iterator<Item = &'a Tx> + 'a {
+        self.by_address.get(address).into_iter().flatten().filter_map(|id| self.txs.get(id))
+    }
+
     /// The address's mempool transactions, newest first, at most `limit`.
     pub fn address_mempool(&self, address: &str, limit: usize) -> Vec<&Tx> {
-        let mut txs: Vec<&Tx> = self
-            .by_address
-            .get(address)
-            .into_iter()
-            .flatten()
-            .filter_map(|id| self.txs.get(id))
-            .filter(|t| t.place.is_none())
-            .collect();
+        let mut txs: Vec<&Tx> = self.history(address).filter(|t| t.place.is_none()).collect();
         txs.sort_by_key(|t| std::cmp::Reverse(t.seq));
         txs.truncate(limit);
         txs
@@ -326,14 +324,7 @@ impl Chain {
     /// The address's confirmed transactions, newest first, after `last_seen` (when
     /// given: none if it is not in that history), at most `limit`.
     pub fn address_chain(&self, address: &str, last_seen: Option<&str>, limit: usize) -> Vec<&Tx> {
-        let mut txs: Vec<&Tx> = self
-            .by_address
-            .get(address)
-            .into_iter()
-            .flatten()
-            .filter_map(|id| self.txs.get(id))
-            .filter(|t| t.place.is_some())
-            .collect();
+        let mut txs: Vec<&Tx> = self.history(address).filter(|t| t.place.is_some()).collect();
         txs.sort_by_key(|t| std::cmp::Reverse(t.place.as_ref().map(|p| (p.height, p.pos))));
         let start = match last_seen {
             None => 0,

@@ -382,6 +382,31 @@ impl Runtime {
         Ok((start.elapsed(), routed.len()))
     }
 
+    /// Benchmark helper: hand `event` to observer `plugin`'s `observe` `iterations` times,
+    /// each call in a fresh instance, without committing. Returns the elapsed time.
+    #[doc(hidden)]
+    pub async fn measure_observe(
+        &self,
+        plugin: &str,
+        lane: i64,
+        event: &Event,
+        iterations: u32,
+    ) -> anyhow::Result<Duration> {
+        let shared = &self.shared;
+        let set = shared.current_set();
+        let p = set.get(plugin).with_context(|| format!("no plugin {plugin}"))?;
+        let observer = p.observer.clone().with_context(|| format!("plugin {plugin} is not an observer"))?;
+        let now_ms = shared.host.clock.now_ms();
+        let ctx = turn::context(shared, event, lane, 0, now_ms);
+        let start = Instant::now();
+        for _ in 0..iterations {
+            let state = caps::TurnState::new(None, observe::lane(p.name()), now_ms);
+            let (_, outcome) = sandbox::observe(&shared.engine, &shared.host, p, &observer, state, event, &ctx).await;
+            anyhow::ensure!(matches!(outcome, sandbox::Outcome::Done(_)), "{plugin}: {outcome:?}");
+        }
+        Ok(start.elapsed())
+    }
+
     /// What the Telegram front end needs: storage, clock, metrics and notifications.
     pub fn link(&self) -> Link {
         Link {

@@ -20,18 +20,32 @@ use crate::storage::{CommitOutcome, InboxRow, NewInbox, NewLogEvent, NewOutbox};
 use crate::telegram::outbox_call::{AnswerCallbackQuery, OutboxCall, ReplyTo, SendMessage};
 
 /// The plugins an event goes to, in order, each with the event as it should see it.
+///
+/// A button press goes to the plugin owning its prefix (data without the prefix), and
+/// also, in chain order, to plugins granted `telegram.buttons` (a subscription gate):
+/// those see another plugin's press with its data in full (`PREFIX:DATA`) and without
+/// the message id (it is not their message), and may stop it before its owner sees it.
 pub(crate) fn route(set: &PluginSet, event: &Event, target: Option<&str>) -> Vec<(Arc<LoadedPlugin>, Event)> {
     if let Event::Callback(cb) = event {
         let Some((prefix, data)) = cb.data.split_once(':') else { return Vec::new() };
+        let owned = |p: &LoadedPlugin| p.ctx.callback_prefix.as_deref() == Some(prefix);
+        if !set.plugins.iter().any(|p| owned(p)) {
+            return Vec::new();
+        }
         return set
             .plugins
             .iter()
-            .filter(|p| p.ctx.callback_prefix.as_deref() == Some(prefix))
             .filter(|p| target.is_none_or(|t| p.name().as_str() == t))
-            .map(|p| {
+            .filter_map(|p| {
                 let mut cb = cb.clone();
-                cb.data = data.to_owned();
-                (p.clone(), Event::Callback(cb))
+                if owned(p) {
+                    cb.data = data.to_owned();
+                } else if target.is_none() && p.ctx.spec.has(&crate::config::Grant::TelegramButtons) {
+                    cb.message_id = None;
+                } else {
+                    return None;
+                }
+                Some((p.clone(), Event::Callback(cb)))
             })
             .collect();
     }
@@ -406,11 +420,13 @@ pub(super) fn clip(s: &str, max: usize) -> String {
 /// refused it (its effects are gone, so this is the only answer they would get).
 pub(crate) const APOLOGY: &str = "⚠️ Sorry, that did not work and nothing was changed. Please try again later.";
 
-/// Whether `plugin` is the one the user addressed: it owns the button (callbacks are
-/// routed by prefix) or declares the command.
+/// Whether `plugin` is the one the user addressed: it owns the button (its prefix) or
+/// declares the command.
 fn owns(plugin: &LoadedPlugin, event: &Event) -> bool {
     match event {
-        Event::Callback(_) => true,
+        Event::Callback(cb) => {
+            cb.data.split_once(':').is_some_and(|(prefix, _)| plugin.ctx.callback_prefix.as_deref() == Some(prefix))
+        }
         Event::Message(m) => {
             m.command.as_ref().is_some_and(|c| plugin.manifest.commands.iter().any(|s| s.name == c.name))
         }

@@ -1,17 +1,53 @@
 //! Telegram updates → Wharf events. Text messages and captions (with commands, including
 //! `/cmd@botname` and `/start PAYLOAD`), documents (files, with or without a caption),
-//! callback queries and `my_chat_member` changes are supported; anything else is
-//! skipped. A `my_chat_member` change is a member event of its chat (its lane); only in a
-//! private chat does it mean the user blocked or unblocked the bot ([`block_mark`]).
+//! callback queries, `my_chat_member` and `chat_member` changes are supported; anything
+//! else is skipped. A `my_chat_member` change is a member event of its chat (its lane);
+//! only in a private chat does it mean the user blocked or unblocked the bot
+//! ([`block_mark`]). A `chat_member` change (someone joined, left, was restricted… in a
+//! chat where the bot is an administrator; Telegram sends these only when asked, see
+//! [`ALLOWED_UPDATES`]) becomes a custom event on topic [`CHAT_MEMBER_TOPIC`] from
+//! source `telegram`, in the chat's lane, for the plugins that subscribe:
+//! `{"chat_id":-1001,"user_id":42,"status":"member","is_member":true}` (`status` one of
+//! creator, administrator, member, restricted, left, kicked; `is_member` as
+//! `telegram.chat-member` reports it).
 
 use teloxide_core::types::{
-    Chat as TgChat, ChatKind as TgChatKind, MaybeInaccessibleMessage, Message as TgMessage, PublicChatKind, Update,
-    UpdateKind, User as TgUser,
+    AllowedUpdate, Chat as TgChat, ChatKind as TgChatKind, ChatMemberKind, ChatMemberUpdated, MaybeInaccessibleMessage,
+    Message as TgMessage, PublicChatKind, Update, UpdateKind, User as TgUser,
 };
 
 use crate::event::{
-    CallbackQuery, Chat, ChatKind, Document, Event, MemberStatus, MemberUpdate, Message, User, parse_command,
+    CallbackQuery, Chat, ChatKind, CustomEvent, Document, Event, MemberStatus, MemberUpdate, Message, User,
+    parse_command,
 };
+
+/// The topic of `chat_member` updates, delivered as custom events from source
+/// [`HOST_SOURCE`] (plugins cannot emit topics under `telegram.`).
+pub const CHAT_MEMBER_TOPIC: &str = "telegram.chat-member";
+/// The `source` of custom events the host makes from Telegram updates.
+pub const HOST_SOURCE: &str = "telegram";
+
+/// The update kinds the bot asks Telegram for (`allowed_updates` of `getUpdates` and
+/// `setWebhook`): the ones [`convert`] handles. Telegram sends `chat_member` only when
+/// it is listed.
+pub const ALLOWED_UPDATES: [AllowedUpdate; 4] =
+    [AllowedUpdate::Message, AllowedUpdate::CallbackQuery, AllowedUpdate::MyChatMember, AllowedUpdate::ChatMember];
+
+/// A `chat_member` change as the payload of a [`CHAT_MEMBER_TOPIC`] event.
+fn chat_member_payload(u: &ChatMemberUpdated) -> Vec<u8> {
+    let (status, is_member) = match &u.new_chat_member.kind {
+        ChatMemberKind::Owner(_) => ("creator", true),
+        ChatMemberKind::Administrator(_) => ("administrator", true),
+        ChatMemberKind::Member(_) => ("member", true),
+        ChatMemberKind::Restricted(r) => ("restricted", r.is_member),
+        ChatMemberKind::Left => ("left", false),
+        ChatMemberKind::Banned(_) => ("kicked", false),
+    };
+    let user = i64::try_from(u.new_chat_member.user.id.0).unwrap_or(i64::MAX);
+    serde_json::json!({ "chat_id": u.chat.id.0, "user_id": user, "status": status, "is_member": is_member })
+        .to_string()
+        .into_bytes()
+}
 
 /// What became of an update.
 #[derive(Debug)]
@@ -110,6 +146,14 @@ pub fn convert(update: &Update, bot_username: &str) -> Converted {
                 MemberStatus::Unblocked
             };
             let event = Event::Member(MemberUpdate { chat: chat(&u.chat), user: user(&u.from), status });
+            Converted::Event { lane: u.chat.id.0, event: Box::new(event) }
+        }
+        UpdateKind::ChatMember(u) => {
+            let event = Event::Custom(CustomEvent {
+                topic: CHAT_MEMBER_TOPIC.into(),
+                payload: chat_member_payload(u),
+                source: HOST_SOURCE.into(),
+            });
             Converted::Event { lane: u.chat.id.0, event: Box::new(event) }
         }
         UpdateKind::Error(_) => Converted::Malformed,
@@ -249,6 +293,32 @@ mod tests {
             }
         }
         assert_eq!(block_mark(&text_update("hi")), Some(BlockMark { user: 42, blocked: false }));
+    }
+
+    #[test]
+    fn chat_member_changes_are_custom_events_of_the_chat() {
+        let channel = serde_json::json!({"id": -1001, "type": "channel", "title": "C"});
+        let user = serde_json::json!({"id": 42, "is_bot": false, "first_name": "A"});
+        let cases = [
+            (serde_json::json!({"user": user, "status": "member"}), "member", true),
+            (serde_json::json!({"user": user, "status": "left"}), "left", false),
+            (serde_json::json!({"user": user, "status": "kicked", "until_date": 0}), "kicked", false),
+        ];
+        for (new, status, is_member) in cases {
+            let u = update(serde_json::json!({"update_id": 11, "chat_member": {
+                "chat": channel, "from": user, "date": 1_700_000_000,
+                "old_chat_member": {"user": user, "status": "left"}, "new_chat_member": new}}));
+            let Converted::Event { lane, event } = convert(&u, "b") else { panic!("not an event") };
+            assert_eq!(lane, -1001);
+            let Event::Custom(c) = *event else { panic!("not a custom event") };
+            assert_eq!((c.topic.as_str(), c.source.as_str()), (CHAT_MEMBER_TOPIC, HOST_SOURCE));
+            let payload: serde_json::Value = serde_json::from_slice(&c.payload).unwrap();
+            assert_eq!(
+                payload,
+                serde_json::json!({"chat_id": -1001, "user_id": 42, "status": status, "is_member": is_member})
+            );
+            assert_eq!(block_mark(&u), None, "a chat_member change marks nobody");
+        }
     }
 
     #[test]

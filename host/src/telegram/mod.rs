@@ -120,7 +120,10 @@ impl Telegram {
             .await
             .map_err(|e| anyhow::anyhow!("getMe failed: {}", redact(&e.to_string(), token)))?;
         let username = me.username.clone().unwrap_or_default();
+        let id = i64::try_from(me.id.0).context("getMe answered a bot id beyond 64-bit signed integers")?;
+        let identity = live::BotIdentity { id, username: username.clone() };
         link.live.connect(bot.clone(), token);
+        link.live.set_identity(identity);
         set_commands(&bot, &link.commands, token).await;
         tracing::info!(target: "wharf.telegram", bot = %username, "connected to the Bot API");
         let inbox = link.inbox_ready.clone();
@@ -162,6 +165,7 @@ impl Telegram {
                     .bot
                     .set_webhook(public)
                     .secret_token(secret)
+                    .allowed_updates(convert::ALLOWED_UPDATES)
                     .send()
                     .await
                     .map_err(|e| anyhow::anyhow!("setWebhook failed: {}", front.redact(&e.to_string())))?;

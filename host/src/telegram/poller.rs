@@ -1,6 +1,8 @@
 //! Long polling: each batch of updates is written to the inbox together with the next
 //! offset, and only then acknowledged by the next `getUpdates`. A restart resumes from
 //! the stored offset, so an acknowledged update is never lost and never queued twice.
+//! Each call names the update kinds the bot handles (`allowed_updates`), `chat_member`
+//! included, which Telegram sends only when asked.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,7 +40,8 @@ pub(super) async fn run(front: Arc<Front>) {
             .get_updates()
             .offset(i32::try_from(offset).unwrap_or(i32::MAX))
             .timeout(LONG_POLL_SECS)
-            .limit(100);
+            .limit(100)
+            .allowed_updates(super::convert::ALLOWED_UPDATES);
         match req.send().await {
             Ok(updates) => {
                 front.api.ok(front.clock.now_ms());

@@ -1,7 +1,7 @@
 //! Compatibility: a plugin built against `wharf:bot@0.1.0` (the pinned WIT in
 //! `wit/compat/0.1.0`, fixture `legacy-v01`) keeps loading and running on a 0.2 host,
 //! through adapters that obey the same rules as 0.2; one built against 0.2.0
-//! (`wit/compat/0.2.0`, fixture `legacy-v020`) runs on the 0.2.1 host as it is.
+//! (`wit/compat/0.2.0`, fixture `legacy-v020`) runs on the 0.2.2 host as it is.
 
 use crate::common::*;
 use crate::market::*;

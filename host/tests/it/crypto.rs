@@ -44,6 +44,11 @@ pub struct Deposits {
 /// The plugin tables: the wallet (with Bitcoin and Litecoin among its methods) and the
 /// crypto plugin watching `btc` and `ltc`; `extra` goes under `[plugins.crypto.settings]`.
 pub fn tables(btc: &Explorer, ltc: &Explorer, extra: &str) -> String {
+    tables_with(btc, ltc, extra, "source = \"fixed\"\nfixed = { BTC = \"400000.00\", LTC = \"350.00\" }")
+}
+
+/// [`tables`] with `rates` as the body of `[plugins.crypto.settings.rates]`.
+pub fn tables_with(btc: &Explorer, ltc: &Explorer, extra: &str, rates: &str) -> String {
     let port = |e: &Explorer| e.addr().port();
     format!(
         r#"{wallet}[plugins.wallet.settings]
@@ -70,8 +75,7 @@ explorer = "{ltc_url}"
 confirmations = 2
 min_amount = 10000
 [plugins.crypto.settings.rates]
-source = "fixed"
-fixed = {{ BTC = "400000.00", LTC = "350.00" }}
+{rates}
 "#,
         wallet = plugin("wallet", "wallet", r#"grants = ["kv", "telegram.send", "events"]"#),
         crypto = plugin(
@@ -93,13 +97,33 @@ impl Deposits {
         Arc::new(Self::start_owned(extra).await)
     }
 
+    /// With more plugin tables (e.g. the referral plugin) after the wallet's and crypto's.
+    pub async fn start_with(extra: &str, more_tables: &str) -> Arc<Self> {
+        Arc::new(Self::start_from(extra, more_tables, false).await)
+    }
+
     async fn start_owned(extra: &str) -> Self {
+        Self::start_from(extra, "", false).await
+    }
+
+    /// `more_tables` are added to the config. With `coingecko`, rates come from the BTC
+    /// explorer emulator's CoinGecko endpoint (BTC 400000.00 and LTC 350.00 PLN at
+    /// first), at most 600 s old.
+    async fn start_from(extra: &str, more_tables: &str, coingecko: bool) -> Self {
         let emu = Emulator::start(([127, 0, 0, 1], 0).into(), TOKEN).await.unwrap();
         emu.enforce_limits(Some(RateLimits::default().scaled(10_000.0)));
         let btc = Explorer::start(([127, 0, 0, 1], 0).into()).await.unwrap();
         let ltc = Explorer::start(([127, 0, 0, 1], 0).into()).await.unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let text = config_text_with(dir.path(), &Db::Sqlite, &[ADMIN], &tables(&btc, &ltc, extra), "");
+        let tables = if coingecko {
+            btc.set_rate("bitcoin", "pln", "400000.00");
+            btc.set_rate("litecoin", "pln", "350.00");
+            let rates = format!("source = \"coingecko\"\nurl = \"{}\"\nmax_age_seconds = 600", btc.rates_url());
+            tables_with(&btc, &ltc, extra, &rates)
+        } else {
+            tables(&btc, &ltc, extra)
+        } + more_tables;
+        let text = config_text_with(dir.path(), &Db::Sqlite, &[ADMIN], &tables, "");
         let rt = Self::runtime(&dir, &text, T0).await;
         let tg = Self::telegram(&rt, &emu).await;
         Self { emu, btc, ltc, dir, text, rt, tg }
@@ -265,18 +289,65 @@ async fn a_bitcoin_payment_is_seen_confirmed_and_credited_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_litecoin_payment_is_credited_at_the_litecoin_rate() {
+async fn a_litecoin_payment_is_seen_confirmed_and_credited_at_the_litecoin_rate() {
     let d = Deposits::start("").await;
     let address = d.address(8, "Litecoin").await;
-    assert!(address.starts_with("ltc1q"), "{address}");
-    assert_eq!(address, LTC_FIRST);
+    assert_eq!(address, LTC_FIRST, "the first user gets the Litecoin account's first receive address");
     // 0.12345678 LTC × 350.00 PLN = 43.2098730 PLN → 43.20 PLN.
-    d.ltc.pay(&[(address.as_str(), 12_345_678)]);
-    d.ltc.mine(2);
+    let txid = d.ltc.pay(&[(address.as_str(), 12_345_678)]);
     d.tick().await;
+    d.expect(8, "Litecoin payment seen, 0/2 confirmations").await;
+    d.ltc.mine(1);
     d.tick().await;
-    d.expect(8, "Deposit credited: 43.20 PLN").await;
+    d.expect(8, "Litecoin payment seen, 1/2 confirmations").await;
+    assert_eq!(d.balance(8).await, 0);
+    d.ltc.mine(1);
+    d.tick().await;
+    let credited = d.expect(8, "Deposit credited: 43.20 PLN").await;
+    assert!(credited.contains("For 0.12345678 LTC at 1 LTC = 350 PLN"), "{credited}");
     assert_eq!(d.balance(8).await, 4_320);
+    let entries = d.entries(8).await;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["key"], format!("crypto:LTC:{txid}:0"));
+    assert_eq!(entries[0]["category"], "deposit");
+    assert_eq!(d.kinds("crypto.").await, ["crypto.detected", "crypto.credited"]);
+    // The Bitcoin chain saw nothing of it.
+    assert_eq!(d.btc.requests_to("/api/address/ltc1"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_source_failure_delays_crediting_and_the_rate_seen_first_is_kept() {
+    let d = Deposits::start_from("", "", true).await;
+    let address = d.address(7, "Bitcoin").await;
+    let screen = d.emu.texts(7).into_iter().rev().find(|t| t.contains("Bitcoin deposit")).unwrap();
+    assert!(screen.contains("1 BTC = 400000 PLN"), "{screen}");
+    d.btc.pay(&[(address.as_str(), 100_000)]);
+    d.tick().await;
+    d.expect(7, "seen, 0/2").await;
+    // The rate moves after the payment was seen: it is credited at the rate seen first.
+    d.btc.set_rate("bitcoin", "pln", "500000.00");
+    d.btc.mine(2);
+    d.tick().await;
+    d.expect(7, "Deposit credited: 400 PLN").await;
+    // The rate source fails for longer than max_age_seconds: a new payment waits.
+    d.btc.fault(Fault { path_contains: Some("/coingecko/".into()), status: Some(503), ..Fault::default() });
+    for _ in 0..21 {
+        d.tick().await;
+    }
+    d.btc.pay(&[(address.as_str(), 100_000)]);
+    d.btc.mine(2);
+    d.tick().await;
+    d.tick().await;
+    d.expect(7, "Bitcoin payment confirmed, 2/2").await;
+    assert_eq!(d.balance(7).await, 40_000, "no credit at a stale rate");
+    assert_eq!(d.emu.texts(7).iter().filter(|t| t.contains("Deposit credited")).count(), 1);
+    // The source answers again: the payment is credited at the fresh rate.
+    d.btc.clear_faults();
+    d.tick().await;
+    d.expect(7, "Deposit credited: 500 PLN").await;
+    assert_eq!(d.balance(7).await, 90_000);
+    let credited: Vec<_> = d.events().await.into_iter().filter(|(k, ..)| k == "crypto.credited").collect();
+    assert!(credited[1].2.to_string().contains("coingecko"), "{credited:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -473,17 +544,28 @@ async fn concurrent_first_requests_never_share_an_address() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_payment_below_the_minimum_is_reported_not_credited() {
+async fn a_payment_below_the_minimum_is_reported_not_credited_and_dust_does_not_flood_the_chat() {
     let d = Deposits::start("").await;
     let address = d.address(7, "Bitcoin").await;
-    d.btc.pay(&[(address.as_str(), 9_999)]);
+    // A hostile sender pays dust three times: one notice, no "seen" messages, three events.
+    for sats in [9_999, 5_000, 1] {
+        d.btc.pay(&[(address.as_str(), sats)]);
+    }
+    d.tick().await;
     d.btc.mine(2);
     d.tick().await;
-    d.tick().await;
     let told = d.expect(7, "below the minimum of 0.0001 BTC").await;
-    assert!(told.contains("0.00009999 BTC") && told.contains("not credited"), "{told}");
+    assert!(told.contains("not credited"), "{told}");
+    let texts = d.emu.texts(7);
+    assert_eq!(texts.iter().filter(|t| t.contains("below the minimum")).count(), 1, "{texts:#?}");
+    assert!(!texts.iter().any(|t| t.contains("payment seen")), "{texts:#?}");
     assert_eq!(d.balance(7).await, 0);
-    assert!(d.kinds("crypto.").await.contains(&"crypto.below_minimum".to_owned()));
+    assert_eq!(d.kinds("crypto.below_minimum").await.len(), 3);
+    // A real payment afterwards is told and credited as usual.
+    d.btc.pay(&[(address.as_str(), 100_000)]);
+    d.btc.mine(2);
+    d.tick().await;
+    d.expect(7, "Deposit credited: 400 PLN").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

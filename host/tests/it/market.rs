@@ -49,7 +49,13 @@ pub fn plugins(shop_wasm: &std::path::Path, shop_settings: &str) -> String {
 
 /// A market with these plugin tables.
 pub async fn market_from(db: &Db, plugins: &str) -> Arc<Market> {
+    market_prepared(db, plugins, |_| {}).await
+}
+
+/// [`market_from`], with the emulator set up by `prepare` before the bot starts.
+pub async fn market_prepared(db: &Db, plugins: &str, prepare: impl FnOnce(&Emulator)) -> Arc<Market> {
     let emu = Emulator::start(([127, 0, 0, 1], 0).into(), TOKEN).await.unwrap();
+    prepare(&emu);
     // Telegram's limits, scaled up: these tests are about money, not pacing.
     let limits = RateLimits::default().scaled(10_000.0);
     emu.enforce_limits(Some(limits));

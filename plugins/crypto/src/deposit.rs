@@ -62,11 +62,17 @@ pub fn assign(chain: &Chain, user: i64, now_ms: i64) -> Result<Assigned, Handler
     Err(HandlerError::Other(format!("no unowned {coin} address found in {ATTEMPTS} tries")))
 }
 
+/// A hot record is rewritten only when this extends it by more: fewer writes, and so
+/// fewer conflicts with a watcher run reading it.
+const HOT_SLACK_MS: i64 = 3_600_000;
+
 /// Keep `address` watched closely until `until_ms` (never shortening it).
 pub fn keep_hot(coin: Coin, address: &str, user: i64, until_ms: i64) -> Result<(), HandlerError> {
     let key = format!("hot:{coin}:{address}");
-    let until = kv::get::<Hot>(&key)?.map_or(until_ms, |h| h.until_ms.max(until_ms));
-    kv::set(&key, &Hot { user, until_ms: until })?;
+    match kv::get::<Hot>(&key)? {
+        Some(h) if h.until_ms >= until_ms.saturating_sub(HOT_SLACK_MS) => {}
+        _ => kv::set(&key, &Hot { user, until_ms })?,
+    }
     Ok(())
 }
 

@@ -132,6 +132,26 @@ pub struct Payment {
 }
 
 impl Payment {
+    /// A payment just seen: pending, nobody told yet.
+    pub fn seen(coin: Coin, txid: &str, vout: u32, address: &str, user: i64, sats: u64, now_ms: i64) -> Self {
+        Self {
+            coin,
+            txid: txid.to_owned(),
+            vout,
+            address: address.to_owned(),
+            user,
+            sats,
+            first_seen_ms: now_ms,
+            rate: None,
+            block: None,
+            told_confirmations: None,
+            state: State::Pending,
+            message: None,
+            credit: None,
+            reorg_reported: false,
+        }
+    }
+
     /// Its key suffix `{coin}:{txid}:{vout}`.
     pub fn id(&self) -> String {
         format!("{}:{}:{}", self.coin, self.txid, self.vout)
@@ -231,22 +251,7 @@ mod tests {
     use super::*;
 
     fn payment() -> Payment {
-        Payment {
-            coin: Coin::Btc,
-            txid: "aa".repeat(32),
-            vout: 1,
-            address: "bc1qx".into(),
-            user: 7,
-            sats: 100_000,
-            first_seen_ms: 0,
-            rate: None,
-            block: None,
-            told_confirmations: None,
-            state: State::Pending,
-            message: None,
-            credit: None,
-            reorg_reported: false,
-        }
+        Payment::seen(Coin::Btc, &"aa".repeat(32), 1, "bc1qx", 7, 100_000, 0)
     }
 
     fn block(height: u64, h: char) -> Place {

@@ -7,7 +7,7 @@ use wharf_sdk::escape::html;
 use wharf_sdk::log::{Event as BusinessEvent, Level};
 use wharf_sdk::money::Currency;
 use wharf_sdk::prelude::*;
-use wharf_sdk::{settings, telegram};
+use wharf_sdk::{kv, settings, telegram};
 
 use crate::model::Payment;
 use crate::rates::coins;
@@ -47,10 +47,21 @@ fn seen_text(p: &Payment, chain: &Chain, confirmations: u64) -> Outgoing {
     ))
 }
 
+/// Whether a payment is below the chain's minimum: users are not told it is seen (a
+/// stream of dust must not flood their chat), only once it confirmed, and at most hourly.
+fn dust(p: &Payment, chain: &Chain) -> bool {
+    p.sats < chain.min_amount
+}
+
+/// Users hear about payments below the minimum at most this often.
+pub const DUST_NOTICE_MS: i64 = 3_600_000;
+
 /// A new payment: the user is told (the message is kept to be edited) and the event
 /// recorded.
 pub fn detected(p: &mut Payment, chain: &Chain, confirmations: u64) -> Result<(), HandlerError> {
-    p.message = Some(telegram::send(p.user, &seen_text(p, chain, confirmations))?);
+    if !dust(p, chain) {
+        p.message = Some(telegram::send(p.user, &seen_text(p, chain, confirmations))?);
+    }
     p.told_confirmations = Some(confirmations);
     event("crypto.detected", "Crypto payment seen", "👀", p)
         .field("confirmations", format!("{confirmations}/{}", chain.confirmations))
@@ -67,6 +78,7 @@ pub fn progress(p: &mut Payment, chain: &Chain, confirmations: u64) -> Result<()
     let text = seen_text(p, chain, shown);
     match p.message {
         Some(h) => telegram::edit(p.user, h, &text)?,
+        None if dust(p, chain) => {}
         None => p.message = Some(telegram::send(p.user, &text)?),
     }
     p.told_confirmations = Some(shown);
@@ -106,15 +118,20 @@ pub fn dropped(p: &Payment) -> Result<(), HandlerError> {
     Ok(())
 }
 
-/// A confirmed payment below the minimum.
-pub fn below_minimum(p: &Payment, chain: &Chain) -> Result<(), HandlerError> {
-    let text = format!(
-        "⚠️ Your {} payment of {} is below the minimum of {} and was not credited. Contact an admin about it.",
-        p.coin.name(),
-        coins(p.sats, p.coin),
-        coins(chain.min_amount, p.coin)
-    );
-    telegram::send_text(p.user, &text)?;
+/// A confirmed payment below the minimum: always an event; the user is told unless they
+/// were told of another one in the last hour.
+pub fn below_minimum(p: &Payment, chain: &Chain, now_ms: i64) -> Result<(), HandlerError> {
+    let key = format!("dustmsg:{}", p.user);
+    if kv::get::<i64>(&key)?.is_none_or(|at| now_ms.saturating_sub(at) >= DUST_NOTICE_MS) {
+        let text = format!(
+            "⚠️ Your {} payment of {} is below the minimum of {} and was not credited. Contact an admin about it.",
+            p.coin.name(),
+            coins(p.sats, p.coin),
+            coins(chain.min_amount, p.coin)
+        );
+        telegram::send_text(p.user, &text)?;
+        kv::set(&key, &now_ms)?;
+    }
     event("crypto.below_minimum", "Crypto payment below the minimum", "⚠️", p)
         .level(Level::Warn)
         .field("minimum", coins(chain.min_amount, p.coin))

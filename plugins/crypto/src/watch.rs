@@ -207,7 +207,7 @@ impl<'a> ChainRun<'a> {
         kv::delete(&key("open", &p.id()))?;
         if p.sats < self.chain.min_amount || amount <= 0 {
             p.state = State::BelowMinimum;
-            notify::below_minimum(p, self.chain)?;
+            notify::below_minimum(p, self.chain, self.now)?;
             return Ok(());
         }
         let reason =
@@ -333,22 +333,8 @@ impl<'a> ChainRun<'a> {
         sats: u64,
         place: &Place,
     ) -> Result<(), Failure> {
-        let mut p = Payment {
-            coin: self.chain.coin,
-            txid: txid.to_owned(),
-            vout,
-            address: address.to_owned(),
-            user,
-            sats,
-            first_seen_ms: self.now,
-            rate: pricing::cached(self.s, self.chain.coin, self.cur, self.now),
-            block: None,
-            told_confirmations: None,
-            state: State::Pending,
-            message: None,
-            credit: None,
-            reorg_reported: false,
-        };
+        let mut p = Payment::seen(self.chain.coin, txid, vout, address, user, sats, self.now);
+        p.rate = pricing::cached(self.s, self.chain.coin, self.cur, self.now);
         p.observe(Some(place));
         let id = p.id();
         kv::set(&format!("apay:{}:{address}:{txid}:{vout}", self.coin()), &true)?;

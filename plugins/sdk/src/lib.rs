@@ -15,7 +15,7 @@
 //! | [`command`] | splitting command arguments, quotes included |
 //! | [`escape`] | HTML and MarkdownV2 escaping |
 //! | [`callback`] | packing and unpacking callback data within Telegram's 64 bytes |
-//! | [`settings`] | typed access to `[plugins.NAME.settings]`, the bot's admins |
+//! | [`settings`] | typed access to `[plugins.NAME.settings]`, the bot's admins, the bot's own account, when a user was first seen |
 //! | [`log`] | diagnostics and business events (secret fields are masked by the host) |
 //! | [`time`] | UTC dates: formatting timestamps, parsing `YYYY-MM-DD` |
 //! | [`money`] | integer minor units: parsing, display, discounts with one rounding rule |
@@ -69,6 +69,8 @@ pub mod bindings {
 /// both ([`export_observer_plugin!`]) is an `observer-plugin`.
 #[allow(missing_docs, unsafe_code, clippy::all)]
 pub mod observer_bindings {
+    // The two `@0.2.2` below follow `package wharf:bot@…` in `wit/world.wit` (WIT needs
+    // the version); change them with it.
     wit_bindgen::generate!({
         path: "../../wit",
         inline: "package wharf:sdk-observer; world observer-part { export wharf:bot/observer@0.2.2; }",

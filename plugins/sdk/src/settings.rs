@@ -1,9 +1,12 @@
-//! Typed access to the plugin's `[plugins.NAME.settings]` table.
+//! Typed access to the plugin's `[plugins.NAME.settings]` table, and what the host knows
+//! about the bot: its admins, its own Telegram account, when it first saw a user.
 
 use serde::de::DeserializeOwned;
 
 use crate::Error;
 use crate::host::config as raw;
+
+pub use crate::bindings::wharf::bot::config::BotIdentity;
 
 /// All settings, decoded into `T` (a struct with `#[derive(Deserialize)]`).
 ///
@@ -56,4 +59,20 @@ where
 /// about a request that needs a decision.
 pub fn admins() -> Vec<i64> {
     raw::admins()
+}
+
+/// The bot's own Telegram account (id and username, as `getMe` reported them), once the
+/// host is connected to Telegram; `None` before that and when it runs without Telegram.
+/// E.g. for deep links: `https://t.me/{username}?start=PAYLOAD`.
+pub fn bot() -> Option<BotIdentity> {
+    raw::bot()
+}
+
+/// When the bot first saw `user_id` in a private chat (a message, button press or member
+/// update there), in Unix milliseconds; `None` for a user never seen before this turn.
+/// The host records a turn's users when the turn commits, so while a new user's first
+/// update is handled this is still `None`: that tells a new user from a returning one
+/// (e.g. whether `/start PAYLOAD` is their first contact).
+pub fn user_first_seen(user_id: i64) -> Option<i64> {
+    raw::user_first_seen(user_id)
 }

@@ -6,7 +6,8 @@
 //! `telegram.send`). Each send returns a [`MessageHandle`]: keep it (it serializes, so
 //! it can go into [`crate::kv`]) to [`edit`] or [`delete`] that message later. A plugin
 //! can only edit or delete messages it sent itself. Downloads are live calls made during
-//! the turn (grant `telegram.files`); `telegram` grants both.
+//! the turn (grant `telegram.files`), and so are member and chat lookups ([`member`],
+//! [`chat_member`], [`get_chat`]; grant `telegram.members`); `telegram` grants all three.
 
 use serde::{Deserialize, Serialize};
 
@@ -14,7 +15,8 @@ use crate::Error;
 use crate::host::telegram as raw;
 
 pub use crate::bindings::wharf::bot::telegram::{
-    Button, ButtonAction, MemberStatus, MessageRef, Outgoing, ParseMode, Photo,
+    Button, ButtonAction, ChatInfo, Error as TelegramError, MemberInfo, MemberStatus, MessageRef, Outgoing, ParseMode,
+    Photo,
 };
 
 /// Names a message this plugin sent, as returned by [`send`]; valid in this turn and
@@ -182,6 +184,33 @@ pub fn send_document(chat_id: i64, file_name: &str, data: &[u8], caption: &Outgo
 /// grant `telegram.members`), e.g. to check that a user joined a channel.
 pub fn member(chat_id: i64, user_id: i64) -> Result<MemberStatus, Error> {
     Ok(raw::get_chat_member(chat_id, user_id)?)
+}
+
+/// User `user_id`'s membership in chat `chat_id` with Telegram's `is_member` flag (a
+/// live Bot API call during the turn; grant `telegram.members`; wharf:bot 0.2.2). The bot
+/// must be an administrator of a channel to see its members. Errors:
+/// [`Error::Unavailable`] when Telegram cannot be asked now (not connected, no answer
+/// in time, overloaded), [`Error::Other`] with Telegram's description when it refuses
+/// (`Bad Request: member list is inaccessible`, `Bad Request: chat not found`).
+///
+/// ```
+/// use wharf_sdk::telegram::{self, MemberStatus};
+///
+/// /// In the channel: creator, administrator, member, or restricted but still in it.
+/// fn subscribed(channel: i64, user: i64) -> Result<bool, wharf_sdk::Error> {
+///     let m = telegram::chat_member(channel, user)?;
+///     Ok(m.is_member && m.status != MemberStatus::Left)
+/// }
+/// ```
+pub fn chat_member(chat_id: i64, user_id: i64) -> Result<MemberInfo, Error> {
+    Ok(raw::chat_member(chat_id, user_id)?)
+}
+
+/// A chat by `@username` or by its numeric id written as a string (a live Bot API call
+/// like [`chat_member`], same grant and errors; wharf:bot 0.2.2): its id, title,
+/// username and invite link. Resolve a channel's username once and keep its id.
+pub fn get_chat(chat: &str) -> Result<ChatInfo, Error> {
+    Ok(raw::get_chat(chat)?)
 }
 
 /// Download the contents of a file users sent, e.g. a message's

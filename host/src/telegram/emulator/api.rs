@@ -102,7 +102,7 @@ fn url_pairs(s: &str) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-fn int(p: &Params, k: &str) -> Option<i64> {
+pub(super) fn int(p: &Params, k: &str) -> Option<i64> {
     match p.get(k)? {
         Value::Number(n) => n.as_i64(),
         Value::String(s) => s.parse().ok(),
@@ -241,20 +241,18 @@ pub(super) async fn handle(
             Reply::Ok(json!(true))
         }
         "getFile" => super::files::get_file(&shared, &p),
-        "getChatMember" => {
-            let (chat, user) = (int(&p, "chat_id").unwrap_or(0), int(&p, "user_id").unwrap_or(0));
-            let w = shared.world();
-            let default = if chat == user { "member" } else { "left" };
-            let status = w.members.get(&(chat, user)).map_or(default, String::as_str).to_owned();
-            Reply::Ok(member_json(user, &status))
-        }
+        "getChatMember" => super::members::get_chat_member(&shared, &p),
+        "getChat" => super::members::get_chat(&shared, &p),
         "setMyCommands" => {
             shared.world().commands = object(&p, "commands").unwrap_or(Value::Null);
             Reply::Ok(json!(true))
         }
         "setWebhook" => {
             let Some(url) = string(&p, "url") else { return bad("bad webhook: URL is empty") };
-            shared.world().webhook = Some((url, string(&p, "secret_token")));
+            let mut w = shared.world();
+            w.note_allowed(&p);
+            w.webhook = Some((url, string(&p, "secret_token")));
+            drop(w);
             shared.new_update.notify_waiters();
             Reply::Ok(json!(true))
         }
@@ -306,6 +304,7 @@ fn canonical(method: &str) -> String {
         "deleteMessage",
         "answerCallbackQuery",
         "getChatMember",
+        "getChat",
         "getFile",
         "setMyCommands",
         "setWebhook",
@@ -331,10 +330,14 @@ async fn get_updates(shared: &Shared, p: &Params) -> Reply {
                     None,
                 );
             }
-            // Everything below the offset is confirmed and forgotten.
+            // Everything below the offset is confirmed and forgotten, and kinds the bot
+            // did not ask for are never delivered.
+            w.note_allowed(p);
             while w.updates.front().is_some_and(|u| u["update_id"].as_i64().unwrap_or(0) < offset) {
                 w.updates.pop_front();
             }
+            let updates = std::mem::take(&mut w.updates);
+            w.updates = updates.into_iter().filter(|u| w.allows(u)).collect();
             let batch: Vec<Value> = w.updates.iter().take(limit).cloned().collect();
             if !batch.is_empty() || Instant::now() >= deadline {
                 return Reply::Ok(Value::Array(batch));
@@ -423,51 +426,4 @@ fn edit(shared: &Shared, method: &str, p: &Params) -> Reply {
     drop(w);
     shared.sent_changed.notify_waiters();
     Reply::Ok(reply)
-}
-
-/// A `ChatMember` in Telegram's shape for `status`.
-fn member_json(user: i64, status: &str) -> Value {
-    let mut m = json!({ "user": World::user_json(user), "status": status });
-    let flags: &[&str] = match status {
-        "creator" => &["is_anonymous"],
-        "administrator" => &[
-            "is_anonymous",
-            "can_be_edited",
-            "can_manage_chat",
-            "can_change_info",
-            "can_delete_messages",
-            "can_manage_video_chats",
-            "can_invite_users",
-            "can_restrict_members",
-            "can_promote_members",
-        ],
-        "restricted" => &[
-            "is_member",
-            "can_send_messages",
-            "can_send_audios",
-            "can_send_documents",
-            "can_send_photos",
-            "can_send_videos",
-            "can_send_video_notes",
-            "can_send_voice_notes",
-            "can_send_polls",
-            "can_send_other_messages",
-            "can_add_web_page_previews",
-            "can_change_info",
-            "can_invite_users",
-            "can_pin_messages",
-            "can_manage_topics",
-        ],
-        _ => &[],
-    };
-    for f in flags {
-        m[*f] = json!(false);
-    }
-    if status == "administrator" {
-        m["can_manage_chat"] = json!(true);
-    }
-    if matches!(status, "kicked" | "restricted") {
-        m["until_date"] = json!(0);
-    }
-    m
 }

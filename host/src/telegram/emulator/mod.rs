@@ -3,7 +3,8 @@
 //! The bot talks to it through the real Bot API client over HTTP (documents it sends
 //! arrive as multipart uploads and are kept, name and bytes, in [`Sent::document`]). The control side
 //! (this module's [`Emulator`] methods, or `/control/…` over HTTP) acts as users: send
-//! text and commands, upload documents, press buttons, block the bot; reads what the
+//! text and commands, upload documents, press buttons, block the bot, join and leave
+//! channels (`members`: statuses, `getChat`, `chat_member` updates); reads what the
 //! bot sent to each chat, or everything it did in order ([`Emulator::activity`], with
 //! [`Emulator::changed`] to wait for more); and injects faults (429 with `retry_after`, 403, 409, 5xx,
 //! delays), delays every send, enforces Telegram's rate limits, and counts how many
@@ -16,6 +17,7 @@
 //! | `POST /control/message` | `{"user_id", "chat_id"?, "text"}` |
 //! | `POST /control/document` | `{"user_id", "chat_id"?, "file_name", "content", "caption"?}`; `content` is the file as a UTF-8 string; also answers `file_id` |
 //! | `POST /control/press` | `{"user_id", "message_id", "data"}` |
+//! | `POST /control/member` | `{"chat_id", "user_id", "status", "is_member"?}`: a `chat_member` update |
 //! | `GET /control/sent/{chat}` | — (what the bot sent to `chat`) |
 //! | `POST /control/fault` | a [`Fault`] |
 //!
@@ -24,6 +26,7 @@
 
 mod api;
 mod files;
+mod members;
 mod state;
 
 use std::net::SocketAddr;
@@ -130,6 +133,7 @@ impl Emulator {
             .route("/control/press", post(control_press))
             .route("/control/sent/{chat}", get(control_sent))
             .route("/control/fault", post(control_fault))
+            .route("/control/member", post(members::control_member))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
@@ -227,11 +231,6 @@ impl Emulator {
         self.shared.world().usernames.insert(user, username.to_owned());
     }
 
-    /// Set `user`'s membership status in `chat` (`member`, `left`, `kicked`, …).
-    pub fn set_member(&self, chat: i64, user: i64, status: &str) {
-        self.shared.world().members.insert((chat, user), status.to_owned());
-    }
-
     /// What the bot sent to `chat`, oldest first.
     pub fn sent(&self, chat: i64) -> Vec<Sent> {
         self.shared.world().sent.get(&chat).cloned().unwrap_or_default()
@@ -311,6 +310,11 @@ impl Emulator {
     /// Requests received for `method` (`"file"` counts file downloads).
     pub fn requests(&self, method: &str) -> u64 {
         self.shared.world().requests.get(method).copied().unwrap_or(0)
+    }
+
+    /// Requests for `method` the emulator is answering now (e.g. a lookup it delays).
+    pub fn in_flight(&self, method: &str) -> u64 {
+        self.shared.world().in_flight.get(method).copied().unwrap_or(0)
     }
 
     /// Most requests for `method` the emulator was answering at the same moment.
@@ -394,7 +398,9 @@ async fn push_to_webhook(shared: Arc<Shared>) {
     loop {
         let waiting = shared.new_update.notified();
         let next = {
-            let w = shared.world();
+            let mut w = shared.world();
+            let updates = std::mem::take(&mut w.updates);
+            w.updates = updates.into_iter().filter(|u| w.allows(u)).collect();
             w.webhook.clone().and_then(|hook| w.updates.front().cloned().map(|u| (hook, u)))
         };
         let Some(((url, secret), update)) = next else {

@@ -1,5 +1,5 @@
-//! The emulator's world: users, chats, queued updates, what the bot sent, files users
-//! uploaded, injected faults and Telegram's rate limits.
+//! The emulator's world: users, chats and their members, queued updates, what the bot
+//! sent, files users uploaded, injected faults and Telegram's rate limits.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Instant;
@@ -148,7 +148,14 @@ pub(super) struct World {
     pub webhook: Option<(String, Option<String>)>,
     pub sent: HashMap<i64, Vec<Sent>>,
     pub blocked: HashSet<i64>,
-    pub members: HashMap<(i64, i64), String>,
+    /// Each (chat, user)'s membership (see `members`).
+    pub members: HashMap<(i64, i64), super::members::Membership>,
+    /// Groups and channels known by more than their id.
+    pub chats: HashMap<i64, super::members::ChatRecord>,
+    /// Chats whose member list the bot cannot see.
+    pub hidden: HashSet<i64>,
+    /// The update kinds the bot last asked for.
+    pub allowed_updates: Option<Vec<String>>,
     pub faults: VecDeque<Fault>,
     pub limiter: Option<Limiter>,
     pub requests: HashMap<String, u64>,
@@ -196,7 +203,7 @@ impl World {
         let id = self.next_update_id;
         self.next_update_id += 1;
         body["update_id"] = json!(id);
-        for kind in ["message", "callback_query", "my_chat_member"] {
+        for kind in ["message", "callback_query", "my_chat_member", "chat_member"] {
             let Some(from) = body.get_mut(kind).and_then(|m| m.get_mut("from")) else { continue };
             if let Some(name) = from.get("id").and_then(Value::as_i64).and_then(|u| self.usernames.get(&u)) {
                 from["username"] = json!(name);

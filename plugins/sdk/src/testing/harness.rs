@@ -98,6 +98,20 @@ impl<P: Plugin> Harness<P> {
         self
     }
 
+    /// Connect the bot as `@username` with user id `id`: `settings::bot()` returns it
+    /// (on the host, once Telegram is connected; without this, `None`).
+    pub fn with_bot(self, id: i64, username: &str) -> Self {
+        self.state.borrow_mut().bot = Some(crate::settings::BotIdentity { id, username: username.to_owned() });
+        self
+    }
+
+    /// Mark `user` as first seen by the bot at `at_ms` (`settings::user_first_seen`), e.g. a
+    /// user who talked to the bot before the plugin was installed. Users are also marked
+    /// by every turn handling their private message, button press or member update.
+    pub fn seen(&mut self, user: i64, at_ms: i64) {
+        self.state.borrow_mut().first_seen.insert(user, at_ms);
+    }
+
     /// The manifest `describe()` returned.
     pub fn manifest(&self) -> Manifest {
         self.state.borrow().manifest.clone()
@@ -264,10 +278,12 @@ impl<P: Plugin> Harness<P> {
         let before = self.state.borrow().fx.clone();
         let emitted_before = before.emitted.len();
         let rollback = Rollback { state: &self.state, before: Some(before) };
+        let seen = Seen { state: &self.state, event: event.clone() };
         let result = {
             let _on = Installed::new(&self.state);
             P::handle(event, ctx)
         };
+        drop(seen);
         rollback.finish(result.is_ok());
         if result.is_ok() {
             self.deliver_emitted(emitted_before, lane, hops);
@@ -310,6 +326,21 @@ impl<P: Plugin> Harness<P> {
         }
         if let Some(missing) = m.settings.iter().find(|spec| spec.required && !s.settings.contains_key(&spec.name)) {
             panic!("the plugin requires the setting {:?}: give it with Harness::with_settings", missing.name);
+        }
+    }
+}
+
+/// Records the turn's user as seen when the turn ends, whatever the plugin did (the host
+/// records users with the turn's commit, which the other plugins' effects still make).
+struct Seen<'a> {
+    state: &'a Rc<RefCell<State>>,
+    event: Event,
+}
+
+impl Drop for Seen<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut s) = self.state.try_borrow_mut() {
+            s.note_seen(&self.event);
         }
     }
 }

@@ -9,9 +9,10 @@ use serde_json::{Map, Value};
 
 use super::{Answer, Call, Emitted, LogLine, Shown, Timer};
 use crate::Manifest;
+use crate::bindings::wharf::bot::config::BotIdentity;
 use crate::bindings::wharf::bot::http::{Error as HttpError, Request, Response};
 use crate::bindings::wharf::bot::log::TitledEvent;
-use crate::bindings::wharf::bot::telegram::MemberStatus;
+use crate::bindings::wharf::bot::telegram::{ChatInfo, Error as TelegramError, MemberInfo};
 
 /// An answer to an HTTP request, chosen by the test.
 pub(crate) type HttpResponder = Box<dyn FnMut(&Request) -> Result<Response, HttpError>>;
@@ -52,10 +53,20 @@ pub(crate) struct State {
     pub(crate) logs: Vec<LogLine>,
     pub(crate) settings: Map<String, Value>,
     pub(crate) admins: Vec<i64>,
+    /// The bot's account (`config.bot`); none until a test sets it.
+    pub(crate) bot: Option<BotIdentity>,
+    /// When each user was first seen in a private chat (`config.user-first-seen`).
+    pub(crate) first_seen: HashMap<i64, i64>,
     pub(crate) now_ms: i64,
     pub(crate) manifest: Manifest,
     pub(crate) files: HashMap<String, Vec<u8>>,
-    pub(crate) members: HashMap<(i64, i64), MemberStatus>,
+    pub(crate) members: HashMap<(i64, i64), MemberInfo>,
+    /// Chats `telegram::get_chat` knows.
+    pub(crate) chats: Vec<ChatInfo>,
+    /// Every member and chat lookup fails with this, while set.
+    pub(crate) lookup_error: Option<TelegramError>,
+    /// Member lookups made.
+    pub(crate) lookups: u64,
     pub(crate) http: Option<HttpResponder>,
     pub(crate) next_handle: i64,
     pub(crate) next_message_id: i32,
@@ -71,15 +82,36 @@ impl State {
             logs: Vec::new(),
             settings: Map::new(),
             admins: Vec::new(),
+            bot: None,
+            first_seen: HashMap::new(),
             now_ms,
             manifest: crate::ManifestExt::new("plugin", "0.0.0"),
             files: HashMap::new(),
             members: HashMap::new(),
+            chats: Vec::new(),
+            lookup_error: None,
+            lookups: 0,
             http: None,
             next_handle: 1,
             next_message_id: 1,
             turn: Turn::default(),
             in_describe: false,
+        }
+    }
+
+    /// Record the private-chat user of `event` as seen now, if they were not, as the host
+    /// does when a turn commits.
+    pub(crate) fn note_seen(&mut self, event: &crate::Event) {
+        use crate::{ChatKind, Event};
+        let user = match event {
+            Event::Message(m) if m.chat.kind == ChatKind::Private => m.sender.as_ref(),
+            Event::Callback(c) if c.chat.as_ref().is_none_or(|chat| chat.kind == ChatKind::Private) => Some(&c.sender),
+            Event::Member(m) if m.chat.kind == ChatKind::Private => Some(&m.user),
+            _ => None,
+        };
+        if let Some(u) = user.filter(|u| !u.is_bot) {
+            let now = self.now_ms;
+            self.first_seen.entry(u.id).or_insert(now);
         }
     }
 

@@ -60,6 +60,11 @@ impl Plugin for Probe {
                     telegram::send_document(chat, "big.bin", &vec![1; 1 << 20], &Outgoing::text(""))?;
                 }
             }
+            "whoami" => {
+                let bot = settings::bot().map_or("none".to_owned(), |b| format!("{} @{}", b.id, b.username));
+                let first = settings::user_first_seen(ctx.user_id.unwrap_or(0));
+                telegram::send_text(chat, &format!("{bot} first={first:?}"))?;
+            }
             "greet" => {
                 let greeting: Option<String> = settings::get("greeting")?;
                 telegram::send_text(chat, &greeting.unwrap_or_default())?;
@@ -308,4 +313,62 @@ fn describe_sees_the_settings_it_is_loaded_with() {
     assert_eq!(bot.manifest().commands[0].name, "default");
     let bot = bot.with_settings(json!({ "command": "custom" }));
     assert_eq!(bot.manifest().commands[0].name, "custom");
+}
+
+#[test]
+fn member_and_chat_lookups_answer_what_the_test_set_up() {
+    use crate::telegram::{ChatInfo, MemberInfo, MemberStatus, TelegramError};
+    let mut bot = Harness::<Probe>::new();
+    bot.set_member(-100, 7, MemberStatus::Member);
+    bot.set_member_info(-100, 8, MemberInfo { status: MemberStatus::Restricted, is_member: true });
+    bot.add_chat(ChatInfo { id: -100, title: Some("News".into()), username: Some("news_x".into()), invite_link: None });
+    let (seven, eight, nine, chat, by_id, unknown) = bot.run(|| {
+        (
+            telegram::chat_member(-100, 7),
+            telegram::chat_member(-100, 8),
+            telegram::chat_member(-100, 9),
+            telegram::get_chat("@NEWS_X").map(|c| c.id),
+            telegram::get_chat("-100").map(|c| c.title),
+            telegram::get_chat("@nobody").is_err(),
+        )
+    });
+    assert_eq!(seven, Ok(MemberInfo { status: MemberStatus::Member, is_member: true }));
+    assert_eq!(eight, Ok(MemberInfo { status: MemberStatus::Restricted, is_member: true }));
+    assert_eq!(nine, Ok(MemberInfo { status: MemberStatus::Left, is_member: false }), "Telegram's default");
+    assert_eq!((chat, by_id, unknown), (Ok(-100), Ok(Some("News".into())), true));
+    assert_eq!(bot.lookups(), 3);
+    bot.fail_lookups(Some(TelegramError::Unavailable("down".into())));
+    let failed = bot.run(|| telegram::chat_member(-100, 7));
+    assert_eq!(failed, Err(crate::Error::Unavailable("down".into())));
+    assert_eq!(bot.lookups(), 4, "a failed lookup counts too");
+}
+
+#[test]
+fn topics_under_telegram_are_the_hosts() {
+    let mut bot = Harness::<Probe>::new();
+    let refused = bot.run(|| events::emit_bytes("telegram.chat-member", b"{}"));
+    assert!(matches!(&refused, Err(crate::Error::InvalidInput(m)) if m.contains("host's")), "{refused:?}");
+}
+
+#[test]
+fn the_bot_is_known_once_set_and_users_are_seen_from_their_first_turn_on() {
+    let mut h = Harness::<Probe>::new();
+    h.say(7, "/whoami").unwrap();
+    assert_eq!(h.texts(7).last().unwrap(), "none first=None", "a new user's first turn: never seen");
+    h.set_now(T0 + 5_000);
+    h.say(7, "/whoami").unwrap();
+    assert_eq!(h.texts(7).last().unwrap(), &format!("none first=Some({T0})"));
+    // A failed turn still records its user, as the host's commit does.
+    h.say(8, "/write_then_fail").unwrap_err();
+    h.say(8, "/whoami").unwrap();
+    assert_eq!(h.texts(8).last().unwrap(), &format!("none first=Some({})", T0 + 5_000));
+    // A user in a group is not seen; one marked by the test is.
+    for _ in 0..2 {
+        h.send(Event::Message(message_in(group(-100, "g"), user(9), "/whoami"))).unwrap();
+        assert_eq!(h.texts(-100).last().unwrap(), "none first=None");
+    }
+    let mut h = h.with_bot(7_000_000_001, "wharf_test_bot");
+    h.seen(9, 42);
+    h.say(9, "/whoami").unwrap();
+    assert_eq!(h.texts(9).last().unwrap(), "7000000001 @wharf_test_bot first=Some(42)");
 }

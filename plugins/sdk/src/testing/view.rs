@@ -9,7 +9,7 @@ use super::records::{Answer, Call, Emitted, LogLine, SentFile, Shown, Timer};
 use crate::Plugin;
 use crate::bindings::wharf::bot::http::{Error as HttpError, Request, Response};
 use crate::bindings::wharf::bot::log::TitledEvent;
-use crate::telegram::MemberStatus;
+use crate::telegram::{ChatInfo, MemberInfo, MemberStatus, TelegramError};
 
 /// What the plugin did, and the fakes of Telegram's live calls and of HTTP.
 impl<P: Plugin> Harness<P> {
@@ -109,9 +109,36 @@ impl<P: Plugin> Harness<P> {
         self.state.borrow_mut().files.insert(file_id.to_owned(), contents.to_vec());
     }
 
-    /// Make `telegram::member(chat_id, user_id)` answer `status` (`Left` otherwise).
+    /// Make `telegram::member(chat_id, user_id)` answer `status` (`Left` otherwise), and
+    /// `telegram::chat_member` the same with the `is_member` it implies (true for
+    /// creator, administrator and member; a restricted user is not in the chat: see
+    /// [`set_member_info`](Self::set_member_info)).
     pub fn set_member(&mut self, chat_id: i64, user_id: i64, status: MemberStatus) {
-        self.state.borrow_mut().members.insert((chat_id, user_id), status);
+        let is_member = matches!(status, MemberStatus::Creator | MemberStatus::Administrator | MemberStatus::Member);
+        self.set_member_info(chat_id, user_id, MemberInfo { status, is_member });
+    }
+
+    /// Make the member lookups of `user_id` in `chat_id` answer `info`.
+    pub fn set_member_info(&mut self, chat_id: i64, user_id: i64, info: MemberInfo) {
+        self.state.borrow_mut().members.insert((chat_id, user_id), info);
+    }
+
+    /// Make `telegram::get_chat` know `chat` (by its id, and by `@username` if it has one).
+    pub fn add_chat(&mut self, chat: ChatInfo) {
+        let mut s = self.state.borrow_mut();
+        s.chats.retain(|c| c.id != chat.id);
+        s.chats.push(chat);
+    }
+
+    /// Make every member and chat lookup fail with `error` (e.g.
+    /// `TelegramError::Unavailable`), or answer again with `None`.
+    pub fn fail_lookups(&mut self, error: Option<TelegramError>) {
+        self.state.borrow_mut().lookup_error = error;
+    }
+
+    /// How many member lookups (`member`, `chat_member`) the plugin made so far.
+    pub fn lookups(&self) -> u64 {
+        self.state.borrow().lookups
     }
 
     /// Answer the plugin's HTTP requests with `respond` (without one, requests fail).

@@ -111,7 +111,7 @@ pub(crate) mod kv {
 
 /// `wharf:bot/config`: the harness's settings and admins.
 pub(crate) mod config {
-    pub(crate) use crate::bindings::wharf::bot::config::Error;
+    pub(crate) use crate::bindings::wharf::bot::config::{BotIdentity, Error};
 
     use crate::testing::state::with;
 
@@ -128,6 +128,14 @@ pub(crate) mod config {
 
     pub(crate) fn admins() -> Vec<i64> {
         with("config.admins", |s| s.admins.clone())
+    }
+
+    pub(crate) fn bot() -> Option<BotIdentity> {
+        with("config.bot", |s| s.bot.clone())
+    }
+
+    pub(crate) fn user_first_seen(user_id: i64) -> Option<i64> {
+        with("config.user-first-seen", |s| s.first_seen.get(&user_id).copied())
     }
 }
 
@@ -169,6 +177,11 @@ pub(crate) mod events {
 
     pub(crate) fn emit(topic: &str, payload: &[u8]) -> Result<(), Error> {
         checks::name_like("topic", topic, 64, &['.', '-']).map_err(Error::InvalidInput)?;
+        if topic.starts_with("telegram.") {
+            return Err(Error::InvalidInput(format!(
+                "topics under \"telegram.\" are the host's; {topic:?} cannot be emitted"
+            )));
+        }
         if payload.len() > checks::MAX_PAYLOAD {
             let (n, max) = (payload.len(), checks::MAX_PAYLOAD);
             return Err(Error::InvalidInput(format!("payload is {n} bytes; at most {max}")));

@@ -3,7 +3,9 @@
 //! deletes must name one of the plugin's own messages; lookups answer from what the test
 //! registered.
 
-pub(crate) use crate::bindings::wharf::bot::telegram::{Error, MemberStatus, MessageRef, Outgoing, Photo};
+pub(crate) use crate::bindings::wharf::bot::telegram::{
+    ChatInfo, Error, MemberInfo, MemberStatus, MessageRef, Outgoing, Photo,
+};
 
 use crate::telegram::MessageHandle;
 use crate::testing::state::{State, effect};
@@ -177,10 +179,39 @@ pub(crate) fn answer_callback(callback_id: &str, text: Option<&str>, show_alert:
     })
 }
 
+/// The membership the test registered (Telegram answers `left` for a user it knows who
+/// is not in the chat), or the failure it set; counts the lookup.
+fn lookup(s: &mut State, chat_id: i64, user_id: i64) -> Result<MemberInfo, Error> {
+    s.lookups += 1;
+    if let Some(e) = &s.lookup_error {
+        return Err(e.clone());
+    }
+    Ok(s.members
+        .get(&(chat_id, user_id))
+        .copied()
+        .unwrap_or(MemberInfo { status: MemberStatus::Left, is_member: false }))
+}
+
 pub(crate) fn get_chat_member(chat_id: i64, user_id: i64) -> Result<MemberStatus, Error> {
-    effect("telegram.get-chat-member", |s| {
-        // Telegram answers `left` for a user it knows who is not in the chat.
-        Ok(s.members.get(&(chat_id, user_id)).copied().unwrap_or(MemberStatus::Left))
+    effect("telegram.get-chat-member", |s| lookup(s, chat_id, user_id).map(|m| m.status))
+}
+
+pub(crate) fn chat_member(chat_id: i64, user_id: i64) -> Result<MemberInfo, Error> {
+    effect("telegram.chat-member", |s| lookup(s, chat_id, user_id))
+}
+
+pub(crate) fn get_chat(chat: &str) -> Result<ChatInfo, Error> {
+    effect("telegram.get-chat", |s| {
+        if let Some(e) = &s.lookup_error {
+            return Err(e.clone());
+        }
+        let found = match chat.strip_prefix('@') {
+            Some(name) => s.chats.iter().find(|c| c.username.as_deref().is_some_and(|u| u.eq_ignore_ascii_case(name))),
+            None => chat.parse::<i64>().ok().and_then(|id| s.chats.iter().find(|c| c.id == id)),
+        };
+        found
+            .cloned()
+            .ok_or_else(|| Error::Other("Bad Request: chat not found (register it with Harness::add_chat)".into()))
     })
 }
 
