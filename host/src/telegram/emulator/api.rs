@@ -293,7 +293,7 @@ impl Drop for InFlight<'_> {
 
 /// The Bot API's spelling of a method name given in any case.
 fn canonical(method: &str) -> String {
-    const METHODS: [&str; 15] = [
+    const METHODS: [&str; 16] = [
         "getMe",
         "getUpdates",
         "sendMessage",
