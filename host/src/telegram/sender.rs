@@ -170,6 +170,9 @@ pub(super) async fn run(front: Arc<Front>) {
         let now = Instant::now();
         held.retain(|_, until| *until > now);
         let full_house: bool;
+        // Spawned after the lock is let go: a task spawned while the runtime shuts down
+        // is dropped at once, in this thread, and its `Leaving` takes the lock.
+        let mut starting = Vec::new();
         {
             let mut working = lock(&live);
             for (chat, tries) in chats {
@@ -190,13 +193,16 @@ pub(super) async fn run(front: Arc<Front>) {
                     continue;
                 }
                 working.insert(chat);
-                let leaving = Leaving { live: live.clone(), chat };
-                workers.spawn(work(front.clone(), pace.clone(), chat, leaving));
+                starting.push(chat);
             }
             full_house = working.len() >= MAX_WORKERS;
             if working.is_empty() {
                 pace.limiter().prune(now);
             }
+        }
+        for chat in starting {
+            let leaving = Leaving { live: live.clone(), chat };
+            workers.spawn(work(front.clone(), pace.clone(), chat, leaving));
         }
         let mut exited = |r: Result<(i64, Exit), tokio::task::JoinError>| match r {
             Ok((chat, Exit::Held(until))) => {
