@@ -17,6 +17,7 @@
 //! | [`inbox`] | the versioned wire format of inbox entries |
 //! | [`metrics`] | Prometheus metrics (`/metrics`): the `wharf_*` families, process metrics |
 //! | [`admin`] | the admin HTTP listener: `/metrics`, `/healthz`, `/readyz` |
+//! | [`panel`] | plugins' admin views and actions (`wharf:bot/admin`) as every admin surface sees them |
 //! | [`clock`] | the injectable host clock |
 //! | [`validate`] | limits on what plugins hand back (Telegram's own) |
 //! | [`secret`] | masking of secrets in logs and errors |
@@ -37,6 +38,7 @@ pub mod explorer;
 pub mod inbox;
 pub mod logs;
 pub mod metrics;
+pub mod panel;
 pub mod runtime;
 pub mod scaffold;
 pub mod secret;

@@ -4,8 +4,9 @@
 //! decides its [`Access`] once, when the call arrives, for the plugin running at that
 //! moment. That is the top of the plugin stack, not the plugin the store was made for: a
 //! plugin calling another plugin's export runs the callee's code with the callee's
-//! grants. `describe()` is denied everything with effects, and an observer's `observe`
-//! (everything running in its store) every message to Telegram.
+//! grants. `describe()` is denied everything with effects, an observer's `observe`
+//! (everything running in its store) every message to Telegram, and an admin view
+//! every write ([`Access::ReadOnly`]).
 
 use super::PluginState;
 use crate::config::{Grant, PluginName, PluginSpec};
@@ -44,6 +45,8 @@ pub(crate) enum Access {
     /// No: an observer's `observe` is running, and may not send, edit or delete
     /// messages or answer button presses.
     Observing,
+    /// No: an admin view is running, and may not write anything (`admin.view`).
+    ReadOnly,
     /// No: the running plugin's config does not grant this. The load-time check keeps a
     /// plugin from importing what it was not granted, so only a host bug gets here.
     NotGranted(Requirement),
@@ -58,6 +61,7 @@ impl Access {
             Self::Allowed => Ok(()),
             Self::Describing => Err(in_describe.to_owned()),
             Self::Observing => Err(OBSERVING.to_owned()),
+            Self::ReadOnly => Err(READ_ONLY.to_owned()),
             Self::NotGranted(need) => {
                 let why = match need {
                     Requirement::Grant(g) => format!("plugin {plugin} is not granted \"{g}\""),
@@ -74,7 +78,19 @@ impl Access {
 pub(crate) const OBSERVING: &str =
     "observe() may not send, edit or delete messages or answer button presses (an observer only looks)";
 
+/// What an admin view is told when it tries to write.
+pub(crate) const READ_ONLY: &str = "an admin view is read-only: it may not write KV, send messages, emit events, set timers, record business events or make HTTP requests";
+
 impl PluginState {
+    /// The running plugin's access to what a function with effects (a write) needs:
+    /// as [`PluginState::access`], and never in an admin view.
+    pub(crate) fn write_access(&self, need: Requirement) -> Access {
+        match self.access(need) {
+            Access::Allowed if self.read_only => Access::ReadOnly,
+            other => other,
+        }
+    }
+
     /// The running plugin's access to what `need` requires, as of now.
     pub(crate) fn access(&self, need: Requirement) -> Access {
         if self.describing {

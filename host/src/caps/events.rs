@@ -47,7 +47,7 @@ pub(crate) struct Events<'a> {
 impl PluginState {
     /// The `events` view for this host call.
     pub(super) fn events(&mut self) -> Events<'_> {
-        Events { access: self.access(requirement("emit")), quotas: self.host.quotas.events, state: self }
+        Events { access: self.write_access(requirement("emit")), quotas: self.host.quotas.events, state: self }
     }
 }
 

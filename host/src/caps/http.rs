@@ -39,7 +39,7 @@ impl PluginState {
     /// The `http` view for this host call.
     pub(super) fn http(&mut self) -> Http<'_> {
         let quotas = HttpQuotas { max_timeout_ms: 30_000, max_body: self.host.http_max_body };
-        Http { access: self.access(requirement("fetch")), quotas, state: self }
+        Http { access: self.write_access(requirement("fetch")), quotas, state: self }
     }
 }
 

@@ -100,6 +100,9 @@ impl Kv<'_> {
     /// Buffer a write within the per-turn quotas, then check the KV quota across turns
     /// (which may read sizes from storage); a refused write leaves the call as it was.
     async fn write(&mut self, key: &str, value: Option<Vec<u8>>) -> KvResult<()> {
+        if self.state.read_only {
+            return Ok(Err(Error::AccessDenied));
+        }
         if let Err(e) = self.check_key(key) {
             return Ok(Err(e));
         }

@@ -105,7 +105,7 @@ pub(crate) struct Log<'a> {
 impl PluginState {
     /// The `log` view for this host call.
     pub(super) fn log(&mut self) -> Log<'_> {
-        Log { access: self.access(requirement("event")), quotas: self.host.quotas.log, state: self }
+        Log { access: self.write_access(requirement("event")), quotas: self.host.quotas.log, state: self }
     }
 }
 

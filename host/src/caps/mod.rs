@@ -146,6 +146,9 @@ pub struct PluginState {
     /// An observer's `observe` is running: `telegram` denies messages (to every plugin
     /// in the store, so an export it calls cannot send for it either).
     pub(crate) observing: bool,
+    /// An admin view is running: every write is refused (`access-denied`), and nothing
+    /// of the call is ever committed.
+    pub(crate) read_only: bool,
     /// The message whose button the call answers: (plugin, chat, message id). Only the
     /// plugin owning a callback prefix gets its presses, and only it can have put its
     /// prefix on a keyboard, so that message is the plugin's own.
@@ -180,6 +183,7 @@ impl PluginState {
             deadline,
             describing: false,
             observing: false,
+            read_only: false,
             pressed: None,
             dropped_log_lines: 0,
             log_lines: 0,

@@ -68,6 +68,12 @@ impl Scheduler<'_> {
         self.access.check(self.state.current().name(), "").map_err(|_| Error::AccessDenied)
     }
 
+    /// `access-denied` unless the running plugin may change timers now (not in a view).
+    fn may_change(&self) -> std::result::Result<(), Error> {
+        self.allowed()?;
+        if self.state.read_only { Err(Error::AccessDenied) } else { Ok(()) }
+    }
+
     fn set_timer(
         &mut self,
         name: String,
@@ -75,7 +81,7 @@ impl Scheduler<'_> {
         interval_ms: Option<i64>,
         payload: Vec<u8>,
     ) -> std::result::Result<(), Error> {
-        self.allowed()?;
+        self.may_change()?;
         validate::name_like("timer name", &name, 64, &['.', '-', ':']).map_err(Error::InvalidInput)?;
         let q = self.quotas;
         if payload.len() > q.max_payload_bytes {
@@ -135,7 +141,7 @@ impl Host for Scheduler<'_> {
     }
 
     async fn cancel(&mut self, name: String) -> SchedResult<bool> {
-        if let Err(e) = self.allowed() {
+        if let Err(e) = self.may_change() {
             return Ok(Err(e));
         }
         let s = &mut *self.state;

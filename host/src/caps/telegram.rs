@@ -86,7 +86,7 @@ impl PluginState {
     /// The `telegram` view for this host call.
     pub(super) fn telegram(&mut self) -> Telegram<'_> {
         Telegram {
-            send: if self.observing { Access::Observing } else { self.access(requirement("send-message")) },
+            send: if self.observing { Access::Observing } else { self.write_access(requirement("send-message")) },
             members: self.access(requirement("get-chat-member")),
             files: self.access(requirement("download-file")),
             quotas: self.host.quotas.telegram,

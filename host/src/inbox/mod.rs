@@ -15,6 +15,11 @@
 //! ([`Observation`]). Only observations are written as version 2, so a release that
 //! knows version 1 only sets them aside (dead letters) rather than handing an update to
 //! an observer's `handle`.
+//!
+//! Version 3 (golden file `inbox_admin_act.json`) is not an event: it is an admin's
+//! action ([`AdminAct`]) for the plugin the row targets, run through its `admin.act`
+//! export: `{"v":3,"act":{"action":…,"params":[…],"who":{…},"request":…}}`. Read with
+//! [`Row::decode`]; [`Entry::decode`] refuses it, so it never reaches a `handle`.
 
 use serde::{Deserialize, Serialize};
 
@@ -32,8 +37,59 @@ pub enum DecodeError {
     #[error("not an inbox entry: {0}")]
     Malformed(#[from] serde_json::Error),
     /// Written by a newer release.
-    #[error("inbox entry version {0} is unknown to this release (it reads versions up to {VERSION})")]
+    #[error("inbox entry version {0} is unknown to this release (it reads versions up to {ACT_VERSION})")]
     UnknownVersion(u32),
+    /// An admin action where an event was expected.
+    #[error("inbox entry is an admin action, not an event")]
+    NotAnEvent,
+}
+
+/// The version of admin actions.
+pub const ACT_VERSION: u32 = 3;
+
+/// An admin's action, queued for the plugin the row targets (version 3).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminAct {
+    /// The action's name in the plugin's admin spec.
+    pub action: String,
+    /// Its parameters, as checked against the spec when queued.
+    pub params: crate::panel::Params,
+    /// Who asked, and where.
+    pub who: crate::panel::Who,
+    /// The request id: the reply is kept under it, and a request runs once.
+    pub request: String,
+}
+
+/// What an inbox row holds.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Row {
+    /// An event (versions 0-2).
+    Entry(Entry),
+    /// An admin action (version 3).
+    Act(AdminAct),
+}
+
+#[derive(Serialize, Deserialize)]
+struct ActWire {
+    v: u32,
+    act: AdminAct,
+}
+
+impl Row {
+    /// Read a row payload of any version this release knows.
+    pub fn decode(payload: &str) -> Result<Self, DecodeError> {
+        match serde_json::from_str::<Probe>(payload)?.v {
+            Some(ACT_VERSION) => Ok(Self::Act(serde_json::from_str::<ActWire>(payload)?.act)),
+            _ => Entry::decode(payload).map(Self::Entry),
+        }
+    }
+}
+
+impl AdminAct {
+    /// The row payload (version 3).
+    pub fn encode(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string(&ActWire { v: ACT_VERSION, act: self.clone() })
+    }
 }
 
 /// One inbox entry: an event and how deep in a causal chain it is.
@@ -125,6 +181,7 @@ impl Entry {
                 let v2: V2In = serde_json::from_str(payload)?;
                 Ok(Self { hops: v2.hops, event: v2.event, observe: v2.observe })
             }
+            Some(ACT_VERSION) => Err(DecodeError::NotAnEvent),
             Some(v) => Err(DecodeError::UnknownVersion(v)),
         }
     }

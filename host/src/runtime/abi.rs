@@ -1,12 +1,14 @@
 //! Which `wharf:bot` version a plugin's `handler` export speaks. The host calls 0.2
 //! handlers directly and 0.1 handlers through the 0.1 bindings; events, contexts and
 //! flows have the same Rust types in both, so only the manifest and the error convert.
-//! An observer's `observer` export (0.2.2 and later) is found by [`ObserverPre`].
+//! An observer's `observer` export (0.2.2 and later) is found by [`ObserverPre`], and
+//! the `admin` export (0.2.3 and later) by [`AdminPre`].
 
 use wasmtime::Store;
 use wasmtime::component::InstancePre;
 
 use crate::caps::PluginState;
+use crate::caps::bindings::admin::exports::wharf::bot::admin as adm;
 use crate::caps::bindings::exports::wharf::bot::handler::{CommandSpec, Error, Manifest, SettingSpec};
 use crate::caps::bindings::observer::exports::wharf::bot::observer as obs;
 use crate::caps::bindings::v01::exports::wharf::bot::handler as old;
@@ -111,6 +113,61 @@ impl ObserverPre {
         let instance = pre.instance_pre().instantiate_async(&mut *store).await?;
         let guest = self.indices.load(&mut *store, &instance)?;
         guest.call_observe(&mut *store, event, ctx).await
+    }
+}
+
+/// The `admin` export of a plugin that has one, located once when it loads.
+#[derive(Clone)]
+pub(crate) struct AdminPre {
+    indices: adm::GuestIndices,
+}
+
+impl AdminPre {
+    /// Find `wharf:bot/admin` (any 0.2.x from 0.2.3) among `pre`'s exports; `None` when
+    /// the plugin offers no admin views or actions.
+    pub fn new(pre: &HandlerPre) -> Option<Self> {
+        match pre {
+            HandlerPre::Current(p) => adm::GuestIndices::new(p.instance_pre()).ok().map(|indices| Self { indices }),
+            HandlerPre::V01(_) => None,
+        }
+    }
+
+    async fn guest(&self, pre: &HandlerPre, store: &mut Store<PluginState>) -> wasmtime::Result<adm::Guest> {
+        let instance = pre.instance_pre().instantiate_async(&mut *store).await?;
+        self.indices.load(&mut *store, &instance)
+    }
+
+    /// Instantiate `pre` into `store` and call `spec()`.
+    pub async fn spec(&self, pre: &HandlerPre, store: &mut Store<PluginState>) -> wasmtime::Result<adm::AdminSpec> {
+        let guest = self.guest(pre, store).await?;
+        guest.call_spec(&mut *store).await
+    }
+
+    /// Instantiate `pre` into `store` and call `view(name, params, page, ctx)`.
+    pub async fn view(
+        &self,
+        pre: &HandlerPre,
+        store: &mut Store<PluginState>,
+        name: &str,
+        params: &[adm::Param],
+        page: Option<&str>,
+        ctx: &Context,
+    ) -> wasmtime::Result<Result<adm::Output, adm::Error>> {
+        let guest = self.guest(pre, store).await?;
+        guest.call_view(&mut *store, name, params, page, ctx).await
+    }
+
+    /// Instantiate `pre` into `store` and call `act(name, params, ctx)`.
+    pub async fn act(
+        &self,
+        pre: &HandlerPre,
+        store: &mut Store<PluginState>,
+        name: &str,
+        params: &[adm::Param],
+        ctx: &Context,
+    ) -> wasmtime::Result<Result<adm::Output, adm::Error>> {
+        let guest = self.guest(pre, store).await?;
+        guest.call_act(&mut *store, name, params, ctx).await
     }
 }
 

@@ -20,6 +20,7 @@
 //! | `health` | the circuit breaker |
 //! | `disabled` | breaker trips kept across restarts (`plugin_state`), re-enabling |
 //! | `observer` | the read-only handle the admin listener uses |
+//! | `panel` | plugins' admin views (read-only calls) and actions (turns via the inbox): [`Console`] |
 //! | `notice` | notices to admins in Telegram, quoting plugins' text safely |
 //! | `seen` | users seen in updates, and the host's events about users (started, blocked) |
 
@@ -35,6 +36,7 @@ mod link;
 mod notice;
 mod observe;
 mod observer;
+mod panel;
 mod plugin;
 mod reload;
 mod retention;
@@ -57,6 +59,7 @@ use wasmtime::component::Linker;
 pub use crate::metrics::{LatencySummary, Metrics};
 pub use checks::SetReport;
 pub use observer::{Observer, PluginStatus};
+pub use panel::{ACT_WAIT, Console};
 pub use plugin::LoadError;
 pub use reload::ReloadReport;
 
@@ -296,6 +299,34 @@ impl Runtime {
         })
     }
 
+    /// Open the configured database and load the plugins without serving anything, for
+    /// `wharf admin`: views run here; actions are queued for the runtime that serves the
+    /// database (see [`Console::act`]). Plugins the breaker disabled show as disabled.
+    pub async fn open_console(config: &Config, opts: RuntimeOptions) -> anyhow::Result<Console> {
+        let url = config.storage_url();
+        let storage = Storage::open(&url, opts.pg_schema.as_deref())
+            .await
+            .with_context(|| format!("opening storage {}", crate::secret::mask_url(&url)))?;
+        let shared = Arc::new(Self::shared(config, &opts, storage)?);
+        let (set, errors) =
+            plugin::build(&shared.engine, &shared.host, &shared.base_linker, &shared.specs, &shared.cache_dir, None)
+                .await;
+        if !errors.is_empty() {
+            let list: Vec<String> = errors.iter().map(|e| format!("  - {}", e.message)).collect();
+            anyhow::bail!("{} plugin(s) failed to load:\n{}", errors.len(), list.join("\n"));
+        }
+        *shared.set.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(set);
+        let set = shared.current_set();
+        for d in shared.host.storage.disabled_plugins().await.context("reading the plugins the breaker disabled")? {
+            if let Some(p) = set.get(&d.plugin)
+                && disabled::digest(p) == d.digest
+            {
+                shared.breaker.open(p.name());
+            }
+        }
+        Ok(Console { shared, serving: false, wait: ACT_WAIT })
+    }
+
     /// Load the configured plugins without running anything (for `wharf check-config`).
     /// Plugins that failed to load are errors; so are set-level problems of the ones that
     /// loaded (see [`SetReport`]), which also brings warnings.
@@ -316,6 +347,11 @@ impl Runtime {
     /// The database.
     pub fn storage(&self) -> &Storage {
         &self.shared.host.storage
+    }
+
+    /// Plugins' admin views and actions.
+    pub fn console(&self) -> Console {
+        Console { shared: self.shared.clone(), serving: true, wait: ACT_WAIT }
     }
 
     /// The host clock.

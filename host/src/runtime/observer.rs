@@ -38,6 +38,11 @@ impl Observer {
         &self.shared.host.storage
     }
 
+    /// Plugins' admin views and actions.
+    pub fn console(&self) -> super::Console {
+        super::Console { shared: self.shared.clone(), serving: true, wait: super::ACT_WAIT }
+    }
+
     /// The host clock.
     pub fn clock(&self) -> &Clock {
         &self.shared.host.clock

@@ -12,7 +12,7 @@ use wasmtime::Engine;
 use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, Linker};
 
-use super::abi::{HandlerPre, ObserverPre};
+use super::abi::{AdminPre, HandlerPre, ObserverPre};
 use super::engine::compile_cached;
 use super::sandbox;
 use crate::caps::bindings::exports::wharf::bot::handler::Manifest;
@@ -25,6 +25,15 @@ const HOST_PACKAGE: &str = "wharf:bot/";
 const HOST_VERSION_PREFIXES: [&str; 2] = ["0.2.", "0.1."];
 
 /// A plugin ready to run.
+/// A plugin's `admin` export with its checked spec.
+#[derive(Clone)]
+pub(crate) struct Admin {
+    /// The export.
+    pub pre: AdminPre,
+    /// Its views and actions, from `spec()` at load.
+    pub spec: crate::panel::PanelSpec,
+}
+
 pub(crate) struct LoadedPlugin {
     pub ctx: Arc<PluginCtx>,
     pub manifest: Manifest,
@@ -33,6 +42,8 @@ pub(crate) struct LoadedPlugin {
     pub pre: HandlerPre,
     /// Its `observer` export, when it is an observer (world `observer-plugin`).
     pub observer: Option<ObserverPre>,
+    /// Its `admin` export and the views and actions it declared (world `admin-plugin`).
+    pub admin: Option<Admin>,
     /// Exporting plugins to instantiate into the same store first (transitive, in order).
     pub deps: Vec<Arc<LoadedPlugin>>,
 }
@@ -385,7 +396,17 @@ async fn link_and_describe(
     let ctx =
         Arc::new(PluginCtx { spec: spec.clone(), callback_prefix: manifest.callback_prefix.clone(), settings_json });
     let observer = ObserverPre::new(&pre);
-    Ok(LoadedPlugin { ctx, manifest, component: cand.component, hash: cand.hash, pre, observer, deps })
+    let admin = match AdminPre::new(&pre) {
+        None => None,
+        Some(admin_pre) => {
+            let declared = sandbox::admin_spec(engine, host, &ctx, &describe_pre, &admin_pre, Instant::now() + budget)
+                .await
+                .with_context(|| format!("plugin {}: admin spec() failed", spec.name))?;
+            let checked = crate::panel::spec::check(declared).map_err(|e| anyhow!("plugin {}: {e}", spec.name))?;
+            Some(Admin { pre: admin_pre, spec: checked })
+        }
+    };
+    Ok(LoadedPlugin { ctx, manifest, component: cand.component, hash: cand.hash, pre, observer, admin, deps })
 }
 
 /// Which of the plugins exporting `iface` (`exporters`, in config order) `importer` links

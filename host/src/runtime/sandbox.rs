@@ -1,7 +1,9 @@
 //! One plugin call in its own fresh store: instantiate from the cached `InstancePre`
 //! (plus any exporting plugins it calls), run under the epoch deadline and memory cap,
 //! and classify how it ended. Effects are kept only when the call succeeds. The same
-//! for an observer's `observe` (with messages to Telegram denied).
+//! for an observer's `observe` (with messages to Telegram denied), and for the `admin`
+//! export: `spec()` at load (no effects), `view` (read-only, never committed) and `act`
+//! (a turn).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -10,8 +12,9 @@ use tracing::Instrument;
 use wasmtime::component::Instance;
 use wasmtime::{Engine, Store, Trap, UpdateDeadline};
 
-use super::abi::{Handler, HandlerPre, ObserverPre};
+use super::abi::{AdminPre, Handler, HandlerPre, ObserverPre};
 use super::plugin::LoadedPlugin;
+use crate::caps::bindings::admin::exports::wharf::bot::admin as adm;
 use crate::caps::bindings::exports::wharf::bot::handler::{Error as HandlerError, Manifest};
 use crate::caps::bindings::wharf::bot::types::{Context, Event, Flow};
 use crate::caps::{HostServices, PluginCtx, PluginState, TurnState};
@@ -140,6 +143,96 @@ pub(crate) async fn observe(
     .instrument(span)
     .await;
     finish(store, plugin, result.map(|r| r.map(|()| Flow::Continue)))
+}
+
+/// Call the `admin` export's `spec()`, like `describe()` (every effect denied).
+pub(crate) async fn admin_spec(
+    engine: &Engine,
+    host: &Arc<HostServices>,
+    ctx: &Arc<PluginCtx>,
+    describe_pre: &HandlerPre,
+    admin: &AdminPre,
+    deadline: Instant,
+) -> anyhow::Result<adm::AdminSpec> {
+    let mut state = PluginState::new(host.clone(), ctx.clone(), TurnState::new(None, 0, host.clock.now_ms()), deadline);
+    state.describing = true;
+    let mut store = new_store(engine, state);
+    let result = admin.spec(describe_pre, &mut store).await;
+    let state = store.into_data();
+    result.map_err(|e| anyhow::anyhow!("{}", describe_failure(&state, &e, ctx)))
+}
+
+/// How an admin call ended.
+pub(crate) enum AdminEnd {
+    /// The plugin answered.
+    Done(adm::Output),
+    /// The plugin returned an error: (kind, message).
+    Refused(&'static str, String),
+    /// Trapped, timed out, out of memory.
+    Failed(FailureReason, String),
+    /// The host could not serve it.
+    HostFault(String),
+}
+
+/// Which admin call.
+pub(crate) enum AdminCall<'a> {
+    /// `view(name, params, page)`: read-only.
+    View(&'a str, &'a [adm::Param], Option<&'a str>),
+    /// `act(name, params)`: a turn.
+    Act(&'a str, &'a [adm::Param]),
+}
+
+/// Run an admin `view` or `act`; the turn state goes in and comes back out (with the
+/// call's effects only when an `act` succeeded: a view's are never kept).
+pub(crate) async fn admin(
+    engine: &Engine,
+    host: &Arc<HostServices>,
+    plugin: &LoadedPlugin,
+    admin: &AdminPre,
+    turn: TurnState,
+    call: AdminCall<'_>,
+    ctx: &Context,
+) -> (TurnState, AdminEnd) {
+    let deadline = Instant::now() + Duration::from_millis(plugin.ctx.spec.timeout_ms);
+    let mut state = PluginState::new(host.clone(), plugin.ctx.clone(), turn, deadline);
+    state.read_only = matches!(call, AdminCall::View(..));
+    let mut store = new_store(engine, state);
+    let span = tracing::debug_span!("wharf.plugin.admin", plugin = %plugin.name());
+    let result = async {
+        instantiate_deps(&mut store, &plugin.deps).await?;
+        match call {
+            AdminCall::View(name, params, page) => admin.view(&plugin.pre, &mut store, name, params, page, ctx).await,
+            AdminCall::Act(name, params) => admin.act(&plugin.pre, &mut store, name, params, ctx).await,
+        }
+    }
+    .instrument(span)
+    .await;
+    let mut output = None;
+    let mut refusal = None;
+    let result = result.map(|r| match r {
+        Ok(out) => {
+            output = Some(out);
+            Ok(Flow::Continue)
+        }
+        Err(e) => {
+            let (kind, message) = match e {
+                adm::Error::InvalidInput(m) => ("invalid-input", m),
+                adm::Error::AccessDenied(m) => ("access-denied", m),
+                adm::Error::NotFound(m) => ("not-found", m),
+                adm::Error::Other(m) => ("other", m),
+            };
+            refusal = Some(kind);
+            Err(message)
+        }
+    });
+    let (turn, outcome) = finish(store, plugin, result);
+    let end = match outcome {
+        Outcome::Done(_) => output.map_or_else(|| AdminEnd::HostFault("no output".into()), AdminEnd::Done),
+        Outcome::Refused(message) => AdminEnd::Refused(refusal.unwrap_or("other"), message),
+        Outcome::Failed(kind, message) => AdminEnd::Failed(kind, message),
+        Outcome::HostFault(message) => AdminEnd::HostFault(message),
+    };
+    (turn, end)
 }
 
 /// Classify how a call ended and keep its effects only if it succeeded.

@@ -14,7 +14,7 @@ use super::sandbox::{self, Outcome};
 use crate::caps::TurnState;
 use crate::caps::bindings::wharf::bot::types::{Context, Event, Flow};
 use crate::caps::budget::{BudgetHit, Cause};
-use crate::inbox::Entry;
+use crate::inbox::{AdminAct, Entry, Row};
 use crate::metrics::{FailureReason, Queue, TurnOutcome};
 use crate::storage::{CommitOutcome, InboxRow, NewInbox, NewLogEvent, NewOutbox};
 use crate::telegram::outbox_call::{AnswerCallbackQuery, OutboxCall, ReplyTo, SendMessage};
@@ -94,8 +94,10 @@ pub(crate) enum Served {
 pub(crate) async fn run(shared: &Shared, row: &InboxRow) -> Served {
     let span = tracing::info_span!("wharf.turn", chat_id = row.lane, inbox_id = row.id);
     async {
-        match Entry::decode(&row.payload) {
-            Ok(entry) => run_entry(shared, row, entry).await,
+        match Row::decode(&row.payload) {
+            Ok(Row::Entry(entry)) => run_entry(shared, row, Work::Event(entry)).await,
+            Ok(Row::Act(act)) if row.target.is_some() => run_entry(shared, row, Work::Act(act)).await,
+            Ok(Row::Act(_)) => dead_letter(shared, row, "an admin action without a target plugin").await,
             Err(e) => dead_letter(shared, row, &e.to_string()).await,
         }
     }
@@ -156,24 +158,35 @@ pub(super) struct Attempt {
     pub fault: Option<String>,
 }
 
-async fn run_entry(shared: &Shared, row: &InboxRow, entry: Entry) -> Served {
-    let hops = entry.hops;
-    let observation = entry.observe;
-    let event = entry.into_wit();
+/// What an inbox row asks for.
+enum Work {
+    /// An event (or an observation of one).
+    Event(Entry),
+    /// An admin's action.
+    Act(AdminAct),
+}
+
+async fn run_entry(shared: &Shared, row: &InboxRow, work: Work) -> Served {
+    let (hops, observation, event, act) = match work {
+        Work::Event(entry) => (entry.hops, entry.observe, Some(entry.into_wit()), None),
+        Work::Act(act) => (0, None, None, Some(act)),
+    };
     let started = std::time::Instant::now();
     // An observation's update was noted (users seen, host events) by its own turn.
-    let (users, host_events) = match observation {
-        Some(_) => Default::default(),
-        None => super::seen::note(&shared.seen, &shared.host.storage, &event).await,
+    let (users, host_events) = match (&event, observation) {
+        (Some(event), None) => super::seen::note(&shared.seen, &shared.host.storage, event).await,
+        _ => Default::default(),
     };
     let mut attempt: u32 = 0;
     loop {
         attempt += 1;
         let set = shared.current_set();
         let now_ms = shared.host.clock.now_ms();
-        let Attempt { mut turn, results, fault } = match observation {
-            Some(of) => super::observe::attempt(shared, &set, row, &event, hops, of, now_ms).await,
-            None => chain(shared, &set, row, &event, hops, now_ms).await,
+        let Attempt { mut turn, results, fault } = match (&event, observation, &act) {
+            (Some(event), Some(of), _) => super::observe::attempt(shared, &set, row, event, hops, of, now_ms).await,
+            (Some(event), None, _) => chain(shared, &set, row, event, hops, now_ms).await,
+            (None, _, Some(act)) => super::panel::attempt(shared, &set, row, act, now_ms).await,
+            (None, _, None) => return Served::Done,
         };
         if let Some(reason) = fault {
             shared.host.budgets.refund(&turn.budget.charged);

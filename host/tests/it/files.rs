@@ -108,7 +108,7 @@ http = ["127.0.0.1"]"#,
     let msg = format!("{err:#}");
     assert!(
         msg.contains(
-            "plugin probe is not granted what it imports: wharf:bot/telegram@0.2.2 (function download-file) needs \
+            "plugin probe is not granted what it imports: wharf:bot/telegram@0.2.3 (function download-file) needs \
              \"telegram.files\". Fix: add \"telegram.files\" to grants under [plugins.probe] (config line 8)"
         ),
         "{msg}"

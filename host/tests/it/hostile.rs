@@ -86,7 +86,7 @@ async fn an_undeclared_import_fails_to_load_naming_plugin_import_and_config_line
     let err = try_start_on(&Db::Sqlite, &p, "").await.err().expect("must not start");
     let msg = format!("{err:#}");
     assert!(
-        msg.contains("plugin probe is not granted what it imports: wharf:bot/http@0.2.2 needs an http host"),
+        msg.contains("plugin probe is not granted what it imports: wharf:bot/http@0.2.3 needs an http host"),
         "{msg}"
     );
     assert!(
@@ -102,7 +102,7 @@ http = ["127.0.0.1"]"#,
     );
     let err = try_start_on(&Db::Sqlite, &p, "").await.err().expect("must not start");
     let msg = format!("{err:#}");
-    assert!(msg.contains("wharf:bot/telegram@0.2.2 (function get-chat-member) needs \"telegram.members\""), "{msg}");
+    assert!(msg.contains("wharf:bot/telegram@0.2.3 (function get-chat-member) needs \"telegram.members\""), "{msg}");
 }
 
 /// A plugin lacking several grants gets one error naming all of them, and the one edit

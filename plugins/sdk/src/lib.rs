@@ -69,18 +69,18 @@ pub mod bindings {
 /// both ([`export_observer_plugin!`]) is an `observer-plugin`.
 #[allow(missing_docs, unsafe_code, clippy::all)]
 pub mod observer_bindings {
-    // The two `@0.2.2` below follow `package wharf:bot@…` in `wit/world.wit` (WIT needs
+    // The two `@0.2.3` below follow `package wharf:bot@…` in `wit/world.wit` (WIT needs
     // the version); change them with it.
     wit_bindgen::generate!({
         path: "../../wit",
-        inline: "package wharf:sdk-observer; world observer-part { export wharf:bot/observer@0.2.2; }",
+        inline: "package wharf:sdk-observer; world observer-part { export wharf:bot/observer@0.2.3; }",
         world: "wharf:sdk-observer/observer-part",
         pub_export_macro: true,
         export_macro_name: "__export_observer_world",
         default_bindings_module: "wharf_sdk::observer_bindings",
         runtime_path: "wharf_sdk::__private::wit_bindgen::rt",
         with: {
-            "wharf:bot/types@0.2.2": crate::bindings::wharf::bot::types,
+            "wharf:bot/types@0.2.3": crate::bindings::wharf::bot::types,
         },
     });
 }
