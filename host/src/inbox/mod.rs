@@ -64,7 +64,7 @@ pub struct AdminAct {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Row {
     /// An event (versions 0-2).
-    Entry(Entry),
+    Entry(Box<Entry>),
     /// An admin action (version 3).
     Act(AdminAct),
 }
@@ -80,7 +80,7 @@ impl Row {
     pub fn decode(payload: &str) -> Result<Self, DecodeError> {
         match serde_json::from_str::<Probe>(payload)?.v {
             Some(ACT_VERSION) => Ok(Self::Act(serde_json::from_str::<ActWire>(payload)?.act)),
-            _ => Entry::decode(payload).map(Self::Entry),
+            _ => Entry::decode(payload).map(|e| Self::Entry(Box::new(e))),
         }
     }
 }

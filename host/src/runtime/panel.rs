@@ -24,7 +24,7 @@ use super::turn::Attempt;
 use crate::caps::TurnState;
 use crate::caps::bindings::wharf::bot::types::Context;
 use crate::inbox::AdminAct;
-use crate::panel::params::{self, RawParams};
+use crate::panel::params;
 use crate::panel::{Block, Output, PanelError, PanelPlugin, Surface, Who, render, spec};
 use crate::storage::{CommitOutcome, InboxRow, KeyRead, NewInbox, NewLogEvent, NewOutbox, TurnCommit};
 
@@ -102,7 +102,7 @@ impl Console {
         &self,
         plugin: &str,
         view: &str,
-        params: &RawParams,
+        params: &[(String, String)],
         page: Option<&str>,
         who: &Who,
     ) -> Result<Output, PanelError> {
@@ -144,7 +144,7 @@ impl Console {
         &self,
         plugin: &str,
         action: &str,
-        params: &RawParams,
+        params: &[(String, String)],
         who: &Who,
         request: &str,
     ) -> Result<Output, PanelError> {
@@ -159,7 +159,8 @@ impl Console {
         }
         let storage = &self.shared.host.storage;
         let key = reply_key(request);
-        let (found, version) = storage.kv_get(REPLY_NS, &key).await.map_err(|e| PanelError::Host(e.to_string()))?;
+        let (found, version) =
+            storage.kv_get_fresh(REPLY_NS, &key).await.map_err(|e| PanelError::Host(e.to_string()))?;
         if let Some(bytes) = found {
             return decode_reply(&bytes);
         }
@@ -199,7 +200,7 @@ impl Console {
         let deadline = tokio::time::Instant::now() + self.wait;
         let mut pause = Duration::from_millis(5);
         loop {
-            match storage.kv_get(REPLY_NS, &key).await {
+            match storage.kv_get_fresh(REPLY_NS, &key).await {
                 Ok((Some(bytes), _)) => return decode_reply(&bytes),
                 Ok((None, _)) => {}
                 Err(e) => tracing::warn!(target: "wharf.admin", error = %e, "cannot read an action's reply"),

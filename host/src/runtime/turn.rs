@@ -161,14 +161,14 @@ pub(super) struct Attempt {
 /// What an inbox row asks for.
 enum Work {
     /// An event (or an observation of one).
-    Event(Entry),
+    Event(Box<Entry>),
     /// An admin's action.
     Act(AdminAct),
 }
 
 async fn run_entry(shared: &Shared, row: &InboxRow, work: Work) -> Served {
     let (hops, observation, event, act) = match work {
-        Work::Event(entry) => (entry.hops, entry.observe, Some(entry.into_wit()), None),
+        Work::Event(entry) => (entry.hops, entry.observe, Some((*entry).into_wit()), None),
         Work::Act(act) => (0, None, None, Some(act)),
     };
     let started = std::time::Instant::now();

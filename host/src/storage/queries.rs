@@ -146,6 +146,18 @@ impl Storage {
         Ok((value, version))
     }
 
+    /// Value and version of a key read from the database itself, never the cache: for
+    /// what another process may have written (a reply to an action `wharf admin` queued).
+    pub async fn kv_get_fresh(&self, ns: &str, key: &str) -> Result<(Option<Vec<u8>>, i64), StorageError> {
+        let row = self
+            .read_optional(sqlx::query("SELECT value, version FROM kv WHERE ns = $1 AND key = $2").bind(ns).bind(key))
+            .await?;
+        Ok(match row {
+            Some(r) => (Some(r.try_get(0)?), r.try_get(1)?),
+            None => (None, 0),
+        })
+    }
+
     /// Keys of `ns` starting with `prefix`, ascending, after `after`, at most `limit`.
     pub async fn kv_keys(
         &self,

@@ -81,10 +81,37 @@ fn rows_of_the_previous_release_read_as_hop_zero() {
     }
 }
 
+/// Version 3: an admin's action (the row targets the plugin).
+#[test]
+fn an_admin_action_row_has_a_golden_file_and_reads_back() {
+    use wharf::inbox::{AdminAct, Row};
+    use wharf::panel::{Surface, Value, Who};
+    let act = AdminAct {
+        action: "discount".into(),
+        params: vec![
+            ("percent".into(), Value::Integer(30)),
+            ("city".into(), Value::Choice("Warsaw".into())),
+            ("products".into(), Value::Ids(vec!["p1".into(), "p2".into()])),
+            ("price".into(), Value::Amount(1250)),
+        ],
+        who: Who::telegram(1000, Surface::Web),
+        request: "0f1e2d3c".into(),
+    };
+    let encoded = act.encode().unwrap();
+    let path = golden("inbox_admin_act.json");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, format!("{encoded}\n")).unwrap();
+    }
+    assert_eq!(read(&path), encoded, "the format changed; add a version instead");
+    assert_eq!(Row::decode(&encoded).unwrap(), Row::Act(act));
+}
+
 #[test]
 fn unknown_versions_and_junk_are_errors_with_a_reason() {
-    let newer = r#"{"v":3,"hops":0,"event":{"future":{}}}"#;
-    assert!(matches!(Entry::decode(newer), Err(DecodeError::UnknownVersion(3))));
+    let newer = r#"{"v":4,"hops":0,"event":{"future":{}}}"#;
+    assert!(matches!(Entry::decode(newer), Err(DecodeError::UnknownVersion(4))));
+    let act = read(&golden("inbox_admin_act.json"));
+    assert!(matches!(Entry::decode(&act), Err(DecodeError::NotAnEvent)), "an action never reaches a handle");
     for junk in ["", "[1]", "{\"v\":1}", "{\"Message\":{}}", "{\"v\":\"x\"}"] {
         let err = Entry::decode(junk).expect_err(junk);
         assert!(err.to_string().starts_with("not an inbox entry"), "{junk}: {err}");

@@ -36,6 +36,7 @@ mod observers;
 mod operator;
 mod outbox_rows;
 mod ownership;
+mod panel;
 mod readme;
 mod referral;
 mod reload;
