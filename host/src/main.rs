@@ -1,5 +1,6 @@
 //! The `wharf` command: run the bot, check a config file, talk to the bot, test plugins,
-//! re-enable a disabled plugin, create a plugin crate, read the event log, serve the emulators.
+//! re-enable a disabled plugin, create a plugin crate, read the event log, serve the emulators,
+//! use plugins' admin views and actions.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -94,6 +95,17 @@ enum Cmd {
     /// and time; `--json` for JSON lines, `--follow` to keep printing new ones; `wharf logs
     /// stats` counts them. Works while `wharf run` serves the same database.
     Logs(Box<wharf::logs::LogsArgs>),
+    /// Plugins' admin views and actions on the configured database (also while the bot
+    /// runs): `wharf admin` lists them, `wharf admin PLUGIN VIEW [--PARAM VALUE]…
+    /// [--json|--csv]` shows a view, `wharf admin PLUGIN ACTION [--PARAM VALUE]… [--yes]`
+    /// runs an action through the bot's inbox (exactly once). Options: --config PATH,
+    /// --page CURSOR, --as USER_ID, --request ID, --wait SECONDS.
+    #[command(disable_help_flag = true)]
+    Admin {
+        /// PLUGIN, VIEW or ACTION, and options (see above).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Manage plugins on the configured database (also while the bot runs).
     Plugin {
         #[command(subcommand)]
@@ -187,6 +199,7 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Cmd::Run { config, .. } => run(config).await,
         Cmd::Logs(args) => wharf::logs::run(*args).await,
+        Cmd::Admin { args } => wharf::panel::cli::run(&args).await,
         Cmd::CheckConfig { config } => check(config).await,
         Cmd::Chat { config } => chat(config).await,
         Cmd::Emulator { listen, token } => emulator(listen, &token).await,

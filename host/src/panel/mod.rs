@@ -8,12 +8,14 @@
 //! | [`params`] | parsing what an admin typed into typed values, checked against the spec |
 //! | [`spec`] | converting and checking a plugin's `admin-spec` when it loads |
 //! | [`render`] | output as plain text (command line, Telegram) and CSV |
+//! | [`cli`] | `wharf admin` |
 //!
 //! A view runs read-only in its own store and is never committed; an action is queued in
 //! the inbox (format version 3, [`crate::inbox::AdminAct`]), runs as a turn of the
 //! plugin, and its reply is written in the same commit, keyed by the request id, so the
 //! asker finds it whichever process ran it (see `runtime::panel`).
 
+pub mod cli;
 pub mod params;
 pub mod render;
 pub mod spec;

@@ -5,6 +5,7 @@
 
 mod common;
 
+mod admin_cli;
 mod alerts;
 mod analytics;
 mod answers;
