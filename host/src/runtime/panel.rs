@@ -32,6 +32,8 @@ use crate::storage::{CommitOutcome, InboxRow, KeyRead, NewInbox, NewLogEvent, Ne
 pub const ACT_WAIT: Duration = Duration::from_secs(30);
 /// The host's KV namespace for replies to actions.
 pub(crate) const REPLY_NS: &str = "_admin";
+/// How long a reply (and so a request id's once-only guarantee) is kept.
+pub const REPLY_KEEP_MS: i64 = 7 * 24 * 60 * 60 * 1000;
 
 /// A reply to an action, as kept under its request id.
 #[derive(Debug, Serialize, Deserialize)]
@@ -247,6 +249,34 @@ fn decode_reply(bytes: &[u8]) -> Result<Output, PanelError> {
 
 fn context(who: &Who, now_ms: i64, turn_id: i64) -> Context {
     Context { chat_id: None, user_id: who.user_id, is_admin: true, language: None, now_ms, turn_id }
+}
+
+/// Delete replies recorded before `before_ms`, at most `batch` keys looked at per call;
+/// returns how many were deleted and whether keys are left to look at.
+pub(super) async fn prune_replies(
+    shared: &Shared,
+    before_ms: i64,
+    after: Option<String>,
+    batch: i64,
+) -> anyhow::Result<(usize, Option<String>)> {
+    let storage = &shared.host.storage;
+    let keys = storage.kv_keys(REPLY_NS, "reply:", after.as_deref(), batch).await?;
+    let mut commit = TurnCommit { now_ms: shared.host.clock.now_ms(), ..TurnCommit::default() };
+    for key in &keys {
+        let (value, version) = storage.kv_get_fresh(REPLY_NS, key).await?;
+        let old =
+            value.as_deref().and_then(|v| serde_json::from_slice::<Reply>(v).ok()).is_none_or(|r| r.at_ms < before_ms);
+        if old {
+            commit.reads.push(KeyRead { ns: REPLY_NS.into(), key: key.clone(), version });
+            commit.writes.push((REPLY_NS.into(), key.clone(), None));
+        }
+    }
+    let deleted = commit.writes.len();
+    if deleted > 0 && storage.commit(commit).await? != CommitOutcome::Committed {
+        return Ok((0, None));
+    }
+    let next = (keys.len() >= usize::try_from(batch).unwrap_or(usize::MAX)).then(|| keys.last().cloned()).flatten();
+    Ok((deleted, next))
 }
 
 /// One attempt at an action's turn: unless the request has a reply already, run

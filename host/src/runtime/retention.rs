@@ -1,6 +1,7 @@
 //! Retention of the event log: rows older than `[log_sink] keep_days` are deleted in
 //! small batches, once at start and then every hour of host time (tests advance a
-//! manual clock instead of waiting).
+//! manual clock instead of waiting). Replies to admins' actions older than
+//! [`super::panel::REPLY_KEEP_MS`] go the same way.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +26,7 @@ pub(crate) async fn run(shared: Arc<Shared>) {
         let clock = &shared.host.clock;
         let started = clock.now_ms();
         sweep(&shared, started.saturating_sub(keep_ms)).await;
+        sweep_replies(&shared, started.saturating_sub(super::panel::REPLY_KEEP_MS)).await;
         let next = started.saturating_add(EVERY_MS);
         while clock.now_ms() < next {
             if shared.is_shutting_down() {
@@ -55,5 +57,30 @@ async fn sweep(shared: &Shared, before_ms: i64) {
     }
     if total > 0 {
         tracing::info!(target: "wharf.retention", deleted = total, before_ms, "pruned the event log");
+    }
+}
+
+/// Delete replies to admins' actions recorded before `before_ms`, one batch at a time.
+async fn sweep_replies(shared: &Shared, before_ms: i64) {
+    let mut after = None;
+    let mut total = 0;
+    loop {
+        match super::panel::prune_replies(shared, before_ms, after.take(), BATCH).await {
+            Ok((n, next)) => {
+                total += n;
+                match next {
+                    Some(key) if !shared.is_shutting_down() => after = Some(key),
+                    _ => break,
+                }
+            }
+            Err(e) => {
+                tracing::warn!(target: "wharf.retention", error = %format!("{e:#}"), "cannot prune admin replies");
+                break;
+            }
+        }
+        tokio::time::sleep(PAUSE).await;
+    }
+    if total > 0 {
+        tracing::info!(target: "wharf.retention", deleted = total, before_ms, "pruned replies to admin actions");
     }
 }

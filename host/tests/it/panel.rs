@@ -252,3 +252,29 @@ async fn an_action_queued_by_another_process_runs_once_when_the_bot_serves() {
     assert_eq!(by, ["tester via cli", "tester via cli"]);
     rt.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_are_kept_a_week_then_pruned() {
+    for db in databases() {
+        let h = start_on(&db, &hostile(""), "").await;
+        let console = h.rt.console();
+        let who = cli();
+        console.act("hostile", "bump", &[], &who, "old-1").await.expect("act");
+        assert_eq!(h.kv::<i64>("hostile", "n").await, Some(1));
+        let reply = |s: &wharf::storage::Storage| {
+            let s = s.clone();
+            async move { s.kv_get_fresh("_admin", "reply:old-1").await.expect("kv").0 }
+        };
+        assert!(reply(h.rt.storage()).await.is_some(), "{db:?}: kept");
+        h.rt.clock().advance(Duration::from_secs(6 * 24 * 3600));
+        console.act("hostile", "bump", &[], &who, "old-1").await.expect("act");
+        assert_eq!(h.kv::<i64>("hostile", "n").await, Some(1), "{db:?}: still answered from the reply after 6 days");
+        h.rt.clock().advance(Duration::from_secs(2 * 24 * 3600));
+        let deadline = Instant::now() + SOON;
+        while reply(h.rt.storage()).await.is_some() {
+            assert!(Instant::now() < deadline, "{db:?}: the week-old reply was not pruned");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        h.rt.shutdown().await;
+    }
+}
