@@ -56,6 +56,7 @@
 //! harness's: use `scheduler::now()` or `Context::now_ms`. The host advances repeating
 //! jobs by whole intervals when it wakes late; [`Harness::advance`] fires each interval.
 
+mod admin;
 mod checks;
 pub(crate) mod fake;
 mod harness;
