@@ -37,6 +37,7 @@ pub mod import;
 pub mod ledger;
 pub mod model;
 pub mod orders;
+pub mod panel;
 pub mod reply;
 pub mod reports;
 pub mod stock;
@@ -219,3 +220,4 @@ impl Plugin for ShopPlugin {
 }
 
 wharf_sdk::export_plugin!(ShopPlugin);
+wharf_sdk::export_admin!(ShopPlugin);
