@@ -51,6 +51,7 @@ pub mod category;
 pub mod decide;
 pub mod deposit;
 pub mod numbers;
+pub mod panel;
 pub mod reply;
 pub mod store;
 pub mod topics;
@@ -246,3 +247,4 @@ impl api::Guest for Wallet {
 
 wit::export!(Wallet with_types_in wit);
 wharf_sdk::export_plugin!(Wallet);
+wharf_sdk::export_admin!(Wallet);
