@@ -7,6 +7,7 @@ mod common;
 
 mod alerts;
 mod analytics;
+mod admin_plugins;
 mod answers;
 mod capabilities;
 mod chat;

@@ -24,6 +24,7 @@
 
 pub mod model;
 pub mod observe;
+pub mod panel;
 pub mod privacy;
 pub mod report;
 pub mod settings;
@@ -195,3 +196,4 @@ fn export(chat: i64, days: u32, now_ms: i64) -> Result<(), wharf_sdk::Error> {
 }
 
 wharf_sdk::export_observer_plugin!(Analytics);
+wharf_sdk::export_admin!(Analytics);

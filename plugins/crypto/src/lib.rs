@@ -34,6 +34,7 @@ pub mod keys;
 pub mod ledger;
 pub mod model;
 pub mod notify;
+pub mod panel;
 pub mod pricing;
 pub mod rates;
 pub mod settings;
@@ -114,3 +115,4 @@ impl Plugin for Crypto {
 }
 
 wharf_sdk::export_plugin!(Crypto);
+wharf_sdk::export_admin!(Crypto);

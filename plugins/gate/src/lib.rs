@@ -20,6 +20,7 @@
 
 pub mod check;
 pub mod health;
+pub mod panel;
 pub mod reply;
 pub mod rules;
 pub mod settings;
@@ -82,6 +83,7 @@ impl Plugin for GatePlugin {
 }
 
 wharf_sdk::export_plugin!(GatePlugin);
+wharf_sdk::export_admin!(GatePlugin);
 
 /// A `chat_member` change: the cached answer for that user and chat is dropped, so the
 /// next message looks it up again.

@@ -35,6 +35,7 @@ pub mod commission;
 pub mod ledger;
 pub mod model;
 pub mod notify;
+pub mod panel;
 pub mod people;
 pub mod settings;
 pub mod tiers;
@@ -156,3 +157,4 @@ pub fn handle(event: Event, ctx: &Context, ledger: &dyn Ledger) -> Result<Flow, 
 }
 
 wharf_sdk::export_plugin!(Referral);
+wharf_sdk::export_admin!(Referral);
