@@ -136,3 +136,41 @@ async fn approving_a_deposit_through_the_console_credits_and_tells_the_user_once
     assert!(wharf::panel::render::text(&again).contains("skipped 1"));
     assert_eq!(m.balance(7).await, 5_000);
 }
+
+/// The shipped `config.toml` (gate enabled) over a fresh database: every bundled plugin
+/// offers its admin views, the host accepts their specs, and each view answers on an
+/// empty database without trying to write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_bundled_plugin_offers_views_that_answer_on_an_empty_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../config.toml")).unwrap();
+    let plugin_dir = wasm("shop").parent().unwrap().display().to_string();
+    let text = shipped
+        .replace("sqlite:data/wharf.db", &format!("sqlite:{}", dir.path().join("wharf.db").display()))
+        .replace("\"data/cache\"", &format!("{:?}", plugin_cache_dir().display().to_string()))
+        .replace("watch = true", "watch = false")
+        .replace("target/plugins/wasm32-wasip2/release", &plugin_dir)
+        .replace("enabled = false", "enabled = true");
+    let config = wharf::config::Config::parse(&text, dir.path()).unwrap();
+    let opts = wharf::RuntimeOptions { clock: wharf::clock::Clock::manual(T0), ..wharf::RuntimeOptions::default() };
+    let rt = wharf::Runtime::start(&config, opts).await.unwrap();
+    let console = rt.console();
+    let plugins = console.plugins();
+    let names: Vec<&str> = plugins.iter().map(|p| p.plugin.as_str()).collect();
+    for want in ["wallet", "shop", "crypto", "referral", "gate", "analytics"] {
+        assert!(names.contains(&want), "{want} offers no admin views: {names:?}");
+    }
+    assert!(!names.contains(&"echo"));
+    for p in &plugins {
+        for view in &p.spec.views {
+            let params: Vec<(String, String)> =
+                view.params.iter().filter(|s| s.required).map(|s| (s.name.clone(), "1".to_owned())).collect();
+            let out = console.view(&p.plugin, &view.name, &params, None, &cli()).await;
+            assert!(out.is_ok(), "{}/{}: {out:?}", p.plugin, view.name);
+        }
+    }
+    let spec = &plugins.iter().find(|p| p.plugin == "shop").unwrap().spec;
+    let discount = spec.action("discount").unwrap();
+    assert!(discount.param("products").is_some() && discount.param("city").is_some());
+    rt.shutdown().await;
+}
