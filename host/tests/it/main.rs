@@ -5,9 +5,9 @@
 
 mod common;
 
+mod admin_plugins;
 mod alerts;
 mod analytics;
-mod admin_plugins;
 mod answers;
 mod capabilities;
 mod chat;

@@ -18,6 +18,7 @@
 //! | [`report`] | the `/stats` text, the CSV files, the history text |
 //! | [`privacy`] | `/forgetme`, pruning after `keep_days` |
 //! | [`settings`] | `keep_days`, `default_days` |
+//! | [`panel`] | admin views and actions for `/admin`, `wharf admin` and the dashboard (the `admin` export) |
 //!
 //! Commands: `/stats [days]`, `/stats csv [days]`, `/stats user ID [days]` (admins);
 //! `/forgetme` (anyone). Grants: `kv`, `telegram.send`, `events`, `scheduler`.

@@ -74,7 +74,7 @@ pub fn days(p: &Params, s: &Settings) -> Result<u32, AdminError> {
 }
 
 fn percent(part: u64, whole: u64) -> String {
-    if whole == 0 { "–".into() } else { format!("{}%", part.saturating_mul(100) / whole) }
+    part.saturating_mul(100).checked_div(whole).map_or_else(|| "–".into(), |p| format!("{p}%"))
 }
 
 /// View `overview`.
@@ -102,7 +102,12 @@ pub fn overview(r: &Report) -> Output {
 pub fn retention(r: &Report) -> Output {
     let mut table = Output::table(["After", "Retained", "Cohort", "Rate"]);
     for (i, (kept, cohort)) in r.retention.iter().enumerate() {
-        table = table.plain_row([format!("D{}", RETENTION[i]), kept.to_string(), cohort.to_string(), percent(*kept, *cohort)]);
+        table = table.plain_row([
+            format!("D{}", RETENTION[i]),
+            kept.to_string(),
+            cohort.to_string(),
+            percent(*kept, *cohort),
+        ]);
     }
     table
 }
@@ -141,7 +146,14 @@ pub fn commands(r: &Report) -> Output {
 pub fn user(user: i64, h: &views::History, cur: Option<&CurrencyInfo>) -> Output {
     let mut table = Output::table(["Day", "Messages", "Commands", "Presses", "Deposits", "Purchases"]);
     for (day, c) in &h.days {
-        let cells = [date(*day), c.m.to_string(), c.commands().to_string(), c.b.to_string(), c.dep.to_string(), c.pur.to_string()];
+        let cells = [
+            date(*day),
+            c.m.to_string(),
+            c.commands().to_string(),
+            c.b.to_string(),
+            c.dep.to_string(),
+            c.pur.to_string(),
+        ];
         table = table.plain_row(cells);
     }
     Output::text(report::history(user, h, cur)).and(table)

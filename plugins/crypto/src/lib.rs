@@ -18,6 +18,7 @@
 //! | [`watch`] | the watcher's runs: detect, confirm, credit, reorgs, drops, backoff |
 //! | [`notify`] | what users, admins and the event log are told |
 //! | [`ledger`] | the wallet's ledger as this plugin uses it |
+//! | [`panel`] | admin views and actions for `/admin`, `wharf admin` and the dashboard (the `admin` export) |
 //!
 //! Rules worth knowing (the README's "Crypto deposits" says more):
 //! - a payment is one output `(coin, txid, vout)` paying a user's address; two outputs to

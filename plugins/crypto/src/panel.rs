@@ -126,14 +126,16 @@ mod tests {
     use crate::keys::Coin;
 
     fn pay(txid: &str, user: i64, seen: i64, state: State) -> Payment {
-        let mut p = Payment::seen(Coin::Btc, txid, 0, "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", user, 150_000, seen);
+        let mut p =
+            Payment::seen(Coin::Btc, txid, 0, "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", user, 150_000, seen);
         p.state = state;
         p
     }
 
     #[test]
     fn payments_come_newest_first_filtered_with_masked_addresses() {
-        let all = vec![pay("aa", 1, 10, State::Credited), pay("bb", 2, 30, State::Pending), pay("cc", 1, 20, State::Pending)];
+        let all =
+            vec![pay("aa", 1, 10, State::Credited), pay("bb", 2, 30, State::Pending), pay("cc", 1, 20, State::Pending)];
         let out = payments(all.clone(), None, None);
         let txids: Vec<&str> = out.rows().iter().map(|r| r.cells[0].as_str()).collect();
         assert_eq!(txids, ["bb:0", "cc:0", "aa:0"]);

@@ -12,6 +12,7 @@
 //! | [`check`] | channel resolution, cached lookups, failed-lookup reports |
 //! | [`health`] | whether the bot can see the members; admin alerts |
 //! | [`reply`] | the prompt, `/subscribe`, the other answers |
+//! | [`panel`] | admin views and actions for `/admin`, `wharf admin` and the dashboard (the `admin` export) |
 //!
 //! Grants: `kv`, `telegram` (sends and member lookups) and `telegram.buttons` (to see
 //! other plugins' button presses before them; without it only messages are gated).

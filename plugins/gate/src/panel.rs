@@ -20,7 +20,12 @@ pub fn spec() -> AdminSpec {
 }
 
 /// View `status` over the resolved channels and the cache `(user, chat, answer)`.
-pub fn status(gate: &Gate, resolved: &[(String, Option<Resolved>)], cache: &[(i64, i64, Cached)], now_ms: i64) -> Output {
+pub fn status(
+    gate: &Gate,
+    resolved: &[(String, Option<Resolved>)],
+    cache: &[(i64, i64, Cached)],
+    now_ms: i64,
+) -> Output {
     let require = match gate.require {
         Require::All => "every channel",
         Require::Any => "any channel",
@@ -49,11 +54,17 @@ pub fn status(gate: &Gate, resolved: &[(String, Option<Resolved>)], cache: &[(i6
         channels = channels.plain_row(cells);
     }
     let mut latest: Vec<&(i64, i64, Cached)> = cache.iter().collect();
-    latest.sort_by(|a, b| b.2.at_ms.cmp(&a.2.at_ms));
+    latest.sort_by_key(|c| std::cmp::Reverse(c.2.at_ms));
     let mut checks = Output::table(["User", "Chat", "Passed", "Status", "At"]);
     for (user, chat, c) in latest.into_iter().take(LATEST) {
         let passed = if c.ok { "yes" } else { "no" };
-        checks = checks.plain_row([user.to_string(), chat.to_string(), passed.into(), c.status.clone(), time::date_time(c.at_ms)]);
+        checks = checks.plain_row([
+            user.to_string(),
+            chat.to_string(),
+            passed.into(),
+            c.status.clone(),
+            time::date_time(c.at_ms),
+        ]);
     }
     settings.and(channels).and(Output::text("Latest checks")).and(checks)
 }

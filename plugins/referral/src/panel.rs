@@ -34,11 +34,17 @@ pub fn leaderboard(cur: &Currency, page: Option<&str>) -> Result<Output, AdminEr
         let Some(user) = model::top_user(key) else { continue };
         let sum: Summary = kv::get(&model::summary_key(user))?.unwrap_or_default();
         let p = people::load(user)?;
-        let cells =
-            [user.to_string(), people::name(&p, user), cur.format(sum.earned), sum.referees.to_string(), sum.commissions.to_string()];
+        let cells = [
+            user.to_string(),
+            people::name(&p, user),
+            cur.format(sum.earned),
+            sum.referees.to_string(),
+            sum.commissions.to_string(),
+        ];
         table = table.row(user.to_string(), cells);
     }
-    let mut out = if keys.keys.is_empty() && page.is_none() { Output::text("No referral earnings yet.") } else { Output::new() };
+    let mut out =
+        if keys.keys.is_empty() && page.is_none() { Output::text("No referral earnings yet.") } else { Output::new() };
     out = out.and(table);
     if let Some(c) = keys.cursor {
         out = out.next_page(c);

@@ -18,6 +18,7 @@
 //! | [`import`], [`stock`] | bulk stock import: reading the lines, checking and writing them |
 //! | [`catalog`] | products by id or name, and their places |
 //! | [`admin`], [`reports`] | admin commands |
+//! | [`panel`] | admin views and actions for `/admin`, `wharf admin` and the dashboard (the `admin` export) |
 //! | [`reply`] | refusals as people read them, counted nouns |
 //! | [`ledger`] | the wallet's `ledger` interface |
 //! | [`topics`] | the topic `shop.purchase` other plugins (analytics) subscribe to |

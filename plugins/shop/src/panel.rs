@@ -76,14 +76,11 @@ pub fn spec() -> AdminSpec {
         .describe("Set a discount on the selected products, or on every product the filters match")
         .param(Param::ids("products", "Products"))
         .param(Param::integer("percent", "Percent").required().help("1-90; 0 removes a discount"));
-    filter_params(s)
-        .action("import", "Import stock")
-        .describe("Add stock items in the /import format")
-        .param(
-            Param::text("lines", "Items")
-                .required()
-                .help("city | district | category | product | price | payload [| photo]; several items separated by ;;"),
-        )
+    filter_params(s).action("import", "Import stock").describe("Add stock items in the /import format").param(
+        Param::text("lines", "Items")
+            .required()
+            .help("city | district | category | product | price | payload [| photo]; several items separated by ;;"),
+    )
 }
 
 /// Products matching `filter`, by id.
@@ -120,7 +117,8 @@ pub fn products<S: Store>(s: &S, cur: &Currency, filter: &Filter, page: Option<&
     let all = matching(s, filter)?;
     let total = all.len();
     let (rows, next) = paged(all, page);
-    let mut table = Output::table(["Product", "Place", "Price", "Discount", "Final price", "Stock"]).actions(["discount"]);
+    let mut table =
+        Output::table(["Product", "Place", "Price", "Discount", "Final price", "Stock"]).actions(["discount"]);
     for p in &rows {
         let st = stock_of(s, p)?;
         let discount = if p.discount > 0 { format!("{}%", p.discount) } else { String::new() };
@@ -229,7 +227,12 @@ pub fn sales<S: Store>(s: &S, cur: &Currency, from: i64, to: i64) -> Result<Outp
 /// Action `discount`: `percent` (0-90) on the products `ids`, or when there are none on
 /// every product `filter` matches (a filter is then required). Returns the products
 /// changed. Prices show discounted from then on ([`Product::final_price`], rounded down).
-pub fn discount<S: Store>(s: &mut S, ids: &[String], filter: &Filter, percent: i64) -> Result<Vec<Product>, AdminError> {
+pub fn discount<S: Store>(
+    s: &mut S,
+    ids: &[String],
+    filter: &Filter,
+    percent: i64,
+) -> Result<Vec<Product>, AdminError> {
     let pct = u8::try_from(percent)
         .ok()
         .filter(|p| *p <= 90)

@@ -74,7 +74,13 @@ pub fn approve(s: &Settings, ctx: &Context, chat: i64, id: i64) -> Result<String
 /// Approve deposit `id` as `admin` (0: an admin without a Telegram id, e.g. the command
 /// line), telling `reply` (the admin's chat, if any) how it went. Idempotent: a request
 /// decided already is skipped, and the credit's idempotency key is the request's.
-pub fn approve_as(s: &Settings, ctx: &Context, admin: i64, reply: Option<i64>, id: i64) -> Result<Decided, HandlerError> {
+pub fn approve_as(
+    s: &Settings,
+    ctx: &Context,
+    admin: i64,
+    reply: Option<i64>,
+    id: i64,
+) -> Result<Decided, HandlerError> {
     let mut dep = match pending(id)? {
         Ok(dep) => dep,
         Err(why) => {

@@ -39,6 +39,7 @@
 //! | [`numbers`] | the numbers people see (deposit #1, #2…), per kind |
 //! | [`admin`] | admin commands: balances, manual credit/debit, reconcile |
 //! | [`reply`] | refusals as people read them, counted nouns |
+//! | [`panel`] | admin views and actions for `/admin`, `wharf admin` and the dashboard (the `admin` export) |
 //!
 //! Users: `/wallet`. Admins: see [`admin::SYNTAX`].
 

@@ -76,8 +76,8 @@ pub fn spec(decimals: u8) -> AdminSpec {
 pub fn pending(s: &Settings, page: Option<&str>) -> Result<Output, AdminError> {
     let keys = kv::page("pend:", page, PAGE)?;
     let cur = s.currency();
-    let mut table = Output::table(["Deposit", "User", "Amount", "Method", "Reference", "Requested"])
-        .actions(["approve", "reject"]);
+    let mut table =
+        Output::table(["Deposit", "User", "Amount", "Method", "Reference", "Requested"]).actions(["approve", "reject"]);
     for key in &keys.keys {
         let Some(id) = kv::get::<i64>(key)? else { continue };
         let Some(dep) = kv::get::<Deposit>(&dep_key(id))? else { continue };
@@ -207,14 +207,8 @@ pub fn manual(s: &Settings, ctx: &Context, p: &Params, sign: i64) -> Result<Outp
     }
     // The turn id is the action's: a retry of the same request cannot post twice.
     let key = format!("{}admin:{}", crate::OWN_KEYS, ctx.turn_id);
-    let posting = Posting {
-        user,
-        amount: sign * amount,
-        reason,
-        key: &key,
-        actor: ctx.user_id,
-        category: Category::Adjustment,
-    };
+    let posting =
+        Posting { user, amount: sign * amount, reason, key: &key, actor: ctx.user_id, category: Category::Adjustment };
     let entry = match store::post(&posting) {
         Ok((entry, _)) => entry,
         Err(BookError::Insufficient { balance, .. }) => {

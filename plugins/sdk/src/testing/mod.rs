@@ -8,6 +8,9 @@
 //! with [`Harness::observer`], which runs `handle` and `observe` as the host does
 //! (updates that are not the plugin's own reach it through `observe` only), or driven
 //! with [`Harness::observe`].
+//! Admin views and actions ([`crate::admin::Admin`]) run with [`Harness::view`]
+//! (read-only: every write is `access-denied`, as on the host) and [`Harness::act`] (a
+//! turn: kept on `Ok`, dropped on `Err`).
 //!
 //! ```
 //! use wharf_sdk::{kv, prelude::*, telegram};

@@ -94,7 +94,9 @@ fn stock_counts_items_by_state() {
 fn sales_sum_orders_per_product_and_per_day() {
     let mut s = shop();
     let day = 1_700_006_400_000; // 2023-11-15 00:00 UTC
-    for (i, (paid, product, price)) in [(day + 5, 1, 4999), (day + 10, 1, 3499), (day + DAY_MS + 1, 2, 2000)].iter().enumerate() {
+    for (i, (paid, product, price)) in
+        [(day + 5, 1, 4999), (day + 10, 1, 3499), (day + DAY_MS + 1, 2, 2000)].iter().enumerate()
+    {
         let id = i as i64 + 1;
         let order = serde_json::json!({
             "id": id, "user": 7, "product": product, "name": format!("P{product}"), "item": 1,
