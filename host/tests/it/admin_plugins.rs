@@ -96,12 +96,21 @@ async fn a_discount_through_the_console_is_what_users_then_see() {
     .await;
     let console = m.h.rt.console();
     let admin = Who::telegram(ADMIN, Surface::Web);
+
     let warsaw = console.view("shop", "products", &raw(&[("city", "Warsaw")]), None, &admin).await.unwrap();
     let ids: Vec<String> = rows(&warsaw).into_iter().filter_map(|(id, _)| id).collect();
     assert_eq!(ids.len(), 2, "{warsaw:?}");
     let mut params = raw(&[("percent", "30")]);
     params.extend(ids.iter().map(|id| ("products".to_owned(), id.clone())));
-    console.act("shop", "discount", &params, &admin, &Console::new_request()).await.unwrap();
+    // Asked from Telegram: the action's turn also sends the admin its reply.
+    let in_telegram = Who::telegram(ADMIN, Surface::Telegram);
+    m.after(ADMIN, "Discount 30% set on 2 products.", || {
+        let console = console.clone();
+        tokio::spawn(async move {
+            console.act("shop", "discount", &params, &in_telegram, &Console::new_request()).await.unwrap();
+        });
+    })
+    .await;
 
     let card = m.open_product(7, ["Warsaw", "Mokotów", "Gift cards", "Steam 50"]).await;
     assert!(card.text.contains("35 PLN") && card.text.contains("−30%"), "{}", card.text);
