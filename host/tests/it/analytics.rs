@@ -65,6 +65,13 @@ async fn at(m: &Market, d: i64, hour: i64) {
 /// `user` sends `text`, which nobody answers; waits until everything it caused is done.
 async fn quietly(m: &Market, user: i64, text: &str) {
     m.emu.send_text(user, text);
+    // Nobody answers: wait until the bot has taken the update into its inbox, then
+    // until it is handled (an idle bot may not have polled it yet).
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while m.emu.unconfirmed() > 0 {
+        assert!(std::time::Instant::now() < deadline, "the bot did not take the update");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     m.h.idle().await;
 }
 

@@ -165,6 +165,13 @@ impl Emulator {
         w.next_update_id = w.next_update_id.max(update_id + 1);
     }
 
+    /// Updates queued that the bot has not confirmed yet (by asking `getUpdates` with a
+    /// higher offset, which it does after storing them): 0 once everything sent so far
+    /// is in the bot's inbox.
+    pub fn unconfirmed(&self) -> usize {
+        self.shared.world().updates.len()
+    }
+
     /// `user` sends `text` in their private chat (commands get their entity).
     pub fn send_text(&self, user: i64, text: &str) -> i64 {
         self.shared.send_text_in(user, user, text)
