@@ -158,7 +158,9 @@ pub(crate) fn help_text(shared: &Shared, set: &PluginSet, admin: bool) -> String
         public.push(("help".into(), "Show this list".into()));
     }
     if admin {
-        admins.retain(|(n, _)| !HOST_ADMIN_COMMANDS.iter().any(|(h, _)| h == n));
+        let host = |n: &String| HOST_ADMIN_COMMANDS.iter().any(|(h, _)| h == n);
+        public.retain(|(n, _)| !host(n));
+        admins.retain(|(n, _)| !host(n));
         admins.extend(HOST_ADMIN_COMMANDS.iter().map(|(n, d)| ((*n).to_owned(), (*d).to_owned())));
     }
     let mut text = String::from("Here is what I can do:");
@@ -206,7 +208,7 @@ fn admin_command(shared: &Shared, set: &PluginSet, msg: &Message, cmd: &Command)
     let Some(admin) = msg.sender.as_ref().map(|u| u.id) else {
         return reply(msg, ADMINS_ONLY.into(), None);
     };
-    shared.reload_asks.ask(super::manage::Ask { admin, chat: msg.chat.id, message: i64::from(msg.id), plugin: name });
+    shared.reload_asks.ask(super::manage::Ask { admin, plugin: name });
     let text = if msg.chat.id == admin {
         "🔄 Reloading… the result follows here."
     } else {

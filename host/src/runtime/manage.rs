@@ -11,7 +11,6 @@
 //!   the plugin again. The serving runtime notices rows written by other processes within
 //!   [`POLL`] (see `disabled::watch` for the removals).
 
-use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
@@ -144,14 +143,12 @@ async fn take_requests(shared: &Arc<Shared>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A `/reload` from an admin in Telegram.
+/// A `/reload` from an admin in Telegram (a turn handled again after a crash asks
+/// again: reloading twice is harmless).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Ask {
     /// The admin; the result goes to their private chat.
     pub admin: i64,
-    /// The chat and message it came in (a turn run again asks again: one reload).
-    pub chat: i64,
-    pub message: i64,
     /// The plugin named, if any.
     pub plugin: Option<String>,
 }
@@ -176,18 +173,11 @@ impl Asks {
     }
 }
 
-/// Perform `/reload`s one after the other and send each admin the result.
+/// Perform `/reload`s one after the other and send each admin the result (one per
+/// `/reload`: a reload is cheap when nothing changed).
 pub(crate) async fn serve_asks(shared: Arc<Shared>) {
     let Some(mut rx) = shared.reload_asks.rx.lock().unwrap_or_else(|e| e.into_inner()).take() else { return };
-    let mut recent: VecDeque<(i64, i64)> = VecDeque::new();
     while let Some(ask) = rx.recv().await {
-        if recent.contains(&(ask.chat, ask.message)) {
-            continue;
-        }
-        recent.push_back((ask.chat, ask.message));
-        if recent.len() > 64 {
-            recent.pop_front();
-        }
         let who = format!("admin {} (/reload in Telegram)", ask.admin);
         let text = match super::reload::reload_by(&shared, &who).await {
             Ok(report) => {

@@ -13,6 +13,7 @@ mod chat;
 mod cli;
 mod compat;
 mod config_golden;
+mod config_reload;
 mod crash;
 mod cross_plugin;
 mod crypto;
