@@ -88,6 +88,8 @@ pub(crate) fn read(live: &Live) -> Read {
 pub(crate) struct Candidate {
     pub config: Config,
     pub diff: ConfigDiff,
+    /// What runs from now on.
+    pub live: Live,
     pub set: PluginSet,
     /// Modules rejected for reasons of their own (the running version keeps serving).
     pub errors: Vec<LoadError>,
@@ -96,37 +98,59 @@ pub(crate) struct Candidate {
 /// Load the plugins `new` configures, the running ones as a reload does. A load error
 /// of a plugin the new file adds or reconfigures, a configured plugin that would not
 /// run, or a failed set check rejects the file (returned as why).
+///
+/// What the file did not change keeps running as it is, including what the code that
+/// started the runtime set on top of the file (`wharf chat` points the crypto plugin at
+/// its local chains): a plugin's spec, `[bot]` and the admins are taken from the new file
+/// only when the file changed them.
 pub(crate) async fn load(
     shared: &Shared,
     prev: &PluginSet,
+    running: &Live,
     new: Config,
     diff: ConfigDiff,
 ) -> Result<Candidate, String> {
-    let specs = new.plugin_specs();
+    let touched = |name: &str| diff.added.iter().chain(&diff.changed).any(|n| n == name);
+    let specs: Vec<PluginSpec> = new
+        .plugin_specs()
+        .into_iter()
+        .map(|s| match running.specs.iter().find(|r| r.name == s.name) {
+            // Where it is written now, for error messages.
+            Some(r) if !touched(s.name.as_str()) => {
+                let same_keys = r.settings.keys().eq(s.settings.keys());
+                let setting_keys = if same_keys { s.setting_keys } else { r.setting_keys.clone() };
+                PluginSpec { line: s.line, setting_keys, ..r.clone() }
+            }
+            _ => s,
+        })
+        .collect();
+    let bot = if diff.bot { new.bot.clone() } else { running.bot.clone() };
     let (set, errors) =
         plugin::build(&shared.engine, &shared.host, &shared.base_linker, &specs, &shared.cache_dir, Some(prev)).await;
-    let touched = |name: &str| diff.added.iter().chain(&diff.changed).any(|n| n == name);
     let mut problems: Vec<String> =
         errors.iter().filter(|e| touched(e.plugin.as_str())).map(|e| e.message.clone()).collect();
     for s in specs.iter().filter(|s| set.get(s.name.as_str()).is_none() && !touched(s.name.as_str())) {
         let why = errors.iter().find(|e| e.plugin == s.name).map_or("it does not link", |e| e.message.as_str());
         problems.push(format!("plugin {} would stop running: {why}", s.name));
     }
-    problems.extend(super::checks::check(&new.bot, &set).errors);
+    problems.extend(super::checks::check(&bot, &set).errors);
     if !problems.is_empty() {
         return Err(problems.join("\n"));
     }
     let errors = errors.into_iter().filter(|e| !touched(e.plugin.as_str())).collect();
-    Ok(Candidate { config: new, diff, set, errors })
+    let live = Live { specs, bot, file: Some(new.clone()) };
+    Ok(Candidate { config: new, diff, live, set, errors })
 }
 
 /// Swap in an accepted config (the caller swaps the plugin set at the same moment).
-pub(crate) fn apply(shared: &Shared, config: &Config) {
-    let live = Live { specs: config.plugin_specs(), bot: config.bot.clone(), file: Some(config.clone()) };
+pub(crate) fn apply(shared: &Shared, c: &mut Candidate) {
+    let live = std::mem::replace(&mut c.live, Live { specs: Vec::new(), bot: BotConfig::default(), file: None });
     shared.host.storage.set_kv_quotas(
         live.specs.iter().map(|s| (s.name.to_string(), KvQuota { bytes: s.budget.kv_bytes, keys: s.budget.kv_keys })),
     );
-    shared.admins.set(&config.admins);
+    if c.diff.admins {
+        shared.admins.set(&c.config.admins);
+    }
     *shared.live.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(live);
 }
 

@@ -102,7 +102,7 @@ pub(crate) async fn reload_by(shared: &Arc<Shared>, who: &str) -> anyhow::Result
             reconfig::rejected(shared, &why, who).await;
             report.config = ConfigOutcome::Rejected(why);
         }
-        reconfig::Read::Changed(new, diff) => match reconfig::load(shared, &prev, *new, diff).await {
+        reconfig::Read::Changed(new, diff) => match reconfig::load(shared, &prev, &live, *new, diff).await {
             Ok(c) => accepted = Some(c),
             Err(why) => {
                 reconfig::rejected(shared, &why, who).await;
@@ -143,8 +143,8 @@ pub(crate) async fn reload_by(shared: &Arc<Shared>, who: &str) -> anyhow::Result
     {
         // The set and the config it was built for change together.
         let mut slot = shared.set.write().unwrap_or_else(|e| e.into_inner());
-        if let Some(c) = &accepted {
-            reconfig::apply(shared, &c.config);
+        if let Some(c) = &mut accepted {
+            reconfig::apply(shared, c);
         }
         *slot = Arc::new(set);
     }

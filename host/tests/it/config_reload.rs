@@ -325,3 +325,31 @@ async fn a_plugin_disabled_by_hand_stays_disabled_until_enabled() {
     assert_eq!(bot.events("plugin.disabled").await.len(), 2);
     bot.rt.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_code_set_on_top_of_the_file_stays_until_the_file_changes_it() {
+    // As `wharf chat` points plugins at its local chains: the file says one thing, the
+    // runtime is started with another.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.toml");
+    let plugins = noop() + &probe("topic = \"file\"");
+    std::fs::write(&file, text(dir.path(), &[ADMIN], &plugins)).unwrap();
+    let mut config = Config::load(&file).unwrap();
+    let (_, probe_table) = config.plugins.iter_mut().find(|(n, _)| n.as_str() == "probe").unwrap();
+    for (k, v) in probe_table.get_mut().settings.iter_mut() {
+        if k.get_ref() == "topic" {
+            *v = toml::Value::String("code".into());
+        }
+    }
+    let opts = RuntimeOptions { clock: Clock::manual(T0), ..RuntimeOptions::default() };
+    let bot = Bot { rt: Runtime::start(&config, opts).await.unwrap(), dir, file };
+    assert_eq!(bot.ask(5, "/setting topic").await, ["code"]);
+
+    bot.write(&[ADMIN, 2000], &plugins);
+    assert!(applied(&bot.rt.reload().await.unwrap().config).admins);
+    assert_eq!(bot.ask(5, "/setting topic").await, ["code"], "the file did not change the probe");
+    bot.write(&[ADMIN, 2000], &(noop() + &probe("topic = \"file2\"")));
+    assert_eq!(applied(&bot.rt.reload().await.unwrap().config).changed, ["probe"]);
+    assert_eq!(bot.ask(5, "/setting topic").await, ["file2"], "the file changed it");
+    bot.rt.shutdown().await;
+}
