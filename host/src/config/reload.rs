@@ -84,7 +84,8 @@ impl Config {
                 Some(_) => {}
             }
         }
-        d.removed = old_specs.iter().filter(|s| find(&new_specs, &s.name).is_none()).map(|s| s.name.to_string()).collect();
+        d.removed =
+            old_specs.iter().filter(|s| find(&new_specs, &s.name).is_none()).map(|s| s.name.to_string()).collect();
         d.admins = self.admins != new.admins;
         let (old_t, new_t) = (self.table(), new.table());
         d.bot = section(&old_t, "bot") != section(&new_t, "bot");

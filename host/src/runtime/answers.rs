@@ -188,10 +188,8 @@ pub(crate) fn help_text(shared: &Shared, set: &PluginSet, admin: bool) -> String
 }
 
 /// Commands the host answers for admins, with their descriptions.
-const HOST_ADMIN_COMMANDS: [(&str, &str); 2] = [
-    ("reload", "Reload config.toml and changed plugins"),
-    ("plugins", "List the plugins and their state"),
-];
+const HOST_ADMIN_COMMANDS: [(&str, &str); 2] =
+    [("reload", "Reload config.toml and changed plugins"), ("plugins", "List the plugins and their state")];
 
 /// An admin's `/reload [PLUGIN]` (queued for the reload task) or `/plugins`.
 fn admin_command(shared: &Shared, set: &PluginSet, msg: &Message, cmd: &Command) -> NewOutbox {

@@ -79,7 +79,8 @@ pub async fn enable_plugin(storage: &Storage, plugin: &str, who: &str) -> anyhow
     if !storage.enable_plugin(plugin).await.context("enabling the plugin")? {
         return Ok(false);
     }
-    let event = NewLogEvent::host("plugin.enabled", "Plugin enabled again", "✅").field("plugin", plugin).field("by", who);
+    let event =
+        NewLogEvent::host("plugin.enabled", "Plugin enabled again", "✅").field("plugin", plugin).field("by", who);
     storage.record_events(&[event], wall_ms()).await.context("recording the event")?;
     Ok(true)
 }
@@ -136,8 +137,12 @@ async fn take_requests(shared: &Arc<Shared>) -> anyhow::Result<()> {
         }
         let who = crate::validate::escape_controls(&who);
         match super::reload::reload_by(shared, &who).await {
-            Ok(r) => tracing::info!(target: "wharf.reload", by = %who, swapped = ?r.swapped, rejected = r.rejected.len(), "requested reload"),
-            Err(e) => tracing::error!(target: "wharf.reload", by = %who, error = %format!("{e:#}"), "requested reload failed"),
+            Ok(r) => {
+                tracing::info!(target: "wharf.reload", by = %who, swapped = ?r.swapped, rejected = r.rejected.len(), "requested reload")
+            }
+            Err(e) => {
+                tracing::error!(target: "wharf.reload", by = %who, error = %format!("{e:#}"), "requested reload failed")
+            }
         }
     }
     Ok(())

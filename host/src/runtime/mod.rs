@@ -61,10 +61,10 @@ use wasmtime::component::Linker;
 
 pub use crate::metrics::{LatencySummary, Metrics};
 pub use checks::SetReport;
+pub use manage::{PluginRow, PluginRunState, disable_plugin, enable_plugin, request_reload};
 pub use observer::{Observer, PluginStatus};
 pub use panel::{ACT_WAIT, Console};
 pub use plugin::LoadError;
-pub use manage::{PluginRow, PluginRunState, disable_plugin, enable_plugin, request_reload};
 pub use reload::{ConfigOutcome, ReloadReport};
 
 use crate::caps::bindings::wharf::bot::types::Event;
@@ -200,9 +200,15 @@ impl Runtime {
             .with_context(|| format!("opening storage {}", crate::secret::mask_url(&url)))?;
         let shared = Arc::new(Self::shared(config, &opts, storage)?);
         let stamps = reload::stamps(&shared);
-        let (set, errors) =
-            plugin::build(&shared.engine, &shared.host, &shared.base_linker, &shared.live().specs, &shared.cache_dir, None)
-                .await;
+        let (set, errors) = plugin::build(
+            &shared.engine,
+            &shared.host,
+            &shared.base_linker,
+            &shared.live().specs,
+            &shared.cache_dir,
+            None,
+        )
+        .await;
         if !errors.is_empty() {
             let list: Vec<String> = errors.iter().map(|e| format!("  - {}", e.message)).collect();
             anyhow::bail!("{} plugin(s) failed to load:\n{}", errors.len(), list.join("\n"));
@@ -324,9 +330,15 @@ impl Runtime {
             .await
             .with_context(|| format!("opening storage {}", crate::secret::mask_url(&url)))?;
         let shared = Arc::new(Self::shared(config, &opts, storage)?);
-        let (set, errors) =
-            plugin::build(&shared.engine, &shared.host, &shared.base_linker, &shared.live().specs, &shared.cache_dir, None)
-                .await;
+        let (set, errors) = plugin::build(
+            &shared.engine,
+            &shared.host,
+            &shared.base_linker,
+            &shared.live().specs,
+            &shared.cache_dir,
+            None,
+        )
+        .await;
         if !errors.is_empty() {
             let list: Vec<String> = errors.iter().map(|e| format!("  - {}", e.message)).collect();
             anyhow::bail!("{} plugin(s) failed to load:\n{}", errors.len(), list.join("\n"));
@@ -351,9 +363,15 @@ impl Runtime {
         let url = format!("sqlite:{}", dir.join("check.db").display());
         let storage = Storage::open(&url, None).await?;
         let shared = Self::shared(config, &RuntimeOptions::default(), storage)?;
-        let (set, errors) =
-            plugin::build(&shared.engine, &shared.host, &shared.base_linker, &shared.live().specs, &shared.cache_dir, None)
-                .await;
+        let (set, errors) = plugin::build(
+            &shared.engine,
+            &shared.host,
+            &shared.base_linker,
+            &shared.live().specs,
+            &shared.cache_dir,
+            None,
+        )
+        .await;
         let _ = std::fs::remove_dir_all(&dir);
         let mut report = checks::check(&shared.live().bot, &set);
         report.errors.splice(0..0, errors.into_iter().map(|e| e.message));

@@ -185,9 +185,7 @@ pub(crate) async fn rejected(shared: &Shared, why: &str, who: &str) {
         .field("by", who)
         .field("why", why);
     super::notice::record(shared, event).await;
-    let text = format!(
-        "⛔ config.toml was not reloaded; the running config stays. Why:\n{}",
-        super::turn::clip(why, MAX_WHY)
-    );
+    let text =
+        format!("⛔ config.toml was not reloaded; the running config stays. Why:\n{}", super::turn::clip(why, MAX_WHY));
     super::notice::tell_admins(shared, &text).await;
 }

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::{Shared, plugin, reconfig};
-use crate::config::ConfigDiff;
 use crate::caps::bindings::wharf::bot::types::{Event, Lifecycle};
+use crate::config::ConfigDiff;
 use crate::storage::{NewInbox, NewLogEvent, TurnCommit};
 
 /// What a reload did.
@@ -113,8 +113,15 @@ pub(crate) async fn reload_by(shared: &Arc<Shared>, who: &str) -> anyhow::Result
     let (set, errors) = match &mut accepted {
         Some(c) => (std::mem::take(&mut c.set), std::mem::take(&mut c.errors)),
         None => {
-            plugin::build(&shared.engine, &shared.host, &shared.base_linker, &live.specs, &shared.cache_dir, Some(&prev))
-                .await
+            plugin::build(
+                &shared.engine,
+                &shared.host,
+                &shared.base_linker,
+                &live.specs,
+                &shared.cache_dir,
+                Some(&prev),
+            )
+            .await
         }
     };
     let mut cleared = Vec::new();

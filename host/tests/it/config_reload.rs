@@ -175,8 +175,16 @@ async fn a_broken_config_changes_nothing_and_admins_are_told_where() {
         ("bad TOML", good.replacen("admins = [1000, 2000]", "admins = [1000, 2000", 1), "TOML parse error at line"),
         ("unknown key", good.replacen("[plugins.probe]\n", "[plugins.probe]\npth = \"x\"\n", 1), "unknown field `pth`"),
         ("invalid grant", good.replacen("grants = [\"kv\"", "grants = [\"telepathy\", \"kv\"", 1), "telepathy"),
-        ("a module that is not there", good.replacen(wasm("probe").to_str().unwrap(), missing.to_str().unwrap(), 1), "cannot read"),
-        ("a grant the plugin needs, gone", good.replacen("\"kv\", \"telegram\", \"events\", \"scheduler\"", "\"kv\"", 1), "telegram"),
+        (
+            "a module that is not there",
+            good.replacen(wasm("probe").to_str().unwrap(), missing.to_str().unwrap(), 1),
+            "cannot read",
+        ),
+        (
+            "a grant the plugin needs, gone",
+            good.replacen("\"kv\", \"telegram\", \"events\", \"scheduler\"", "\"kv\"", 1),
+            "telegram",
+        ),
     ];
     for (i, (case, broken, why)) in cases.iter().enumerate() {
         assert_ne!(broken, &good, "{case}: the test breaks the file");
@@ -192,7 +200,10 @@ async fn a_broken_config_changes_nothing_and_admins_are_told_where() {
         assert!(!bot.rt.is_admin(2000), "{case}");
         let notices = bot.sent(ADMIN).await.split_off(told);
         assert_eq!(notices.len(), 1, "{case}: {notices:?}");
-        assert!(notices[0].starts_with("⛔ config.toml was not reloaded") && notices[0].contains(why), "{case}: {notices:?}");
+        assert!(
+            notices[0].starts_with("⛔ config.toml was not reloaded") && notices[0].contains(why),
+            "{case}: {notices:?}"
+        );
     }
     assert_eq!(bot.events("config.rejected").await.len(), cases.len());
     assert!(bot.events("config.reloaded").await.is_empty());
@@ -221,13 +232,21 @@ async fn settings_a_reload_cannot_apply_are_kept_and_admins_told() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reload_and_plugins_from_an_admin_in_telegram() {
     // An impostor declares /reload: an admin's /reload is still the host's.
-    let squatter = plugin("squatter", "impostor", "grants = [\"telegram.send\"]\nsettings = { command = \"reload\", prefix = \"sq\" }");
+    let squatter = plugin(
+        "squatter",
+        "impostor",
+        "grants = [\"telegram.send\"]\nsettings = { command = \"reload\", prefix = \"sq\" }",
+    );
     let plugins = probe("topic = \"a\"") + &squatter;
     let bot = start(&[ADMIN], &plugins).await;
 
     let list = bot.ask(ADMIN, "/plugins").await;
     assert_eq!(list.len(), 1, "{list:?}");
-    assert!(list[0].contains("• probe 1.0.0 — running") && list[0].contains("• squatter 6.6.6 — running"), "{}", list[0]);
+    assert!(
+        list[0].contains("• probe 1.0.0 — running") && list[0].contains("• squatter 6.6.6 — running"),
+        "{}",
+        list[0]
+    );
     assert_eq!(bot.ask(7, "/plugins").await, ["This command is for admins."]);
     assert!(bot.ask(7, "/reload").await.is_empty(), "a non-admin's /reload is the plugin's that declares it");
     let help = bot.ask(ADMIN, "/help").await.join("\n");
