@@ -29,7 +29,7 @@ enum LogFormat {
 #[derive(Subcommand)]
 enum Cmd {
     /// Run the runtime: serve the inbox with the configured plugins until Ctrl-C.
-    /// SIGHUP reloads changed plugins.
+    /// SIGHUP re-reads config.toml (applied if valid) and reloads changed plugins.
     Run {
         /// Config file.
         #[arg(long, default_value = "config.toml")]
@@ -44,7 +44,8 @@ enum Cmd {
         log_keep: u16,
     },
     /// Run the bot with the bundled Bot API emulator and talk to it from this terminal
-    /// (or a script on stdin). No token needed. SIGHUP reloads changed plugins.
+    /// (or a script on stdin). No token needed. SIGHUP re-reads config.toml and reloads
+    /// changed plugins.
     Chat {
         /// Config file.
         #[arg(long, default_value = "config.toml")]
@@ -370,7 +371,7 @@ async fn run(path: PathBuf) -> anyhow::Result<()> {
             _ = tokio::signal::ctrl_c() => break,
             _ = term.recv() => break,
             _ = hup.recv() => match runtime.reload().await {
-                Ok(report) => tracing::info!(target: "wharf.reload", swapped = ?report.swapped, rejected = report.rejected.len(), "SIGHUP reload"),
+                Ok(report) => tracing::info!(target: "wharf.reload", swapped = ?report.swapped, rejected = report.rejected.len(), config = ?report.config, "SIGHUP reload"),
                 Err(e) => tracing::error!(target: "wharf.reload", error = %format!("{e:#}"), "SIGHUP reload failed"),
             },
         }

@@ -10,6 +10,7 @@ mod bot;
 mod budget;
 mod ids;
 mod log_sink;
+mod reload;
 
 use std::path::{Path, PathBuf};
 
@@ -22,6 +23,7 @@ pub use bot::{BotConfig, Fallback, StartButton, StartConfig};
 pub use budget::{Budget, BudgetKeys, Rate};
 pub use ids::{Grant, HttpHost, PluginName};
 pub use log_sink::{KindGlob, LogLevel, LogSinkConfig, TimeZoneName, TitleOverride};
+pub use reload::{ConfigDiff, RESTART_ONLY};
 
 /// The budget keys of a `[runtime]` or `[plugins.NAME.limits]` table.
 macro_rules! budget_keys {
@@ -105,6 +107,9 @@ pub struct Config {
     /// The config file's text, for line numbers in later errors.
     #[serde(skip)]
     source: String,
+    /// The file it was read from ([`Config::load`]); a reload reads it again.
+    #[serde(skip)]
+    file: Option<PathBuf>,
 }
 
 /// `[storage]`.
@@ -453,7 +458,15 @@ impl Config {
             _ => ConfigError::Read { path: path.to_owned(), source },
         })?;
         let base = path.parent().map(Path::to_owned).unwrap_or_default();
-        Self::parse(&text, &base).map_err(|message| ConfigError::Invalid { path: path.to_owned(), message })
+        let mut cfg =
+            Self::parse(&text, &base).map_err(|message| ConfigError::Invalid { path: path.to_owned(), message })?;
+        cfg.file = Some(path.to_owned());
+        Ok(cfg)
+    }
+
+    /// The file this config was read from (none when it was parsed from text).
+    pub fn file(&self) -> Option<&Path> {
+        self.file.as_deref()
     }
 
     /// Parse and validate config text; relative paths resolve against `base_dir`.

@@ -14,7 +14,11 @@
 //!   didn't understand that." With `[bot] fallback = "silent"` the host answers none of
 //!   these (only `/help` and admin-only refusals);
 //! - a command whose plugin the circuit breaker disabled: "not available right now"
-//!   (private chats, whatever the fallback).
+//!   (private chats, whatever the fallback);
+//! - `/reload [PLUGIN]` and `/plugins` from an admin (the host's, even if a plugin
+//!   declares them): the reload runs in a task of its own (`runtime::manage`) and the
+//!   admin gets its result in their private chat; `/plugins` lists the plugins and their
+//!   state. From anyone else they are refused unless a plugin declares them.
 //!
 //! The host's messages are plain text (no parse mode), so plugins' descriptions need no
 //! escaping.
@@ -55,14 +59,23 @@ pub(crate) fn before(shared: &Shared, set: &PluginSet, event: Event, now_ms: i64
     let Event::Message(msg) = &event else { return Before::Route(Box::new(event), first) };
     let Some(cmd) = &msg.command else { return Before::Route(Box::new(event), first) };
     let admin = is_admin(shared, msg);
+    if HOST_ADMIN_COMMANDS.iter().any(|(n, _)| *n == cmd.name) {
+        if admin {
+            return Before::Answered(vec![admin_command(shared, set, msg, cmd)]);
+        }
+        if declared(set, &cmd.name).is_none() {
+            return Before::Answered(vec![reply(msg, ADMINS_ONLY.into(), None)]);
+        }
+    }
     match declared(set, &cmd.name) {
         Some(true) if !admin => return Before::Answered(vec![reply(msg, ADMINS_ONLY.into(), None)]),
         Some(_) => {}
         None if cmd.name == "help" => return Before::Answered(vec![reply(msg, help_text(shared, set, admin), None)]),
         None => {}
     }
+    let live = shared.live();
     if cmd.name == "start"
-        && let Some(start) = &shared.bot.start
+        && let Some(start) = &live.bot.start
     {
         let rows = start
             .buttons
@@ -92,7 +105,7 @@ pub(crate) fn after(shared: &Shared, set: &PluginSet, event: &Event, consumed: b
     if turn.applied.outbox.iter().any(|o| o.chat_id == msg.chat.id) {
         return;
     }
-    let silent = shared.bot.fallback == Fallback::Silent;
+    let silent = shared.live().bot.fallback == Fallback::Silent;
     let owner = msg.command.as_ref().and_then(|cmd| {
         set.plugins.iter().find(|p| p.manifest.commands.iter().any(|c| c.name == cmd.name)).map(|p| (cmd, p))
     });
@@ -144,6 +157,12 @@ pub(crate) fn help_text(shared: &Shared, set: &PluginSet, admin: bool) -> String
     if !seen.contains(&"help") {
         public.push(("help".into(), "Show this list".into()));
     }
+    if admin {
+        let host = |n: &String| HOST_ADMIN_COMMANDS.iter().any(|(h, _)| h == n);
+        public.retain(|(n, _)| !host(n));
+        admins.retain(|(n, _)| !host(n));
+        admins.extend(HOST_ADMIN_COMMANDS.iter().map(|(n, d)| ((*n).to_owned(), (*d).to_owned())));
+    }
     let mut text = String::from("Here is what I can do:");
     let mut left = public.len() + admins.len();
     let sections = [(None, public), (Some("\n\nFor admins:"), admins)];
@@ -166,6 +185,34 @@ pub(crate) fn help_text(shared: &Shared, set: &PluginSet, admin: bool) -> String
         }
     }
     text
+}
+
+/// Commands the host answers for admins, with their descriptions.
+const HOST_ADMIN_COMMANDS: [(&str, &str); 2] =
+    [("reload", "Reload config.toml and changed plugins"), ("plugins", "List the plugins and their state")];
+
+/// An admin's `/reload [PLUGIN]` (queued for the reload task) or `/plugins`.
+fn admin_command(shared: &Shared, set: &PluginSet, msg: &Message, cmd: &Command) -> NewOutbox {
+    if cmd.name == "plugins" {
+        return reply(msg, super::manage::plugins_text(shared), None);
+    }
+    let name = cmd.args.split_whitespace().next().map(str::to_owned);
+    if let Some(n) = &name
+        && set.get(n).is_none()
+        && !shared.live().specs.iter().any(|s| s.name.as_str() == n)
+    {
+        return reply(msg, format!("There is no plugin {n}. /plugins lists them."), None);
+    }
+    let Some(admin) = msg.sender.as_ref().map(|u| u.id) else {
+        return reply(msg, ADMINS_ONLY.into(), None);
+    };
+    shared.reload_asks.ask(super::manage::Ask { admin, plugin: name });
+    let text = if msg.chat.id == admin {
+        "🔄 Reloading… the result follows here."
+    } else {
+        "🔄 Reloading… I'll send you the result in our private chat."
+    };
+    reply(msg, text.into(), None)
 }
 
 /// The command message a greeting button stands for, from the user who pressed it, in

@@ -4,7 +4,9 @@
 //! different component (a new version or build) clears the record. An admin re-enables
 //! a plugin by removing its record (`wharf plugin enable NAME`, also while the bot
 //! runs): the running process polls the table and closes the breaker within
-//! [`POLL`]. A reload that swaps a plugin's module clears its record too.
+//! [`POLL`]. A reload that swaps a plugin's module clears its record too. Plugins an
+//! admin disabled by hand (`runtime::manage`) share the table, marked by their digest;
+//! they stay disabled whatever module loads.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -47,7 +49,11 @@ pub(crate) async fn restore(shared: &Shared) -> anyhow::Result<Vec<String>> {
     let mut still = Vec::new();
     for d in shared.host.storage.disabled_plugins().await? {
         let Some(p) = set.get(&d.plugin) else { continue };
-        if digest(p) == d.digest {
+        if let Some(who) = super::manage::by_admin(&d) {
+            tracing::warn!(target: "wharf.admin", plugin = %d.plugin, by = %who, "plugin stays disabled (disabled by an admin)");
+            super::manage::mark_off(shared, p.name(), who);
+            still.push(d.plugin);
+        } else if digest(p) == d.digest {
             tracing::warn!(target: "wharf.breaker", plugin = %d.plugin, since_ms = d.disabled_at_ms, "plugin stays disabled (tripped before the restart); `wharf plugin enable` enables it");
             shared.breaker.open(p.name());
             still.push(d.plugin);
@@ -82,8 +88,26 @@ pub(crate) async fn watch(shared: Arc<Shared>, mut seen: HashSet<String>) {
                 continue;
             }
         };
+        // Plugins another process disabled by hand.
+        for d in &rows {
+            if let (Some(who), Ok(p)) = (super::manage::by_admin(d), PluginName::parse(&d.plugin))
+                && !super::manage::is_off_by_admin(&shared, &p)
+                && shared.current_set().get(p.as_str()).is_some()
+            {
+                tracing::info!(target: "wharf.admin", plugin = %p, by = %who, "plugin disabled by an admin");
+                super::manage::mark_off(&shared, &p, who);
+            }
+        }
         let now: HashSet<String> = rows.into_iter().map(|d| d.plugin).collect();
         for name in seen.difference(&now) {
+            // Enabled by hand by another process, which recorded who did.
+            if let Ok(p) = PluginName::parse(name)
+                && super::manage::unmark_off(&shared, &p)
+            {
+                shared.breaker.reset(&p);
+                tracing::info!(target: "wharf.admin", plugin = %p, "plugin enabled again by an admin");
+                continue;
+            }
             if let Ok(p) = PluginName::parse(name)
                 && shared.breaker.is_open(&p)
             {

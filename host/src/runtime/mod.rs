@@ -17,6 +17,8 @@
 //! | `timers` | due timers → inbox |
 //! | `retention` | the event log's old rows, pruned in batches |
 //! | `reload` | hot reload: file watcher and lifecycle events |
+//! | `reconfig` | what a reload may change in the config, and reading `config.toml` again |
+//! | `manage` | reload requests from other processes and Telegram, disabling plugins by hand |
 //! | `health` | the circuit breaker |
 //! | `disabled` | breaker trips kept across restarts (`plugin_state`), re-enabling |
 //! | `observer` | the read-only handle the admin listener uses |
@@ -33,11 +35,13 @@ mod dispatcher;
 mod engine;
 mod health;
 mod link;
+mod manage;
 mod notice;
 mod observe;
 mod observer;
 mod panel;
 mod plugin;
+mod reconfig;
 mod reload;
 mod retention;
 mod sandbox;
@@ -45,7 +49,6 @@ mod seen;
 mod timers;
 mod turn;
 
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -58,15 +61,16 @@ use wasmtime::component::Linker;
 
 pub use crate::metrics::{LatencySummary, Metrics};
 pub use checks::SetReport;
+pub use manage::{PluginRow, PluginRunState, disable_plugin, enable_plugin, request_reload};
 pub use observer::{Observer, PluginStatus};
 pub use panel::{ACT_WAIT, Console};
 pub use plugin::LoadError;
-pub use reload::ReloadReport;
+pub use reload::{ConfigOutcome, ReloadReport};
 
 use crate::caps::bindings::wharf::bot::types::Event;
 use crate::caps::{self, HostServices, PluginState, Quotas};
 use crate::clock::Clock;
-use crate::config::{Config, PluginSpec};
+use crate::config::Config;
 use crate::inbox::Entry;
 use crate::storage::{KvQuota, NewInbox, Storage};
 use plugin::PluginSet;
@@ -125,12 +129,16 @@ pub(crate) struct Shared {
     engine: Engine,
     host: Arc<HostServices>,
     base_linker: Linker<PluginState>,
-    specs: Vec<PluginSpec>,
+    /// The plugins' specs and `[bot]` as configured now (a reload swaps them).
+    live: RwLock<Arc<reconfig::Live>>,
     cache_dir: std::path::PathBuf,
     set: RwLock<Arc<PluginSet>>,
-    admins: HashSet<i64>,
-    /// What the host answers itself (`[bot]`).
-    bot: crate::config::BotConfig,
+    /// The bot's admins now (a reload swaps them).
+    admins: reconfig::Admins,
+    /// Plugins an admin disabled by hand, and who.
+    off_by_admin: Mutex<std::collections::HashMap<crate::config::PluginName, String>>,
+    /// Reloads asked for in Telegram, performed by a task of their own.
+    reload_asks: manage::Asks,
     concurrency: usize,
     max_failures: u32,
     breaker: health::Breaker,
@@ -167,6 +175,10 @@ impl Shared {
         self.set.read().map(|s| s.clone()).unwrap_or_else(|e| e.into_inner().clone())
     }
 
+    fn live(&self) -> Arc<reconfig::Live> {
+        self.live.read().map(|s| s.clone()).unwrap_or_else(|e| e.into_inner().clone())
+    }
+
     fn is_shutting_down(&self) -> bool {
         self.shutting_down.load(Ordering::Relaxed)
     }
@@ -188,14 +200,20 @@ impl Runtime {
             .with_context(|| format!("opening storage {}", crate::secret::mask_url(&url)))?;
         let shared = Arc::new(Self::shared(config, &opts, storage)?);
         let stamps = reload::stamps(&shared);
-        let (set, errors) =
-            plugin::build(&shared.engine, &shared.host, &shared.base_linker, &shared.specs, &shared.cache_dir, None)
-                .await;
+        let (set, errors) = plugin::build(
+            &shared.engine,
+            &shared.host,
+            &shared.base_linker,
+            &shared.live().specs,
+            &shared.cache_dir,
+            None,
+        )
+        .await;
         if !errors.is_empty() {
             let list: Vec<String> = errors.iter().map(|e| format!("  - {}", e.message)).collect();
             anyhow::bail!("{} plugin(s) failed to load:\n{}", errors.len(), list.join("\n"));
         }
-        let report = checks::check(&shared.bot, &set);
+        let report = checks::check(&shared.live().bot, &set);
         for w in &report.warnings {
             tracing::warn!(target: "wharf.config", "{w}");
         }
@@ -215,6 +233,8 @@ impl Runtime {
             tokio::spawn(timers::run(shared.clone())),
             tokio::spawn(disabled::watch(shared.clone(), still_disabled.into_iter().collect())),
             tokio::spawn(retention::run(shared.clone())),
+            tokio::spawn(manage::watch(shared.clone())),
+            tokio::spawn(manage::serve_asks(shared.clone())),
         ];
         if opts.watch.unwrap_or(config.runtime.watch) {
             tasks.push(tokio::spawn(reload::watch(shared.clone(), stamps)));
@@ -225,7 +245,7 @@ impl Runtime {
                 clock: shared.host.clock.clone(),
                 outbox_ready: shared.outbox_ready.clone(),
                 wake: shared.sink_wake.clone(),
-                admins: shared.admins.iter().copied().collect(),
+                admins: shared.admins.snapshot().iter().copied().collect(),
             };
             tasks.push(tokio::spawn(crate::sink::run(deps, shared.log_sink.clone())));
         }
@@ -253,7 +273,8 @@ impl Runtime {
         let rt = &config.runtime;
         let engine = engine::new_engine(rt.concurrency)?;
         let http = caps::egress::client(opts.dns_overrides.clone())?;
-        let specs = config.plugin_specs();
+        let live = reconfig::Live::new(config);
+        let specs = &live.specs;
         storage.set_kv_quotas(
             specs.iter().map(|s| (s.name.to_string(), KvQuota { bytes: s.budget.kv_bytes, keys: s.budget.kv_keys })),
         );
@@ -273,11 +294,12 @@ impl Runtime {
             base_linker: caps::base_linker(&engine).map_err(anyhow::Error::from)?,
             engine,
             host,
-            specs,
+            live: RwLock::new(Arc::new(live)),
             cache_dir: config.resolve(&rt.cache_dir),
             set: RwLock::new(Arc::new(PluginSet::default())),
-            admins: config.admins.iter().copied().collect(),
-            bot: config.bot.clone(),
+            admins: reconfig::Admins::new(&config.admins),
+            off_by_admin: Mutex::default(),
+            reload_asks: manage::Asks::default(),
             concurrency: rt.concurrency,
             max_failures: rt.max_failures,
             breaker: health::Breaker::new(rt.max_failures),
@@ -308,9 +330,15 @@ impl Runtime {
             .await
             .with_context(|| format!("opening storage {}", crate::secret::mask_url(&url)))?;
         let shared = Arc::new(Self::shared(config, &opts, storage)?);
-        let (set, errors) =
-            plugin::build(&shared.engine, &shared.host, &shared.base_linker, &shared.specs, &shared.cache_dir, None)
-                .await;
+        let (set, errors) = plugin::build(
+            &shared.engine,
+            &shared.host,
+            &shared.base_linker,
+            &shared.live().specs,
+            &shared.cache_dir,
+            None,
+        )
+        .await;
         if !errors.is_empty() {
             let list: Vec<String> = errors.iter().map(|e| format!("  - {}", e.message)).collect();
             anyhow::bail!("{} plugin(s) failed to load:\n{}", errors.len(), list.join("\n"));
@@ -319,7 +347,7 @@ impl Runtime {
         let set = shared.current_set();
         for d in shared.host.storage.disabled_plugins().await.context("reading the plugins the breaker disabled")? {
             if let Some(p) = set.get(&d.plugin)
-                && disabled::digest(p) == d.digest
+                && (disabled::digest(p) == d.digest || manage::by_admin(&d).is_some())
             {
                 shared.breaker.open(p.name());
             }
@@ -335,11 +363,17 @@ impl Runtime {
         let url = format!("sqlite:{}", dir.join("check.db").display());
         let storage = Storage::open(&url, None).await?;
         let shared = Self::shared(config, &RuntimeOptions::default(), storage)?;
-        let (set, errors) =
-            plugin::build(&shared.engine, &shared.host, &shared.base_linker, &shared.specs, &shared.cache_dir, None)
-                .await;
+        let (set, errors) = plugin::build(
+            &shared.engine,
+            &shared.host,
+            &shared.base_linker,
+            &shared.live().specs,
+            &shared.cache_dir,
+            None,
+        )
+        .await;
         let _ = std::fs::remove_dir_all(&dir);
-        let mut report = checks::check(&shared.bot, &set);
+        let mut report = checks::check(&shared.live().bot, &set);
         report.errors.splice(0..0, errors.into_iter().map(|e| e.message));
         Ok(report)
     }
@@ -474,9 +508,20 @@ impl Runtime {
         out
     }
 
-    /// Reload every plugin whose file changed (or all, if `force`).
+    /// Read `config.toml` again (applied if valid, see `docs/config-reload.md`) and reload
+    /// every plugin whose module changed. What SIGHUP does in `wharf run` and `wharf chat`.
     pub async fn reload(&self) -> anyhow::Result<ReloadReport> {
         reload::reload(&self.shared).await
+    }
+
+    /// [`Runtime::reload`], recording `who` asked for it.
+    pub async fn reload_as(&self, who: &str) -> anyhow::Result<ReloadReport> {
+        reload::reload_by(&self.shared, who).await
+    }
+
+    /// Whether a user is one of the bot's admins now.
+    pub fn is_admin(&self, user_id: i64) -> bool {
+        self.shared.admins.contains(&user_id)
     }
 
     /// Version of a loaded plugin, from its manifest.

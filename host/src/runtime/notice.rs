@@ -20,11 +20,11 @@ pub(crate) fn quote(plugin: &str, text: &str) -> String {
 
 /// Queue `text` to every admin (in one transaction) and wake the sender.
 pub(crate) async fn tell_admins(shared: &Shared, text: &str) {
-    let outbox =
-        shared.admins.iter().filter(|admin| **admin != 0).map(|admin| NewOutbox::host_text(*admin, text)).collect();
+    let admins = shared.admins.snapshot();
+    let outbox = admins.iter().filter(|admin| **admin != 0).map(|admin| NewOutbox::host_text(*admin, text)).collect();
     let commit = TurnCommit { outbox, now_ms: shared.host.clock.now_ms(), ..TurnCommit::default() };
     match shared.host.storage.commit(commit).await {
-        Ok(_) => shared.outbox_ready.chats(shared.admins.iter().copied()),
+        Ok(_) => shared.outbox_ready.chats(admins.iter().copied()),
         Err(e) => tracing::error!(target: "wharf.notice", error = %e, "cannot queue the admin notice"),
     }
 }

@@ -1,4 +1,5 @@
-//! Hot reload. A reload compiles changed modules, checks them like a first load and
+//! Hot reload. A reload reads `config.toml` again (see `reconfig`: a valid new file is
+//! applied with the set, an invalid one changes nothing), then compiles changed modules, checks them like a first load and
 //! swaps the whole plugin set atomically: turns in flight keep the set they started
 //! with; the next turn sees the new one. A module that fails any check is rejected and
 //! its previous version keeps serving. Each plugin gets `installed` / `upgraded`
@@ -8,8 +9,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use super::{Shared, plugin};
+use super::{Shared, plugin, reconfig};
 use crate::caps::bindings::wharf::bot::types::{Event, Lifecycle};
+use crate::config::ConfigDiff;
 use crate::storage::{NewInbox, NewLogEvent, TurnCommit};
 
 /// What a reload did.
@@ -19,32 +21,144 @@ pub struct ReloadReport {
     pub swapped: Vec<String>,
     /// Plugins whose new module was rejected (the old one keeps serving), with why.
     pub rejected: Vec<(String, String)>,
+    /// What became of `config.toml`.
+    pub config: ConfigOutcome,
 }
 
+/// What a reload did with `config.toml`.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub enum ConfigOutcome {
+    /// The runtime was not started from a file (a config parsed from text): not read.
+    #[default]
+    NotRead,
+    /// The file says what it said.
+    Unchanged,
+    /// The new file is in effect (settings needing a restart aside, see the diff).
+    Applied(ConfigDiff),
+    /// The file is invalid or does not fit the plugins: nothing changed. Why, with line
+    /// and column where the file is at fault.
+    Rejected(String),
+}
+
+impl ReloadReport {
+    /// One line per thing that happened, for an admin.
+    pub fn summary(&self) -> String {
+        let mut lines = Vec::new();
+        match &self.config {
+            ConfigOutcome::NotRead => {}
+            ConfigOutcome::Unchanged => lines.push("config.toml: unchanged".to_owned()),
+            ConfigOutcome::Applied(d) => {
+                let mut parts = Vec::new();
+                for (what, list) in [("added", &d.added), ("removed", &d.removed), ("reconfigured", &d.changed)] {
+                    if !list.is_empty() {
+                        parts.push(format!("{what} {}", list.join(", ")));
+                    }
+                }
+                if d.admins {
+                    parts.push("admins changed".into());
+                }
+                if d.bot {
+                    parts.push("[bot] changed".into());
+                }
+                if !d.restart_only.is_empty() {
+                    parts.push(format!("needs a restart for {}", d.restart_only.join(", ")));
+                }
+                if parts.is_empty() {
+                    parts.push("no change that matters".into());
+                }
+                lines.push(format!("config.toml applied: {}", parts.join("; ")));
+            }
+            ConfigOutcome::Rejected(why) => lines.push(format!("config.toml rejected, nothing changed: {why}")),
+        }
+        if self.swapped.is_empty() {
+            lines.push("modules: no plugin changed".into());
+        } else {
+            lines.push(format!("modules swapped: {}", self.swapped.join(", ")));
+        }
+        for (plugin, why) in &self.rejected {
+            lines.push(format!("module of {plugin} rejected: {}", super::notice::quote(plugin, why)));
+        }
+        lines.join("\n")
+    }
+}
+
+/// Reload as SIGHUP does (the config file, then every changed module).
 pub(crate) async fn reload(shared: &Arc<Shared>) -> anyhow::Result<ReloadReport> {
+    reload_by(shared, "SIGHUP or a local call").await
+}
+
+/// Read `config.toml` again and apply it if it is valid, then reload every plugin whose
+/// module changed; `who` asked for it (recorded with the events).
+pub(crate) async fn reload_by(shared: &Arc<Shared>, who: &str) -> anyhow::Result<ReloadReport> {
     let _one_at_a_time = shared.reload_lock.lock().await;
     let prev = shared.current_set();
-    let (set, errors) =
-        plugin::build(&shared.engine, &shared.host, &shared.base_linker, &shared.specs, &shared.cache_dir, Some(&prev))
-            .await;
+    let live = shared.live();
     let mut report = ReloadReport::default();
+    let mut accepted = None;
+    match reconfig::read(&live) {
+        reconfig::Read::NoFile => {}
+        reconfig::Read::Unchanged => report.config = ConfigOutcome::Unchanged,
+        reconfig::Read::Invalid(why) => {
+            reconfig::rejected(shared, &why, who).await;
+            report.config = ConfigOutcome::Rejected(why);
+        }
+        reconfig::Read::Changed(new, diff) => match reconfig::load(shared, &prev, &live, *new, diff).await {
+            Ok(c) => accepted = Some(c),
+            Err(why) => {
+                reconfig::rejected(shared, &why, who).await;
+                report.config = ConfigOutcome::Rejected(why);
+            }
+        },
+    }
+    let (set, errors) = match &mut accepted {
+        Some(c) => (std::mem::take(&mut c.set), std::mem::take(&mut c.errors)),
+        None => {
+            plugin::build(
+                &shared.engine,
+                &shared.host,
+                &shared.base_linker,
+                &live.specs,
+                &shared.cache_dir,
+                Some(&prev),
+            )
+            .await
+        }
+    };
     let mut cleared = Vec::new();
     for p in &set.plugins {
-        if prev.get(p.name().as_str()).is_none_or(|old| old.hash != p.hash) {
+        let Some(old) = prev.get(p.name().as_str()) else { continue };
+        if old.hash != p.hash {
             report.swapped.push(p.name().to_string());
-            let was_open = shared.breaker.is_open(p.name());
-            shared.breaker.reset(p.name());
+            let manual = super::manage::is_off_by_admin(shared, p.name());
+            let was_open = shared.breaker.is_open(p.name()) && !manual;
+            if !manual {
+                shared.breaker.reset(p.name());
+            }
             let mut event = NewLogEvent::host("plugin.reloaded", "Plugin reloaded", "🔄")
                 .field("plugin", p.name().as_str())
-                .field("version", p.manifest.version.as_str());
+                .field("version", p.manifest.version.as_str())
+                .field("by", who);
             if was_open {
                 event = event.field("breaker", "closed again (the plugin is enabled)");
             }
             super::notice::record(shared, event).await;
-            cleared.push(p.name().clone());
+            if !manual {
+                cleared.push(p.name().clone());
+            }
         }
     }
-    *shared.set.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(set);
+    {
+        // The set and the config it was built for change together.
+        let mut slot = shared.set.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = &mut accepted {
+            reconfig::apply(shared, c);
+        }
+        *slot = Arc::new(set);
+    }
+    if let Some(c) = accepted {
+        reconfig::accepted(shared, &c.diff, who).await;
+        report.config = ConfigOutcome::Applied(c.diff);
+    }
     for name in &cleared {
         super::disabled::forget(shared, name).await;
     }
@@ -121,7 +235,7 @@ fn stamp(path: &std::path::Path) -> Option<(SystemTime, u64)> {
 /// Stamps of the plugin files now; take them before loading, so a change made while
 /// loading is still noticed.
 pub(crate) fn stamps(shared: &Shared) -> Stamps {
-    shared.specs.iter().map(|s| (s.path.clone(), stamp(&s.path))).collect()
+    shared.live().specs.iter().map(|s| (s.path.clone(), stamp(&s.path))).collect()
 }
 
 /// Poll plugin files; reload when one changed and stayed unchanged for one more poll
@@ -134,7 +248,7 @@ pub(crate) async fn watch(shared: Arc<Shared>, mut seen: Stamps) {
             return;
         }
         let mut ready = false;
-        for spec in &shared.specs {
+        for spec in &shared.live().specs {
             let now = stamp(&spec.path);
             if seen.get(&spec.path) == Some(&now) {
                 pending.remove(&spec.path);

@@ -33,7 +33,13 @@ async fn help_lists_what_each_user_may_use() {
     );
     let admin = &b.emu.texts(ADMIN)[0];
     assert!(admin.starts_with(user.as_str()), "{admin}");
-    assert!(admin.ends_with("\n\nFor admins:\n/whoami — Who am I"), "{admin}");
+    assert!(
+        admin.ends_with(
+            "\n\nFor admins:\n/whoami — Who am I\n/reload — Reload config.toml and changed plugins\n\
+             /plugins — List the plugins and their state"
+        ),
+        "{admin}"
+    );
     b.h.rt.shutdown().await;
 }
 

@@ -15,6 +15,7 @@ mod chat;
 mod cli;
 mod compat;
 mod config_golden;
+mod config_reload;
 mod crash;
 mod cross_plugin;
 mod crypto;
