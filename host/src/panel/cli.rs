@@ -7,6 +7,8 @@
 //! wharf admin PLUGIN                           one plugin's views and actions, with parameters
 //! wharf admin PLUGIN VIEW [--PARAM VALUE]…     a view as a table (--json, --csv, --page CURSOR)
 //! wharf admin PLUGIN ACTION [--PARAM VALUE]…   an action, after a confirmation (--yes skips it)
+//! wharf admin reload                           the running bot re-reads config.toml and its plugins
+//! wharf admin disable|enable PLUGIN            stop or resume calling a plugin
 //! ```
 //! Options anywhere: `--config PATH`, `--json`, `--csv`, `--yes`, `--page CURSOR`,
 //! `--as USER_ID` (the admin the plugin sees), `--request ID` (retry a request exactly
@@ -116,6 +118,8 @@ Usage:
   wharf admin PLUGIN                          one plugin's views and actions, with parameters
   wharf admin PLUGIN VIEW [--PARAM VALUE]...  a view (--json, --csv, --page CURSOR)
   wharf admin PLUGIN ACTION [--PARAM VALUE]... an action, run once by the bot (asks first; --yes)
+  wharf admin reload                          the running bot re-reads config.toml and plugins
+  wharf admin disable|enable PLUGIN           stop or resume calling a plugin (kept across restarts)
 
 Options (anywhere):
   --config PATH      config file [default: config.toml]
@@ -135,6 +139,12 @@ pub async fn run(args: &[String]) -> anyhow::Result<()> {
     }
     let req = parse_args(args)?;
     let config = Config::load(&req.config)?;
+    let who = format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()));
+    match req.words.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["reload"] => return reload(&config, &who).await,
+        ["disable" | "enable", plugin] => return switch(&config, &req.words[0], plugin, &who).await,
+        _ => {}
+    }
     let console =
         Runtime::open_console(&config, RuntimeOptions::default()).await?.with_wait(Duration::from_secs(req.wait));
     let plugins = console.plugins();
@@ -176,6 +186,41 @@ pub async fn run(args: &[String]) -> anyhow::Result<()> {
             }
         }
         _ => unreachable!("checked by parse_args"),
+    }
+    Ok(())
+}
+
+async fn storage(config: &Config) -> anyhow::Result<crate::storage::Storage> {
+    let url = config.storage_url();
+    crate::storage::Storage::open(&url, None)
+        .await
+        .with_context(|| format!("opening storage {}", crate::secret::mask_url(&url)))
+}
+
+/// `wharf admin reload`: ask the bot serving the database to reload (as SIGHUP does).
+async fn reload(config: &Config, who: &str) -> anyhow::Result<()> {
+    crate::runtime::request_reload(&storage(config).await?, who).await?;
+    println!(
+        "Reload requested: the bot serving this database re-reads its config and plugins within about 2 seconds \
+         (`wharf logs --plugin wharf --since 5m` shows how it went)."
+    );
+    Ok(())
+}
+
+/// `wharf admin disable|enable PLUGIN`.
+async fn switch(config: &Config, verb: &str, plugin: &str, who: &str) -> anyhow::Result<()> {
+    if !config.plugin_specs().iter().any(|s| s.name.as_str() == plugin) {
+        bail!("no plugin {plugin} in the config");
+    }
+    let storage = storage(config).await?;
+    if verb == "disable" {
+        let version = storage.plugin_version(plugin).await?.unwrap_or_default();
+        crate::runtime::disable_plugin(&storage, plugin, &version, who).await?;
+        println!("{plugin} is disabled (kept across restarts); `wharf admin enable {plugin}` enables it.");
+    } else if crate::runtime::enable_plugin(&storage, plugin, who).await? {
+        println!("{plugin} is enabled again.");
+    } else {
+        println!("{plugin} was not disabled.");
     }
     Ok(())
 }
