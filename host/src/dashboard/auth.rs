@@ -102,7 +102,7 @@ impl Dashboard {
         self.message(
             StatusCode::FORBIDDEN,
             "Link used or expired",
-            "This sign-in link was used already or has expired: send /dashboard to the bot again.",
+            "This sign-in link was used or expired: send /dashboard to the bot again.",
             None,
         )
     }

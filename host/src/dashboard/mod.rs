@@ -110,23 +110,25 @@ pub fn router(config: &AdminConfig, observer: Observer, bound: SocketAddr) -> Ro
         .with_state(dash)
 }
 
+/// The embedded templates, by name.
+const TEMPLATES: [(&str, &str); 12] = [
+    ("base.html", include_str!("templates/base.html")),
+    ("blocks.html", include_str!("templates/blocks.html")),
+    ("message.html", include_str!("templates/message.html")),
+    ("login.html", include_str!("templates/login.html")),
+    ("link.html", include_str!("templates/link.html")),
+    ("overview.html", include_str!("templates/overview.html")),
+    ("plugins.html", include_str!("templates/plugins.html")),
+    ("events.html", include_str!("templates/events.html")),
+    ("dead.html", include_str!("templates/dead.html")),
+    ("plugin.html", include_str!("templates/plugin.html")),
+    ("view.html", include_str!("templates/view.html")),
+    ("action.html", include_str!("templates/action.html")),
+];
+
 fn templates() -> Environment<'static> {
     let mut env = Environment::new();
-    let all = [
-        ("base.html", include_str!("templates/base.html")),
-        ("blocks.html", include_str!("templates/blocks.html")),
-        ("message.html", include_str!("templates/message.html")),
-        ("login.html", include_str!("templates/login.html")),
-        ("link.html", include_str!("templates/link.html")),
-        ("overview.html", include_str!("templates/overview.html")),
-        ("plugins.html", include_str!("templates/plugins.html")),
-        ("events.html", include_str!("templates/events.html")),
-        ("dead.html", include_str!("templates/dead.html")),
-        ("plugin.html", include_str!("templates/plugin.html")),
-        ("view.html", include_str!("templates/view.html")),
-        ("action.html", include_str!("templates/action.html")),
-    ];
-    for (name, text) in all {
+    for (name, text) in TEMPLATES {
         if let Err(e) = env.add_template(name, text) {
             tracing::error!(target: "wharf.dashboard", template = name, error = %e, "a dashboard template does not parse");
         }
@@ -225,4 +227,37 @@ fn show_time(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms)
         .map(|t| t.strftime("%Y-%m-%d %H:%M:%S").to_string())
         .unwrap_or_else(|_| ms.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_parses_and_renders_with_little_context() {
+        let mut env = Environment::new();
+        for (name, text) in TEMPLATES {
+            env.add_template(name, text).unwrap_or_else(|e| panic!("{name}: {e:#}"));
+        }
+        let base = context! { root => "", csrf => "c", who => "1 via web", active => "", nav_plugins => vec!["shop"] };
+        for name in [
+            "message.html",
+            "login.html",
+            "link.html",
+            "overview.html",
+            "plugins.html",
+            "events.html",
+            "dead.html",
+        ] {
+            let ctx = context! { title => "t", text => "a\nb", status => 403, ..base.clone() };
+            let t = env.get_template(name).unwrap_or_else(|e| panic!("{name}: {e:#}"));
+            t.render(ctx).unwrap_or_else(|e| panic!("{name}: {e:#}"));
+        }
+    }
+
+    #[test]
+    fn the_root_is_the_path_of_the_public_url() {
+        assert_eq!(root_of("https://bot.example.com/admin/"), "/admin");
+        assert_eq!(root_of("http://127.0.0.1:9090"), "");
+    }
 }

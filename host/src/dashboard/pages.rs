@@ -112,8 +112,7 @@ pub(crate) async fn overview(State(d): State<Arc<Dashboard>>, headers: HeaderMap
         title => "Overview",
         rate => format!("{rate:.2}"),
         committed => m.turns(TurnOutcome::Committed),
-        failed => m.turns(TurnOutcome::Failed),
-        host_faults => m.turns(TurnOutcome::HostFault),
+        turns_failed => m.turns(TurnOutcome::Failed) + m.turns(TurnOutcome::HostFault),
         conflicts => m.turns(TurnOutcome::Conflict),
         plugin_failures => plugins.iter().map(|p| p.failures).sum::<u64>(),
         disabled => plugins.iter().filter(|p| p.disabled).map(|p| p.name.clone()).collect::<Vec<_>>(),
@@ -121,7 +120,7 @@ pub(crate) async fn overview(State(d): State<Arc<Dashboard>>, headers: HeaderMap
         inbox_age => lag.map(|l| age(l.inbox.oldest_ms)),
         outbox => lag.map(|l| l.outbox.depth),
         outbox_age => lag.map(|l| age(l.outbox.oldest_ms)),
-        inbox_dead, outbox_dead, recent, turns_chart, events_chart,
+        dead_total => inbox_dead + outbox_dead, recent, turns_chart, events_chart,
         ..d.base(&s, "overview")
     };
     d.page(StatusCode::OK, "overview.html", ctx)

@@ -16,6 +16,7 @@ mod config_golden;
 mod crash;
 mod cross_plugin;
 mod crypto;
+mod dashboard;
 mod deposit_topic;
 mod events_timers;
 mod explorer;
