@@ -146,8 +146,10 @@ pub(crate) async fn password(State(d): State<Arc<Dashboard>>, Form(fields): Form
 pub(crate) async fn link_page(State(d): State<Arc<Dashboard>>, Path(token): Path<String>) -> Response {
     // Showing the page does not use the link (a link preview fetching it must not).
     match d.signer.check(&token, d.now_ms()) {
-        Ok(user) => d.page(StatusCode::OK, "link.html", context! { root => d.root.clone(), user }),
-        Err(_) => d.link_refused(),
+        Ok(user) if d.signer.used(d.observer.storage(), &token).await == Ok(false) => {
+            d.page(StatusCode::OK, "link.html", context! { root => d.root.clone(), user })
+        }
+        _ => d.link_refused(),
     }
 }
 

@@ -97,10 +97,18 @@ impl Signer {
         Ok(user)
     }
 
+    /// Whether a token was used already (a read; [`Signer::redeem`] decides).
+    pub(crate) async fn used(&self, storage: &Storage, token: &str) -> Result<bool, Refusal> {
+        match storage.kv_get(NS, &used_key(token)).await {
+            Ok((found, _)) => Ok(found.is_some()),
+            Err(_) => Err(Refusal::Storage),
+        }
+    }
+
     /// Check a token and mark it used, once: the admin it names.
     pub(crate) async fn redeem(&self, storage: &Storage, token: &str, now_ms: i64) -> Result<i64, Refusal> {
         let user = self.check(token, now_ms)?;
-        let key = format!("link:{}", hex(&Sha256::digest(token.as_bytes())));
+        let key = used_key(token);
         let commit = TurnCommit {
             reads: vec![KeyRead { ns: NS.into(), key: key.clone(), version: 0 }],
             writes: vec![(NS.into(), key, Some(now_ms.to_string().into_bytes()))],
@@ -120,6 +128,11 @@ impl Signer {
             }
         }
     }
+}
+
+/// Where a used token's hash is kept.
+fn used_key(token: &str) -> String {
+    format!("link:{}", hex(&Sha256::digest(token.as_bytes())))
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {

@@ -105,6 +105,7 @@ async fn a_sign_in_link_works_once_for_ten_minutes_and_only_for_admins() {
 
     // Used: refused, also in a fresh browser.
     let mut other = Web::new(server.local_addr());
+    assert_eq!(other.get(&path).await.0, StatusCode::FORBIDDEN);
     let (status, body, _) = other.post(&path, &[]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(body.contains("used or expired") && body.contains("dashboard to the bot again"), "{body}");

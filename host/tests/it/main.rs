@@ -7,6 +7,7 @@ mod common;
 
 mod alerts;
 mod analytics;
+mod browser;
 mod answers;
 mod capabilities;
 mod chat;

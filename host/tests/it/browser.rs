@@ -1,0 +1,158 @@
+//! The dashboard in a real headless Chromium driven through chromedriver (WebDriver,
+//! from Rust with fantoccini): sign in through the link the bot sent, disable a plugin
+//! through a confirmed form, a form stripped of its CSRF token refused, a used and an
+//! expired link refused. Screenshots of every step are saved under
+//! `target/screenshots/` as test artifacts. Without chromium and chromedriver the test
+//! fails and says how to install them (`.ci/run` does).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use wharf::config::AdminConfig;
+
+use crate::common::*;
+use crate::dashboard::{link_for, serve};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// chromedriver on a free port, killed when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn require(path: &str) {
+    assert!(
+        Path::new(path).exists(),
+        "{path} is missing: the browser tests need Debian's chromium and chromium-driver \
+         (apt-get install chromium chromium-driver; .ci/run installs them)"
+    );
+}
+
+async fn start_browser() -> (Driver, Client) {
+    require(CHROMIUM);
+    require(CHROMEDRIVER);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let profile = tempfile::tempdir().unwrap();
+    let driver = Driver { child, url: format!("http://127.0.0.1:{port}"), _profile: profile };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let ready = reqwest::get(format!("{}/status", driver.url)).await.ok();
+        if let Some(r) = ready
+            && r.status().is_success()
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "chromedriver did not answer on port {port} within 30 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let args = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,900",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([format!("--user-data-dir={}", driver._profile.path().display())])
+    .collect::<Vec<_>>();
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".into(), "chrome".into());
+    caps.insert("goog:chromeOptions".into(), serde_json::json!({ "binary": CHROMIUM, "args": args }));
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let client = ClientBuilder::new(connector).capabilities(caps).connect(&driver.url).await.expect("a browser session");
+    (driver, client)
+}
+
+fn screenshots() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn shot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "{name}: not a PNG");
+    std::fs::write(screenshots().join(format!("{name}.png")), png).unwrap();
+}
+
+async fn text_of(c: &Client, css: &str) -> String {
+    c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(css)).await.unwrap().text().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_signs_in_by_the_bots_link_and_forms_need_the_csrf_token() {
+    let h = start(&plugin("probe", "probe", ALL)).await;
+    let server = serve(&h, AdminConfig::loopback(0)).await;
+    let (_driver, c) = start_browser().await;
+
+    // Sign in through the link the bot sent.
+    let link = link_for(&h, 1000).await;
+    c.goto(&link).await.unwrap();
+    shot(&c, "01-link").await;
+    c.wait().for_element(Locator::Id("sign-in")).await.unwrap().click().await.unwrap();
+    assert_eq!(text_of(&c, "h1").await, "Overview");
+    assert!(text_of(&c, "header .signout span").await.contains("1000 via web"));
+    shot(&c, "02-overview").await;
+
+    // A confirmed form: disable the probe plugin.
+    c.goto(&format!("http://{}/plugins", server.local_addr())).await.unwrap();
+    c.wait().for_element(Locator::Css("#plugin-probe button")).await.unwrap().click().await.unwrap();
+    c.accept_alert().await.unwrap();
+    let state = c.wait().for_element(Locator::Css("#plugin-probe .state .bad")).await.unwrap();
+    assert_eq!(state.text().await.unwrap(), "disabled");
+    assert!(h.rt.observer().plugins().iter().any(|p| p.name == "probe" && p.disabled));
+    shot(&c, "03-plugin-disabled").await;
+
+    // The same kind of form without its CSRF token: refused, nothing changes.
+    c.execute(
+        "const f = document.querySelector('#plugin-probe form'); f.querySelector('input[name=csrf]').remove(); f.submit();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    assert_eq!(text_of(&c, "h1").await, "Refused");
+    assert!(text_of(&c, "p.message").await.contains("nothing was changed"));
+    assert!(h.rt.observer().plugins().iter().any(|p| p.name == "probe" && p.disabled));
+    shot(&c, "04-csrf-refused").await;
+
+    // The used link, in a fresh session: refused.
+    c.delete_all_cookies().await.unwrap();
+    c.goto(&link).await.unwrap();
+    assert_eq!(text_of(&c, "h1").await, "Link used or expired");
+    shot(&c, "05-link-used").await;
+
+    // A link past its 10 minutes: refused.
+    let late = link_for(&h, 1000).await;
+    h.rt.clock().advance(Duration::from_millis(wharf::dashboard::LINK_TTL_MS as u64));
+    c.goto(&late).await.unwrap();
+    assert_eq!(text_of(&c, "h1").await, "Link used or expired");
+    shot(&c, "06-link-expired").await;
+    c.goto(&format!("http://{}/overview", server.local_addr())).await.unwrap();
+    assert_eq!(text_of(&c, "h1").await, "Sign in");
+
+    c.close().await.unwrap();
+    server.stop().await;
+}
