@@ -139,7 +139,6 @@ fn check_phc(s: &str) -> Result<(), String> {
     Ok(())
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,28 +31,28 @@ impl Dashboard {
     }
 
     /// The session, or a redirect to the sign-in page.
-    pub(crate) fn require(&self, headers: &HeaderMap) -> Result<Session, Response> {
-        self.current(headers).map(|(_, s)| s).ok_or_else(|| redirect(&format!("{}/login", self.root)))
+    pub(crate) fn require(&self, headers: &HeaderMap) -> Result<Session, Box<Response>> {
+        self.current(headers).map(|(_, s)| s).ok_or_else(|| Box::new(redirect(&format!("{}/login", self.root))))
     }
 
     /// The session of a POST whose CSRF token is the session's; else 403.
-    pub(crate) fn require_post(&self, headers: &HeaderMap, fields: &Fields) -> Result<Session, Response> {
+    pub(crate) fn require_post(&self, headers: &HeaderMap, fields: &Fields) -> Result<Session, Box<Response>> {
         let Some((_, session)) = self.current(headers) else {
-            return Err(self.message(
+            return Err(Box::new(self.message(
                 StatusCode::FORBIDDEN,
                 "Signed out",
                 "Your session ended; nothing was changed. Sign in again.",
                 None,
-            ));
+            )));
         };
         if !csrf_ok(&session, field(fields, "csrf")) {
             tracing::warn!(target: "wharf.dashboard", by = %session.who.describe(), "a form without the session's CSRF token was refused");
-            return Err(self.message(
+            return Err(Box::new(self.message(
                 StatusCode::FORBIDDEN,
                 "Refused",
                 "The form did not carry this session's security token; nothing was changed. Reload the page and try again.",
                 Some(self.base(&session, "")),
-            ));
+            )));
         }
         Ok(session)
     }
@@ -178,10 +178,14 @@ pub(crate) async fn link_use(State(d): State<Arc<Dashboard>>, Path(token): Path<
     }
 }
 
-pub(crate) async fn logout(State(d): State<Arc<Dashboard>>, headers: HeaderMap, Form(fields): Form<Fields>) -> Response {
+pub(crate) async fn logout(
+    State(d): State<Arc<Dashboard>>,
+    headers: HeaderMap,
+    Form(fields): Form<Fields>,
+) -> Response {
     let session = match d.require_post(&headers, &fields) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if let Some((id, _)) = d.current(&headers) {
         d.sessions.end(&id);

@@ -71,7 +71,6 @@ pub(crate) struct Dashboard {
     hashing: tokio::sync::Semaphore,
 }
 
-
 /// The dashboard's routes for `observer`, reached by browsers at `bound` (or
 /// `config.public_url`); sign-in links from `/dashboard` work while the router lives.
 pub fn router(config: &AdminConfig, observer: Observer, bound: SocketAddr) -> Router {
@@ -105,8 +104,14 @@ pub fn router(config: &AdminConfig, observer: Observer, bound: SocketAddr) -> Ro
         .route("/plugin/{plugin}/view/{view}", get(panel::view))
         .route("/plugin/{plugin}/action/{action}", get(panel::action_form).post(panel::act))
         .route("/plugin/{plugin}/selection", post(panel::selection))
-        .route("/static/style.css", get(|| async { asset("text/css; charset=utf-8", include_str!("static/style.css")) }))
-        .route("/static/app.js", get(|| async { asset("text/javascript; charset=utf-8", include_str!("static/app.js")) }))
+        .route(
+            "/static/style.css",
+            get(|| async { asset("text/css; charset=utf-8", include_str!("static/style.css")) }),
+        )
+        .route(
+            "/static/app.js",
+            get(|| async { asset("text/javascript; charset=utf-8", include_str!("static/app.js")) }),
+        )
         .with_state(dash)
 }
 
@@ -240,15 +245,9 @@ mod tests {
             env.add_template(name, text).unwrap_or_else(|e| panic!("{name}: {e:#}"));
         }
         let base = context! { root => "", csrf => "c", who => "1 via web", active => "", nav_plugins => vec!["shop"] };
-        for name in [
-            "message.html",
-            "login.html",
-            "link.html",
-            "overview.html",
-            "plugins.html",
-            "events.html",
-            "dead.html",
-        ] {
+        for name in
+            ["message.html", "login.html", "link.html", "overview.html", "plugins.html", "events.html", "dead.html"]
+        {
             let ctx = context! { title => "t", text => "a\nb", status => 403, ..base.clone() };
             let t = env.get_template(name).unwrap_or_else(|e| panic!("{name}: {e:#}"));
             t.render(ctx).unwrap_or_else(|e| panic!("{name}: {e:#}"));

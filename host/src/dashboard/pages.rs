@@ -56,7 +56,7 @@ macro_rules! session {
     ($d:expr, $e:expr) => {
         match $e {
             Ok(s) => s,
-            Err(r) => return r,
+            Err(r) => return *r,
         }
     };
 }
@@ -71,8 +71,11 @@ pub(crate) async fn overview(State(d): State<Arc<Dashboard>>, headers: HeaderMap
         [.., a, b] if b.at > a.at => (b.turns - a.turns) as f64 / b.at.duration_since(a.at).as_secs_f64(),
         _ => 0.0,
     };
-    let labels: Vec<String> =
-        samples.iter().skip(1).map(|x| format!("-{}s", samples[samples.len() - 1].at.duration_since(x.at).as_secs())).collect();
+    let labels: Vec<String> = samples
+        .iter()
+        .skip(1)
+        .map(|x| format!("-{}s", samples[samples.len() - 1].at.duration_since(x.at).as_secs()))
+        .collect();
     let per = |f: fn(&super::Sample) -> u64| -> Vec<i64> {
         samples.windows(2).map(|w| i64::try_from(f(&w[1]).saturating_sub(f(&w[0]))).unwrap_or(i64::MAX)).collect()
     };
@@ -82,7 +85,8 @@ pub(crate) async fn overview(State(d): State<Arc<Dashboard>>, headers: HeaderMap
         &[("committed".into(), per(|x| x.turns)), ("failed".into(), per(|x| x.failed))],
     );
     let now = d.now_ms();
-    let since = (now - 12 * 3_600_000) / QUARTER_HOUR_MS * QUARTER_HOUR_MS;
+    // 48 quarter hours, the current one last.
+    let since = now / QUARTER_HOUR_MS * QUARTER_HOUR_MS - 47 * QUARTER_HOUR_MS;
     let filter = EventFilter { since_ms: Some(since), ..EventFilter::default() };
     let mut per_quarter = vec![0i64; 48];
     if let Ok(groups) = obs.storage().count_events(&filter, CountBy::QuarterHour).await {
@@ -96,7 +100,8 @@ pub(crate) async fn overview(State(d): State<Arc<Dashboard>>, headers: HeaderMap
         }
     }
     let q_labels: Vec<String> = (0..48).map(|i| show_time(since + i * QUARTER_HOUR_MS)[11..16].to_owned()).collect();
-    let events_chart = svg::chart("Events per quarter hour (UTC, last 12 h)", &q_labels, &[("events".into(), per_quarter)]);
+    let events_chart =
+        svg::chart("Events per quarter hour (UTC, last 12 h)", &q_labels, &[("events".into(), per_quarter)]);
     let lag = obs.storage().queue_lag().await.ok();
     let age = |o: Option<i64>| o.map_or(0, |t| (now - t).max(0) / 1000);
     let inbox_dead = obs.storage().dead_list(DeadQueue::Inbox, DEAD_SHOWN).await.map(|v| v.len()).unwrap_or(0);
@@ -172,12 +177,9 @@ pub(crate) async fn plugin_op(
             redirect(&format!("{}/plugins", d.root))
         }
         Ok(false) => d.message(StatusCode::NOT_FOUND, "Not found", "No such plugin.", Some(d.base(&s, "plugins"))),
-        Err(e) => d.message(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Failed",
-            &format!("{e:#}"),
-            Some(d.base(&s, "plugins")),
-        ),
+        Err(e) => {
+            d.message(StatusCode::INTERNAL_SERVER_ERROR, "Failed", &format!("{e:#}"), Some(d.base(&s, "plugins")))
+        }
     }
 }
 
@@ -185,9 +187,8 @@ pub(crate) async fn events(State(d): State<Arc<Dashboard>>, headers: HeaderMap, 
     let s = session!(d, d.require(&headers));
     let text = |n: &str| field(&q, n).map(str::trim).filter(|v| !v.is_empty());
     let mut errors = Vec::new();
-    let kind = text("kind").and_then(|k| {
-        KindGlob::try_from(k.to_owned()).map_err(|e| errors.push(format!("kind: {e}"))).ok()
-    });
+    let kind =
+        text("kind").and_then(|k| KindGlob::try_from(k.to_owned()).map_err(|e| errors.push(format!("kind: {e}"))).ok());
     let user_id = text("user").and_then(|u| u.parse().map_err(|_| errors.push("user: a number".into())).ok());
     let level = text("level").and_then(|l| match l {
         "debug" => Some(LogLevel::Debug),
@@ -247,7 +248,12 @@ pub(crate) async fn dead(State(d): State<Arc<Dashboard>>, headers: HeaderMap) ->
                 })
                 .collect(),
             Err(e) => {
-                return d.message(StatusCode::INTERNAL_SERVER_ERROR, "Dead letters", &e.to_string(), Some(d.base(&s, "dead")));
+                return d.message(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Dead letters",
+                    &e.to_string(),
+                    Some(d.base(&s, "dead")),
+                );
             }
         };
         queues.push(context! { name => q.as_str(), rows });
@@ -278,11 +284,25 @@ pub(crate) async fn dead_op(
                 }
                 ("retry", moved.len() as u64)
             }
-            Err(e) => return d.message(StatusCode::INTERNAL_SERVER_ERROR, "Failed", &e.to_string(), Some(d.base(&s, "dead"))),
+            Err(e) => {
+                return d.message(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Failed",
+                    &e.to_string(),
+                    Some(d.base(&s, "dead")),
+                );
+            }
         },
         Some("discard") => match storage.dead_discard(q, &ids).await {
             Ok(n) => ("discard", n),
-            Err(e) => return d.message(StatusCode::INTERNAL_SERVER_ERROR, "Failed", &e.to_string(), Some(d.base(&s, "dead"))),
+            Err(e) => {
+                return d.message(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Failed",
+                    &e.to_string(),
+                    Some(d.base(&s, "dead")),
+                );
+            }
         },
         _ => return d.message(StatusCode::BAD_REQUEST, "Dead letters", "Retry or discard?", Some(d.base(&s, "dead"))),
     };

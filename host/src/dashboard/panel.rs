@@ -17,8 +17,8 @@ use super::auth::{Fields, field};
 use super::pages::session;
 use super::session::Session;
 use super::{Dashboard, svg};
-use crate::runtime::Console;
 use crate::panel::{Block, Item, Output, PanelError, PanelPlugin, ParamKind};
+use crate::runtime::Console;
 
 /// A parameter as a form field.
 #[derive(Serialize)]
@@ -44,7 +44,8 @@ fn fields(item: &Item, given: &Fields, errors: &HashMap<String, String>, skip_id
                 ParamKind::Text => ("text", vec![], p.help.clone()),
                 ParamKind::Integer | ParamKind::UserId => ("number", vec![], p.help.clone()),
                 ParamKind::Amount(dp) => {
-                    let example = if *dp == 0 { "12".to_owned() } else { format!("12.{}", "5".repeat(usize::from(*dp))) };
+                    let example =
+                        if *dp == 0 { "12".to_owned() } else { format!("12.{}", "5".repeat(usize::from(*dp))) };
                     ("amount", vec![], format!("{} (e.g. {example})", p.help).trim().to_owned())
                 }
                 ParamKind::Date => ("date", vec![], p.help.clone()),
@@ -123,9 +124,14 @@ fn blocks(out: &Output, spec: &PanelPlugin) -> Vec<BlockView> {
 }
 
 impl Dashboard {
-    fn find_plugin(&self, s: &Session, plugin: &str) -> Result<PanelPlugin, Response> {
+    fn find_plugin(&self, s: &Session, plugin: &str) -> Result<PanelPlugin, Box<Response>> {
         self.observer.console().plugins().into_iter().find(|p| p.plugin == plugin).ok_or_else(|| {
-            self.message(StatusCode::NOT_FOUND, "Not found", "No plugin of that name with admin views or actions.", Some(self.base(s, "")))
+            Box::new(self.message(
+                StatusCode::NOT_FOUND,
+                "Not found",
+                "No plugin of that name with admin views or actions.",
+                Some(self.base(s, "")),
+            ))
         })
     }
 
@@ -275,4 +281,73 @@ pub(crate) async fn selection(
     let request = field(&f, &format!("{prefix}_request")).unwrap_or_default().to_owned();
     let result = d.observer.console().act(&plugin, &item.name, &raw, &s.who, &request).await;
     d.action_page(&s, &p, &item, &raw, Some(&result))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::panel::{Line, PanelSpec, ParamSpec, Row, Series, Table};
+
+    fn spec() -> PanelPlugin {
+        let param = |name: &str, kind| ParamSpec {
+            name: name.into(),
+            title: name.to_uppercase(),
+            kind,
+            required: true,
+            help: String::new(),
+        };
+        let discount = Item {
+            name: "discount".into(),
+            title: "Discount".into(),
+            description: String::new(),
+            params: vec![param("products", ParamKind::Ids), param("percent", ParamKind::Integer)],
+        };
+        PanelPlugin {
+            plugin: "shop".into(),
+            version: "1".into(),
+            disabled: false,
+            spec: PanelSpec { views: vec![], actions: vec![discount] },
+        }
+    }
+
+    #[test]
+    fn a_table_with_actions_gets_checkboxes_select_all_and_the_actions_fields() {
+        let out = Output {
+            blocks: vec![
+                Block::Text("two <products>".into()),
+                Block::Table(Table {
+                    columns: vec!["name".into()],
+                    rows: vec![
+                        Row { id: Some("p1".into()), cells: vec!["Steam <50>".into()] },
+                        Row { id: None, cells: vec!["total".into()] },
+                    ],
+                    actions: vec!["discount".into(), "unknown".into()],
+                }),
+                Block::KeyValues(vec![("stock".into(), "3".into())]),
+                Block::Series(Series {
+                    title: "sales".into(),
+                    labels: vec!["mon".into()],
+                    lines: vec![Line { name: "count".into(), values: vec![2] }],
+                }),
+            ],
+            next_page: None,
+        };
+        let env = super::super::templates();
+        let ctx = context! {
+            root => "", csrf => "tok", who => "1 via web", active => "shop", nav_plugins => vec!["shop"],
+            title => "shop · Products", plugin => "shop",
+            item => Item { name: "products".into(), title: "Products".into(), description: String::new(), params: vec![] },
+            fields => Vec::<FieldView>::new(), output => blocks(&out, &spec()),
+        };
+        let html = env.get_template("view.html").unwrap().render(ctx).unwrap();
+        assert!(html.contains("two &lt;products&gt;") && html.contains("Steam &lt;50&gt;"), "{html}");
+        assert_eq!(html.matches("name=\"_ids\"").count(), 1, "only rows with an id: {html}");
+        assert!(html.contains("class=\"select-all\""));
+        assert!(html.contains("name=\"discount.percent\""), "{html}");
+        assert!(!html.contains("name=\"discount.products\""), "the selection is the checkboxes: {html}");
+        assert!(html.contains("name=\"_action\" value=\"discount\""));
+        assert!(html.contains("name=\"csrf\" value=\"tok\""));
+        assert!(!html.contains("unknown"), "an action the plugin does not have is not offered");
+        assert!(html.contains("<dt>stock</dt><dd>3</dd>") && html.contains("<svg"));
+    }
 }

@@ -52,7 +52,13 @@ pub(crate) fn chart(title: &str, labels: &[String], lines: &[(String, Vec<i64>)]
     }
     let step = (n / 8).max(1);
     for (i, l) in labels.iter().enumerate().filter(|(i, _)| i % step == 0) {
-        let _ = write!(s, r#"<text x="{:.1}" y="{}" font-size="10" text-anchor="middle">{}</text>"#, x(i), H - 8.0, escape(l));
+        let _ = write!(
+            s,
+            r#"<text x="{:.1}" y="{}" font-size="10" text-anchor="middle">{}</text>"#,
+            x(i),
+            H - 8.0,
+            escape(l)
+        );
     }
     for (k, (name, values)) in lines.iter().enumerate() {
         let colour = COLOURS[k % COLOURS.len()];
@@ -60,7 +66,11 @@ pub(crate) fn chart(title: &str, labels: &[String], lines: &[(String, Vec<i64>)]
         if points.len() == 1 {
             let _ = write!(s, r#"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{colour}"/>"#, x(0), y(values[0]));
         } else if !points.is_empty() {
-            let _ = write!(s, r#"<polyline fill="none" stroke="{colour}" stroke-width="2" points="{}"/>"#, points.join(" "));
+            let _ = write!(
+                s,
+                r#"<polyline fill="none" stroke="{colour}" stroke-width="2" points="{}"/>"#,
+                points.join(" ")
+            );
         }
         let _ = write!(
             s,

@@ -82,7 +82,8 @@ async fn start_browser() -> (Driver, Client) {
     caps.insert("browserName".into(), "chrome".into());
     caps.insert("goog:chromeOptions".into(), serde_json::json!({ "binary": CHROMIUM, "args": args }));
     let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    let client = ClientBuilder::new(connector).capabilities(caps).connect(&driver.url).await.expect("a browser session");
+    let client =
+        ClientBuilder::new(connector).capabilities(caps).connect(&driver.url).await.expect("a browser session");
     (driver, client)
 }
 
@@ -98,8 +99,24 @@ async fn shot(c: &Client, name: &str) {
     std::fs::write(screenshots().join(format!("{name}.png")), png).unwrap();
 }
 
-async fn text_of(c: &Client, css: &str) -> String {
-    c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(css)).await.unwrap().text().await.unwrap()
+/// Wait (20 s at most) until the element `css` holds text containing `want`: a click
+/// that navigates returns before the next page is there, and the old page's element
+/// may be read, or go stale, meanwhile.
+async fn until_text(c: &Client, css: &str, want: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut last = String::new();
+    loop {
+        if let Ok(e) = c.find(Locator::Css(css)).await
+            && let Ok(text) = e.text().await
+        {
+            if text.contains(want) {
+                return;
+            }
+            last = text;
+        }
+        assert!(Instant::now() < deadline, "{css} did not come to show {want:?} (last: {last:?})");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -113,16 +130,15 @@ async fn an_admin_signs_in_by_the_bots_link_and_forms_need_the_csrf_token() {
     c.goto(&link).await.unwrap();
     shot(&c, "01-link").await;
     c.wait().for_element(Locator::Id("sign-in")).await.unwrap().click().await.unwrap();
-    assert_eq!(text_of(&c, "h1").await, "Overview");
-    assert!(text_of(&c, "header .signout span").await.contains("1000 via web"));
+    until_text(&c, "h1", "Overview").await;
+    until_text(&c, "header .signout span", "1000 via web").await;
     shot(&c, "02-overview").await;
 
     // A confirmed form: disable the probe plugin.
     c.goto(&format!("http://{}/plugins", server.local_addr())).await.unwrap();
     c.wait().for_element(Locator::Css("#plugin-probe button")).await.unwrap().click().await.unwrap();
     c.accept_alert().await.unwrap();
-    let state = c.wait().for_element(Locator::Css("#plugin-probe .state .bad")).await.unwrap();
-    assert_eq!(state.text().await.unwrap(), "disabled");
+    until_text(&c, "#plugin-probe .state", "disabled").await;
     assert!(h.rt.observer().plugins().iter().any(|p| p.name == "probe" && p.disabled));
     shot(&c, "03-plugin-disabled").await;
 
@@ -133,25 +149,25 @@ async fn an_admin_signs_in_by_the_bots_link_and_forms_need_the_csrf_token() {
     )
     .await
     .unwrap();
-    assert_eq!(text_of(&c, "h1").await, "Refused");
-    assert!(text_of(&c, "p.message").await.contains("nothing was changed"));
+    until_text(&c, "h1", "Refused").await;
+    until_text(&c, "p.message", "nothing was changed").await;
     assert!(h.rt.observer().plugins().iter().any(|p| p.name == "probe" && p.disabled));
     shot(&c, "04-csrf-refused").await;
 
     // The used link, in a fresh session: refused.
     c.delete_all_cookies().await.unwrap();
     c.goto(&link).await.unwrap();
-    assert_eq!(text_of(&c, "h1").await, "Link used or expired");
+    until_text(&c, "h1", "Link used or expired").await;
     shot(&c, "05-link-used").await;
 
     // A link past its 10 minutes: refused.
     let late = link_for(&h, 1000).await;
     h.rt.clock().advance(Duration::from_millis(wharf::dashboard::LINK_TTL_MS as u64));
     c.goto(&late).await.unwrap();
-    assert_eq!(text_of(&c, "h1").await, "Link used or expired");
+    until_text(&c, "h1", "Link used or expired").await;
     shot(&c, "06-link-expired").await;
     c.goto(&format!("http://{}/overview", server.local_addr())).await.unwrap();
-    assert_eq!(text_of(&c, "h1").await, "Sign in");
+    until_text(&c, "h1", "Sign in").await;
 
     c.close().await.unwrap();
     server.stop().await;

@@ -338,7 +338,10 @@ async fn every_page_renders_and_escapes_what_it_shows() {
     let server = serve(&h, AdminConfig::loopback(0)).await;
     let web = signed_in(&h, &server).await;
     h.rt.observer()
-        .record(NewLogEvent::host("test.xss", "<script>alert(1)</script>", "x").field("note", "<img src=x onerror=alert(1)>"))
+        .record(
+            NewLogEvent::host("test.xss", "<script>alert(1)</script>", "x")
+                .field("note", "<img src=x onerror=alert(1)>"),
+        )
         .await;
     for (path, want) in [
         ("/overview", "turns/s"),

@@ -7,8 +7,8 @@ mod common;
 
 mod alerts;
 mod analytics;
-mod browser;
 mod answers;
+mod browser;
 mod capabilities;
 mod chat;
 mod cli;
