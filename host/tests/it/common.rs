@@ -151,3 +151,8 @@ impl Harness {
         self.rt.storage().outbox(None).await.expect("outbox").len()
     }
 }
+
+/// The compiled-plugin cache the tests share (for tests that write their own config).
+pub fn plugin_cache_dir() -> PathBuf {
+    cache_dir()
+}

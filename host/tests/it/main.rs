@@ -5,6 +5,7 @@
 
 mod common;
 
+mod admin_plugins;
 mod alerts;
 mod analytics;
 mod answers;

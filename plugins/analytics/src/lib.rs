@@ -18,12 +18,14 @@
 //! | [`report`] | the `/stats` text, the CSV files, the history text |
 //! | [`privacy`] | `/forgetme`, pruning after `keep_days` |
 //! | [`settings`] | `keep_days`, `default_days` |
+//! | [`panel`] | admin views and actions for `/admin`, `wharf admin` and the dashboard (the `admin` export) |
 //!
 //! Commands: `/stats [days]`, `/stats csv [days]`, `/stats user ID [days]` (admins);
 //! `/forgetme` (anyone). Grants: `kv`, `telegram.send`, `events`, `scheduler`.
 
 pub mod model;
 pub mod observe;
+pub mod panel;
 pub mod privacy;
 pub mod report;
 pub mod settings;
@@ -195,3 +197,4 @@ fn export(chat: i64, days: u32, now_ms: i64) -> Result<(), wharf_sdk::Error> {
 }
 
 wharf_sdk::export_observer_plugin!(Analytics);
+wharf_sdk::export_admin!(Analytics);

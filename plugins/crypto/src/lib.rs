@@ -18,6 +18,7 @@
 //! | [`watch`] | the watcher's runs: detect, confirm, credit, reorgs, drops, backoff |
 //! | [`notify`] | what users, admins and the event log are told |
 //! | [`ledger`] | the wallet's ledger as this plugin uses it |
+//! | [`panel`] | admin views and actions for `/admin`, `wharf admin` and the dashboard (the `admin` export) |
 //!
 //! Rules worth knowing (the README's "Crypto deposits" says more):
 //! - a payment is one output `(coin, txid, vout)` paying a user's address; two outputs to
@@ -34,6 +35,7 @@ pub mod keys;
 pub mod ledger;
 pub mod model;
 pub mod notify;
+pub mod panel;
 pub mod pricing;
 pub mod rates;
 pub mod settings;
@@ -114,3 +116,4 @@ impl Plugin for Crypto {
 }
 
 wharf_sdk::export_plugin!(Crypto);
+wharf_sdk::export_admin!(Crypto);

@@ -12,6 +12,7 @@
 //! | [`check`] | channel resolution, cached lookups, failed-lookup reports |
 //! | [`health`] | whether the bot can see the members; admin alerts |
 //! | [`reply`] | the prompt, `/subscribe`, the other answers |
+//! | [`panel`] | admin views and actions for `/admin`, `wharf admin` and the dashboard (the `admin` export) |
 //!
 //! Grants: `kv`, `telegram` (sends and member lookups) and `telegram.buttons` (to see
 //! other plugins' button presses before them; without it only messages are gated).
@@ -20,6 +21,7 @@
 
 pub mod check;
 pub mod health;
+pub mod panel;
 pub mod reply;
 pub mod rules;
 pub mod settings;
@@ -82,6 +84,7 @@ impl Plugin for GatePlugin {
 }
 
 wharf_sdk::export_plugin!(GatePlugin);
+wharf_sdk::export_admin!(GatePlugin);
 
 /// A `chat_member` change: the cached answer for that user and chat is dropped, so the
 /// next message looks it up again.

@@ -22,6 +22,7 @@
 //! | [`admin`] | `/referrals USER` |
 //! | [`notify`] | messages and the business events `referral.bound`, `referral.commission`, `referral.tier` |
 //! | [`ledger`] | the wallet's ledger behind a trait (a fake in tests) |
+//! | [`panel`] | admin views and actions for `/admin`, `wharf admin` and the dashboard (the `admin` export) |
 //!
 //! "New" means the host never saw the user in a private chat before this turn
 //! (`settings::user_first_seen`, from the host's `users` table) and the plugin keeps no
@@ -35,6 +36,7 @@ pub mod commission;
 pub mod ledger;
 pub mod model;
 pub mod notify;
+pub mod panel;
 pub mod people;
 pub mod settings;
 pub mod tiers;
@@ -156,3 +158,4 @@ pub fn handle(event: Event, ctx: &Context, ledger: &dyn Ledger) -> Result<Flow, 
 }
 
 wharf_sdk::export_plugin!(Referral);
+wharf_sdk::export_admin!(Referral);

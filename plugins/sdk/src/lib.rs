@@ -19,6 +19,7 @@
 //! | [`log`] | diagnostics and business events (secret fields are masked by the host) |
 //! | [`time`] | UTC dates: formatting timestamps, parsing `YYYY-MM-DD` |
 //! | [`money`] | integer minor units: parsing, display, discounts with one rounding rule |
+//! | [`admin`] | admin views (read-only reports) and actions for the host's `/admin`, `wharf admin` and web dashboard: [`admin::Admin`], [`export_admin!`], spec and output builders, typed parameters |
 //! | [`usage`] | reporting how much of something a user used (`usage::record(user, "tokens", n)`) to the analytics |
 //! | `testing` | (native builds only) a fake host and its `Harness`, for `cargo test` of a plugin |
 //! | [`bindings`] | the raw generated WIT bindings (not served by the fake host in tests) |
@@ -85,6 +86,28 @@ pub mod observer_bindings {
     });
 }
 
+/// Raw bindings of the `admin` export (the part of the world `admin-plugin` that the
+/// world `plugin` lacks). Its types are those of [`bindings`]; [`export_admin!`] exports
+/// it. Prefer [`admin`]: its builders and its [`admin::Admin`] trait.
+#[allow(missing_docs, unsafe_code, clippy::all)]
+pub mod admin_bindings {
+    // `@0.2.3` follows `package wharf:bot@…` in `wit/world.wit`; change them together.
+    wit_bindgen::generate!({
+        path: "../../wit",
+        inline: "package wharf:sdk-admin; world admin-part { export wharf:bot/admin@0.2.3; }",
+        world: "wharf:sdk-admin/admin-part",
+        pub_export_macro: true,
+        export_macro_name: "__export_admin_world",
+        default_bindings_module: "wharf_sdk::admin_bindings",
+        runtime_path: "wharf_sdk::__private::wit_bindgen::rt",
+        additional_derives: [PartialEq, Eq],
+        with: {
+            "wharf:bot/types@0.2.3": crate::bindings::wharf::bot::types,
+        },
+    });
+}
+
+pub mod admin;
 pub mod callback;
 pub mod command;
 pub mod escape;
@@ -125,6 +148,7 @@ pub use observer_bindings::exports::wharf::bot::observer::Guest as Observer;
 
 /// Everything a typical plugin needs, in one `use`.
 pub mod prelude {
+    pub use crate::admin::{Admin, AdminError, AdminSpec, Output, Param, Params};
     pub use crate::{
         CallbackQuery, Command, Context, CustomEvent, Document, Event, Flow, HandlerError, Keyboard, Lifecycle,
         Manifest, ManifestExt, MemberUpdate, Message, Observer, Outgoing, OutgoingExt, Plugin, TimerFired,
@@ -199,6 +223,102 @@ macro_rules! export_observer_plugin {
             #[used]
             static OBSERVE: fn($crate::Event, $crate::Context) -> ::core::result::Result<(), ::std::string::String> =
                 <$ty as $crate::Observer>::observe;
+        };
+    };
+}
+
+/// Export `$ty` (which implements [`admin::Admin`]) as this component's `admin`: its
+/// views and actions for the bot's admins. Call it besides [`export_plugin!`] or
+/// [`export_observer_plugin!`] (a component may export `handler`, `observer` and
+/// `admin`): the component is then a `wharf:bot/admin-plugin`.
+///
+/// As with [`export_plugin!`], a native build exports nothing and only checks `$ty`
+/// (`testing::Harness::view` and `testing::Harness::act` run views and actions natively).
+///
+/// ```
+/// use wharf_sdk::{kv, prelude::*};
+///
+/// struct Notes;
+///
+/// impl Plugin for Notes {
+///     fn describe() -> Manifest {
+///         Manifest::new("notes", "0.1.0")
+///     }
+///
+///     fn handle(_event: Event, _ctx: Context) -> Result<Flow, HandlerError> {
+///         Ok(Flow::Continue)
+///     }
+/// }
+///
+/// impl Admin for Notes {
+///     fn spec() -> AdminSpec {
+///         AdminSpec::new().view("count", "Notes").action("add", "Add a note").param(Param::text("text", "Text").required())
+///     }
+///
+///     fn view(_name: &str, _params: &Params, _page: Option<&str>, _ctx: &Context) -> Result<Output, AdminError> {
+///         let n: i64 = kv::get("count")?.unwrap_or(0);
+///         Ok(Output::key_values([("Notes", n.to_string())]))
+///     }
+///
+///     fn act(_name: &str, params: &Params, _ctx: &Context) -> Result<Output, AdminError> {
+///         let text = params.required_text("text")?;
+///         let n = kv::increment("count", 1)?;
+///         kv::set(&format!("note:{n}"), text)?;
+///         Ok(Output::text(format!("Note {n} added")))
+///     }
+/// }
+///
+/// wharf_sdk::export_plugin!(Notes);
+/// wharf_sdk::export_admin!(Notes);
+/// ```
+#[macro_export]
+macro_rules! export_admin {
+    ($ty:ident) => {
+        const _: () = {
+            use $crate::admin_bindings::exports::wharf::bot::admin as __raw;
+            impl __raw::Guest for $ty {
+                fn spec() -> __raw::AdminSpec {
+                    <$ty as $crate::admin::Admin>::spec().into()
+                }
+                fn view(
+                    name: ::std::string::String,
+                    params: ::std::vec::Vec<__raw::Param>,
+                    page: ::core::option::Option<::std::string::String>,
+                    ctx: $crate::Context,
+                ) -> ::core::result::Result<__raw::Output, __raw::Error> {
+                    let params = $crate::admin::Params::from(params);
+                    <$ty as $crate::admin::Admin>::view(&name, &params, page.as_deref(), &ctx)
+                }
+                fn act(
+                    name: ::std::string::String,
+                    params: ::std::vec::Vec<__raw::Param>,
+                    ctx: $crate::Context,
+                ) -> ::core::result::Result<__raw::Output, __raw::Error> {
+                    let params = $crate::admin::Params::from(params);
+                    <$ty as $crate::admin::Admin>::act(&name, &params, &ctx)
+                }
+            }
+        };
+        #[cfg(target_arch = "wasm32")]
+        $crate::admin_bindings::__export_admin_world!($ty with_types_in $crate::admin_bindings);
+        #[cfg(not(target_arch = "wasm32"))]
+        const _: () = {
+            use $crate::admin_bindings::exports::wharf::bot::admin as __raw;
+            #[used]
+            static SPEC: fn() -> __raw::AdminSpec = <$ty as __raw::Guest>::spec;
+            #[used]
+            static VIEW: fn(
+                ::std::string::String,
+                ::std::vec::Vec<__raw::Param>,
+                ::core::option::Option<::std::string::String>,
+                $crate::Context,
+            ) -> ::core::result::Result<__raw::Output, __raw::Error> = <$ty as __raw::Guest>::view;
+            #[used]
+            static ACT: fn(
+                ::std::string::String,
+                ::std::vec::Vec<__raw::Param>,
+                $crate::Context,
+            ) -> ::core::result::Result<__raw::Output, __raw::Error> = <$ty as __raw::Guest>::act;
         };
     };
 }

@@ -18,6 +18,7 @@
 //! | [`import`], [`stock`] | bulk stock import: reading the lines, checking and writing them |
 //! | [`catalog`] | products by id or name, and their places |
 //! | [`admin`], [`reports`] | admin commands |
+//! | [`panel`] | admin views and actions for `/admin`, `wharf admin` and the dashboard (the `admin` export) |
 //! | [`reply`] | refusals as people read them, counted nouns |
 //! | [`ledger`] | the wallet's `ledger` interface |
 //! | [`topics`] | the topic `shop.purchase` other plugins (analytics) subscribe to |
@@ -37,6 +38,7 @@ pub mod import;
 pub mod ledger;
 pub mod model;
 pub mod orders;
+pub mod panel;
 pub mod reply;
 pub mod reports;
 pub mod stock;
@@ -219,3 +221,4 @@ impl Plugin for ShopPlugin {
 }
 
 wharf_sdk::export_plugin!(ShopPlugin);
+wharf_sdk::export_admin!(ShopPlugin);

@@ -30,28 +30,67 @@ fn show_decision(s: &Settings, dep: &Deposit) {
     }
 }
 
+/// Deposit `id` if it awaits a decision; else why not (it is gone, or decided).
+pub fn pending(id: i64) -> Result<Result<Deposit, String>, HandlerError> {
+    let Some(dep) = kv::get::<Deposit>(&dep_key(id))? else {
+        return Ok(Err("This deposit request no longer exists.".into()));
+    };
+    Ok(match dep.status {
+        Status::Pending => Ok(dep),
+        Status::Approved { by, .. } => Err(format!("Deposit #{} was already approved by {by}.", dep.no())),
+        Status::Rejected { by, .. } => Err(format!("Deposit #{} was already rejected by {by}.", dep.no())),
+    })
+}
+
 /// Deposit `id` if it awaits a decision; tells the admin otherwise.
 pub fn still_pending(chat: i64, id: i64) -> Result<Option<Deposit>, HandlerError> {
-    let Some(dep) = kv::get::<Deposit>(&dep_key(id))? else {
-        telegram::send_text(chat, "This deposit request no longer exists.")?;
-        return Ok(None);
-    };
-    let done = match dep.status {
-        Status::Pending => return Ok(Some(dep)),
-        Status::Approved { by, .. } => format!("Deposit #{} was already approved by {by}.", dep.no()),
-        Status::Rejected { by, .. } => format!("Deposit #{} was already rejected by {by}.", dep.no()),
-    };
-    telegram::send_text(chat, &done)?;
-    Ok(None)
+    match pending(id)? {
+        Ok(dep) => Ok(Some(dep)),
+        Err(why) => {
+            telegram::send_text(chat, &why)?;
+            Ok(None)
+        }
+    }
+}
+
+/// How a decision on one request went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decided {
+    /// Made now; what the admin is told.
+    Done(String),
+    /// Not made: the request was gone or decided already (why).
+    Skipped(String),
 }
 
 /// Approve deposit `id`; returns a short note for the admin's button.
 pub fn approve(s: &Settings, ctx: &Context, chat: i64, id: i64) -> Result<String, HandlerError> {
-    let Some(mut dep) = still_pending(chat, id)? else {
-        return Ok("Already decided".into());
+    let admin = ctx.user_id.unwrap_or(chat);
+    Ok(match approve_as(s, ctx, admin, Some(chat), id)? {
+        Decided::Done(_) => "Approved".into(),
+        Decided::Skipped(_) => "Already decided".into(),
+    })
+}
+
+/// Approve deposit `id` as `admin` (0: an admin without a Telegram id, e.g. the command
+/// line), telling `reply` (the admin's chat, if any) how it went. Idempotent: a request
+/// decided already is skipped, and the credit's idempotency key is the request's.
+pub fn approve_as(
+    s: &Settings,
+    ctx: &Context,
+    admin: i64,
+    reply: Option<i64>,
+    id: i64,
+) -> Result<Decided, HandlerError> {
+    let mut dep = match pending(id)? {
+        Ok(dep) => dep,
+        Err(why) => {
+            if let Some(chat) = reply {
+                telegram::send_text(chat, &why)?;
+            }
+            return Ok(Decided::Skipped(why));
+        }
     };
     let no = dep.no();
-    let admin = ctx.user_id.unwrap_or(chat);
     let reason = format!("Deposit #{no} ({})", method_name(s, &dep.method));
     let key = format!("{}deposit:{id}", crate::OWN_KEYS);
     let posting = Posting {
@@ -78,10 +117,10 @@ pub fn approve(s: &Settings, ctx: &Context, chat: i64, id: i64) -> Result<String
             cur.format(entry.balance_after)
         ),
     )?;
-    telegram::send_text(
-        chat,
-        &format!("✅ Deposit #{no} approved: {} credited to {}.", cur.format(dep.amount), dep.user),
-    )?;
+    let done = format!("✅ Deposit #{no} approved: {} credited to {}.", cur.format(dep.amount), dep.user);
+    if let Some(chat) = reply {
+        telegram::send_text(chat, &done)?;
+    }
     BusinessEvent::new("deposit.approved")
         .title("Deposit approved")
         .emoji("✅")
@@ -92,7 +131,7 @@ pub fn approve(s: &Settings, ctx: &Context, chat: i64, id: i64) -> Result<String
         .field("approved_by", admin)
         .partial("reference", &dep.reference, 4, 4)
         .record()?;
-    Ok("Approved".into())
+    Ok(Decided::Done(done))
 }
 
 /// Reject deposit `id` with `reason` (told to the user).
@@ -101,11 +140,30 @@ pub fn reject(s: &Settings, ctx: &Context, chat: i64, id: i64, reason: &str) -> 
         telegram::send_text(chat, "A rejection needs a reason of at most 300 characters.")?;
         return Ok(());
     }
-    let Some(mut dep) = still_pending(chat, id)? else {
-        return Ok(());
+    reject_as(s, ctx, ctx.user_id.unwrap_or(chat), Some(chat), id, reason)?;
+    Ok(())
+}
+
+/// Reject deposit `id` as `admin` with `reason` (1-300 characters, checked by the
+/// caller), telling `reply` (the admin's chat, if any). Idempotent like [`approve_as`].
+pub fn reject_as(
+    s: &Settings,
+    ctx: &Context,
+    admin: i64,
+    reply: Option<i64>,
+    id: i64,
+    reason: &str,
+) -> Result<Decided, HandlerError> {
+    let mut dep = match pending(id)? {
+        Ok(dep) => dep,
+        Err(why) => {
+            if let Some(chat) = reply {
+                telegram::send_text(chat, &why)?;
+            }
+            return Ok(Decided::Skipped(why));
+        }
     };
     let no = dep.no();
-    let admin = ctx.user_id.unwrap_or(chat);
     dep.status = Status::Rejected { by: admin, at_ms: ctx.now_ms, reason: reason.to_owned() };
     kv::set(&dep_key(id), &dep)?;
     show_decision(s, &dep);
@@ -113,7 +171,10 @@ pub fn reject(s: &Settings, ctx: &Context, chat: i64, id: i64, reason: &str) -> 
     kv::delete(&user_pend_key(dep.user, id))?;
     let amount = s.currency().format(dep.amount);
     telegram::send_text(dep.user, &format!("❌ Your deposit #{no} of {amount} was rejected: {reason}"))?;
-    telegram::send_text(chat, &format!("Deposit #{no} rejected."))?;
+    let done = format!("Deposit #{no} rejected.");
+    if let Some(chat) = reply {
+        telegram::send_text(chat, &done)?;
+    }
     BusinessEvent::new("deposit.rejected")
         .title("Deposit rejected")
         .emoji("❌")
@@ -126,7 +187,7 @@ pub fn reject(s: &Settings, ctx: &Context, chat: i64, id: i64, reason: &str) -> 
         .field("reason", reason)
         .partial("reference", &dep.reference, 4, 4)
         .record()?;
-    Ok(())
+    Ok(Decided::Done(done))
 }
 
 /// `/deposits`: pending requests, each with its buttons.

@@ -39,6 +39,7 @@
 //! | [`numbers`] | the numbers people see (deposit #1, #2…), per kind |
 //! | [`admin`] | admin commands: balances, manual credit/debit, reconcile |
 //! | [`reply`] | refusals as people read them, counted nouns |
+//! | [`panel`] | admin views and actions for `/admin`, `wharf admin` and the dashboard (the `admin` export) |
 //!
 //! Users: `/wallet`. Admins: see [`admin::SYNTAX`].
 
@@ -51,6 +52,7 @@ pub mod category;
 pub mod decide;
 pub mod deposit;
 pub mod numbers;
+pub mod panel;
 pub mod reply;
 pub mod store;
 pub mod topics;
@@ -246,3 +248,4 @@ impl api::Guest for Wallet {
 
 wit::export!(Wallet with_types_in wit);
 wharf_sdk::export_plugin!(Wallet);
+wharf_sdk::export_admin!(Wallet);

@@ -8,6 +8,9 @@
 //! with [`Harness::observer`], which runs `handle` and `observe` as the host does
 //! (updates that are not the plugin's own reach it through `observe` only), or driven
 //! with [`Harness::observe`].
+//! Admin views and actions ([`crate::admin::Admin`]) run with [`Harness::view`]
+//! (read-only: every write is `access-denied`, as on the host) and [`Harness::act`] (a
+//! turn: kept on `Ok`, dropped on `Err`).
 //!
 //! ```
 //! use wharf_sdk::{kv, prelude::*, telegram};
@@ -56,6 +59,7 @@
 //! harness's: use `scheduler::now()` or `Context::now_ms`. The host advances repeating
 //! jobs by whole intervals when it wakes late; [`Harness::advance`] fires each interval.
 
+mod admin;
 mod checks;
 pub(crate) mod fake;
 mod harness;

@@ -41,6 +41,8 @@ pub(crate) struct Turn {
     pub(crate) hops: u32,
     /// The turn runs an observer's `observe`: messages to Telegram are denied.
     pub(crate) observing: bool,
+    /// The turn runs an admin view: every write is `access-denied`.
+    pub(crate) read_only: bool,
     pub(crate) outbox: usize,
     pub(crate) timers: usize,
     pub(crate) events: usize,

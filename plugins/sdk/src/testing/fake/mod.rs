@@ -16,6 +16,9 @@ pub(crate) mod kv {
     }
 
     fn write(s: &mut State, key: &str, value: Option<&[u8]>) -> Result<(), Error> {
+        if s.turn.read_only {
+            return Err(Error::AccessDenied);
+        }
         check(key)?;
         if let Some(v) = value.filter(|v| v.len() > checks::MAX_VALUE) {
             return Err(Error::InvalidInput(format!("value is {} bytes; at most {}", v.len(), checks::MAX_VALUE)));
@@ -154,7 +157,7 @@ pub(crate) mod log {
 
     pub(crate) fn record_event(event: &TitledEvent) -> Result<(), Error> {
         with("log.record-event", |s| {
-            if s.in_describe {
+            if s.in_describe || s.turn.read_only {
                 return Err(Error::AccessDenied);
             }
             if s.turn.business >= 100 {
@@ -187,6 +190,9 @@ pub(crate) mod events {
             return Err(Error::InvalidInput(format!("payload is {n} bytes; at most {max}")));
         }
         effect("events.emit", |s| {
+            if s.turn.read_only {
+                return Err(Error::AccessDenied);
+            }
             if s.turn.events >= checks::MAX_PER_TURN {
                 return Err(Error::InvalidInput(format!("a turn may emit at most {} events", checks::MAX_PER_TURN)));
             }
@@ -226,6 +232,9 @@ pub(crate) mod scheduler {
             return Err(Error::InvalidInput(format!("payload is {n} bytes; at most {max}")));
         }
         effect(call, |s| {
+            if s.turn.read_only {
+                return Err(Error::AccessDenied);
+            }
             if s.turn.timers >= checks::MAX_PER_TURN {
                 return Err(Error::InvalidInput(format!("a turn may change at most {} timers", checks::MAX_PER_TURN)));
             }
@@ -265,7 +274,12 @@ pub(crate) mod scheduler {
     }
 
     pub(crate) fn cancel(name: &str) -> Result<bool, Error> {
-        effect("scheduler.cancel", |s| Ok(s.fx.timers.remove(name).is_some()))
+        effect("scheduler.cancel", |s| {
+            if s.turn.read_only {
+                return Err(Error::AccessDenied);
+            }
+            Ok(s.fx.timers.remove(name).is_some())
+        })
     }
 }
 
@@ -279,6 +293,9 @@ pub(crate) mod http {
     pub(crate) fn fetch(request: &Request) -> Result<Response, Error> {
         checks::url(&request.url, &["https", "http"]).map_err(Error::InvalidInput)?;
         // The responder runs without the state borrowed, so it may look at anything.
+        if effect("http.fetch", |s| s.turn.read_only) {
+            return Err(Error::AccessDenied("an admin view is read-only".into()));
+        }
         let responder = effect("http.fetch", |s| s.http.take());
         let Some(mut respond) = responder else {
             return Err(Error::Other(format!(

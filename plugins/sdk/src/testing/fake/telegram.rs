@@ -21,6 +21,9 @@ fn not_observing(s: &State) -> Result<(), Error> {
     if s.turn.observing {
         return Err(Error::AccessDenied(OBSERVING.into()));
     }
+    if s.turn.read_only {
+        return Err(Error::AccessDenied("an admin view is read-only".into()));
+    }
     Ok(())
 }
 
