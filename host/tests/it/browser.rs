@@ -172,3 +172,104 @@ async fn an_admin_signs_in_by_the_bots_link_and_forms_need_the_csrf_token() {
     c.close().await.unwrap();
     server.stop().await;
 }
+
+/// Type `text` into the field `css` (after clearing it).
+async fn type_into(c: &Client, css: &str, text: &str) {
+    let field = c.wait().for_element(Locator::Css(css)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+/// Click `css` and accept the confirmation it asks for.
+async fn click_confirmed(c: &Client, css: &str) {
+    c.wait().for_element(Locator::Css(css)).await.unwrap().click().await.unwrap();
+    c.accept_alert().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_discounts_warsaw_and_approves_a_deposit_in_the_browser() {
+    use crate::market::{ADMIN, WAIT, market};
+    let m = market("").await;
+    m.import(
+        "Warsaw | Mokotów | Gift cards | Steam 50 | 50.00 | STEAM-1\n\
+         Warsaw | Wola | Games | PSN 20 | 20.00 | PSN-1\n\
+         Kraków | Old Town | Gift cards | Xbox 10 | 10.00 | XBOX-1",
+    )
+    .await;
+    let deposit = crate::wallet::request_deposit(&m, 7, "50", "BLIK-REF-777").await;
+    let server = serve(&m.h, AdminConfig::loopback(0)).await;
+    let base = format!("http://{}", server.local_addr());
+    let (_driver, c) = start_browser().await;
+
+    // The link the bot sent through Telegram (the emulator).
+    let sent = m.say(ADMIN, "/dashboard", "sign-in link").await;
+    let link = sent.text[sent.text.find("http://").unwrap()..].trim().to_owned();
+    c.goto(&link).await.unwrap();
+    c.wait().for_element(Locator::Id("sign-in")).await.unwrap().click().await.unwrap();
+    until_text(&c, "h1", "Overview").await;
+
+    // Products in Warsaw, all selected, 30 % off.
+    c.goto(&format!("{base}/plugin/shop/view/products")).await.unwrap();
+    type_into(&c, "form.params input[name=city]", "Warsaw").await;
+    c.find(Locator::Css("form.params button")).await.unwrap().click().await.unwrap();
+    until_text(&c, "p.text", "2 products match").await;
+    shot(&c, "10-warsaw-products").await;
+    c.find(Locator::Css("input.select-all")).await.unwrap().click().await.unwrap();
+    let rows = c.find_all(Locator::Css("input.row")).await.unwrap();
+    assert_eq!(rows.len(), 2);
+    for r in &rows {
+        assert!(r.is_selected().await.unwrap(), "select all selects every row");
+    }
+    type_into(&c, "input[name='discount.percent']", "30").await;
+    shot(&c, "11-warsaw-selected").await;
+    click_confirmed(&c, "button[name=_action][value=discount]").await;
+    until_text(&c, "#done", "Done").await;
+    shot(&c, "12-discount-applied").await;
+
+    // The bot shows those products discounted to a user; Kraków keeps its price.
+    let card = m.open_product(7, ["Warsaw", "Mokotów", "Gift cards", "Steam 50"]).await;
+    assert!(card.text.contains("35 PLN") && card.text.contains("−30%"), "{}", card.text);
+    let psn = m.open_product(7, ["Warsaw", "Wola", "Games", "PSN 20"]).await;
+    assert!(psn.text.contains("14 PLN"), "{}", psn.text);
+    let xbox = m.open_product(7, ["Kraków", "Old Town", "Gift cards", "Xbox 10"]).await;
+    assert!(!xbox.text.contains('%'), "{}", xbox.text);
+
+    // The pending deposit, approved; the user is told.
+    c.goto(&format!("{base}/plugin/wallet/view/pending")).await.unwrap();
+    until_text(&c, "table", &format!("#{deposit}")).await;
+    shot(&c, "13-pending-deposit").await;
+    c.find(Locator::Css("input.row")).await.unwrap().click().await.unwrap();
+    click_confirmed(&c, "button[name=_action][value=approve]").await;
+    until_text(&c, "#done", "Done").await;
+    shot(&c, "14-deposit-approved").await;
+    let told = m.emu.wait_sent(WAIT, |e| e.texts(7).iter().any(|t| t.contains("was approved"))).await;
+    assert!(told, "the user was told");
+    assert_eq!(m.balance(7).await, 5_000);
+
+    // The discount form without its CSRF token: refused, nothing changes.
+    c.goto(&format!("{base}/plugin/shop/view/products?city=Krak%C3%B3w&run=1")).await.unwrap();
+    until_text(&c, "p.text", "1 products match").await;
+    c.execute(
+        "const f = document.querySelector('form.selection'); \
+         f.querySelector('input[name=csrf]').remove(); \
+         for (const b of f.querySelectorAll('input.row')) b.checked = true; \
+         f.querySelector(\"input[name='discount.percent']\").value = '50'; \
+         const go = document.createElement('input'); go.type = 'hidden'; go.name = '_action'; go.value = 'discount'; \
+         f.appendChild(go); f.submit();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    until_text(&c, "h1", "Refused").await;
+    shot(&c, "15-no-csrf-refused").await;
+    let xbox = m.open_product(7, ["Kraków", "Old Town", "Gift cards", "Xbox 10"]).await;
+    assert!(!xbox.text.contains('%'), "{}", xbox.text);
+
+    // Audited with the admin's id.
+    let log = m.h.rt.storage().event_log().await.unwrap();
+    let acts: Vec<_> = log.iter().filter(|e| e.kind == "admin.action").collect();
+    assert_eq!(acts.len(), 2, "{acts:?}");
+    assert!(acts.iter().all(|e| e.user_id == Some(ADMIN) && e.fields["by"] == format!("{ADMIN} via web")));
+    c.close().await.unwrap();
+    server.stop().await;
+}
