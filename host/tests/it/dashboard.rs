@@ -376,3 +376,99 @@ async fn every_page_renders_and_escapes_what_it_shows() {
     assert_eq!(web.get("/plugin/probe").await.0, StatusCode::NOT_FOUND);
     server.stop().await;
 }
+
+/// The value of the hidden field `name` on a page.
+fn hidden(page: &str, name: &str) -> String {
+    let at = page.find(&format!("name=\"{name}\" value=\"")).unwrap_or_else(|| panic!("no {name} in {page}"));
+    page[at + name.len() + 15..].split('"').next().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_third_party_plugins_view_and_action_are_pages_and_forms() {
+    let plugins = plugin("console", "console", r#"grants = ["kv"]"#) + &crate::market::plugins(&wasm("shop"), "");
+    let h = start(&plugins).await;
+    let server = serve(&h, AdminConfig::loopback(0)).await;
+    let mut web = signed_in(&h, &server).await;
+    let csrf = web.csrf().await;
+
+    let (status, page, _) = web.get("/plugin/console").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("/plugin/console/view/notes") && page.contains("/plugin/console/action/add_note"), "{page}");
+
+    // The action: its form carries a request id; a double submit runs once.
+    let (_, form, _) = web.get("/plugin/console/action/add_note").await;
+    let request = hidden(&form, "_request");
+    let post = [("csrf", csrf.as_str()), ("_request", request.as_str()), ("text", "buy <milk>")];
+    let (status, done, _) = web.post("/plugin/console/action/add_note", &post).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert!(done.contains("id=\"done\"") && done.contains("Note 1 added"), "{done}");
+    let (_, again, _) = web.post("/plugin/console/action/add_note", &post).await;
+    assert!(again.contains("Note 1 added"), "{again}");
+    assert_eq!(h.kv::<i64>("console", "count").await, Some(1));
+    // Without the token: refused before the plugin runs.
+    let (status, _, _) = web.post("/plugin/console/action/add_note", &[("_request", "r-x"), ("text", "sneaky")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(h.kv::<i64>("console", "count").await, Some(1));
+    // A missing parameter is shown next to its field.
+    let (status, bad, _) =
+        web.post("/plugin/console/action/add_note", &[("csrf", &csrf), ("_request", "r-empty")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.contains("data-param=\"text\""), "{bad}");
+    // The plugin's own failure is shown, and nothing is kept.
+    let (status, failed, _) =
+        web.post("/plugin/console/action/add_note", &[("csrf", &csrf), ("_request", "r-fail"), ("text", "fail")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{failed}");
+    assert!(failed.contains("asked to fail"), "{failed}");
+    assert_eq!(h.kv::<i64>("console", "count").await, Some(1));
+    let acts = events(&h, "admin.action").await;
+    assert!(acts.iter().all(|e| e.user_id == Some(1000) && e.fields["by"] == "1000 via web"), "{acts:?}");
+
+    // The view, paged by the plugin's cursor.
+    let console = h.rt.console();
+    let cli = wharf::panel::Who { user_id: None, via: wharf::panel::Surface::Cli, label: "t".into() };
+    for i in 2..=25 {
+        let raw = vec![("text".to_owned(), format!("note {i}"))];
+        console.act("console", "add_note", &raw, &cli, &format!("fill-{i}")).await.unwrap();
+    }
+    let (status, view, _) = web.get("/plugin/console/view/notes").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(view.contains("buy &lt;milk&gt;") && view.contains("<dd>yes</dd>"), "{view}");
+    assert_eq!(view.matches("<tr><td>").count(), 20, "{view}");
+    let marker = "id=\"next-page\" href=\"";
+    let at = view.find(marker).expect("a next page") + marker.len();
+    let next = view[at..].split('"').next().unwrap().replace("&amp;", "&");
+    let (_, second, _) = web.get(&format!("/plugin/console/view/notes{next}")).await;
+    assert_eq!(second.matches("<tr><td>").count(), 5, "{second}");
+    assert!(second.contains("note 25") && !second.contains("buy &lt;milk&gt;"));
+
+    // A bad parameter of a view is shown next to its field.
+    let (status, sales, _) = web.get("/plugin/shop/view/sales?from=yesterday&run=1").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(sales.contains("data-param=\"from\""), "{sales}");
+    // Unknown views and actions, and plugins without admin views, are not found.
+    assert_eq!(web.get("/plugin/console/view/nope").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(web.get("/plugin/nope").await.0, StatusCode::NOT_FOUND);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_used_by_two_requests_at_once_signs_in_one() {
+    let h = start(&plugin("probe", "probe", ALL)).await;
+    let server = serve(&h, AdminConfig::loopback(0)).await;
+    for _ in 0..5 {
+        let link = link_for(&h, 1000).await;
+        let path = link.strip_prefix(&format!("http://{}", server.local_addr())).unwrap().to_owned();
+        let tries = (0..4).map(|_| {
+            let path = path.clone();
+            let addr = server.local_addr();
+            tokio::spawn(async move { Web::new(addr).post(&path, &[]).await.0 })
+        });
+        let mut codes = Vec::new();
+        for t in tries {
+            codes.push(t.await.unwrap());
+        }
+        assert_eq!(codes.iter().filter(|c| **c == StatusCode::SEE_OTHER).count(), 1, "{codes:?}");
+        assert_eq!(codes.iter().filter(|c| **c == StatusCode::FORBIDDEN).count(), 3, "{codes:?}");
+    }
+    server.stop().await;
+}
