@@ -108,7 +108,7 @@ pub(crate) async fn overview(State(d): State<Arc<Dashboard>>, headers: HeaderMap
     let outbox_dead = obs.storage().dead_list(DeadQueue::Outbox, DEAD_SHOWN).await.map(|v| v.len()).unwrap_or(0);
     let recent: Vec<EventRow> = obs
         .storage()
-        .event_page(&EventPage::default(), 10)
+        .event_page(&EventPage { business: true, ..EventPage::default() }, 10)
         .await
         .map(|rows| rows.iter().map(EventRow::from).collect())
         .unwrap_or_default();
@@ -198,7 +198,7 @@ pub(crate) async fn events(State(d): State<Arc<Dashboard>>, headers: HeaderMap, 
         _ => None,
     });
     let before = text("before").and_then(|b| b.parse().ok());
-    let page = EventPage { kind, plugin: text("plugin").map(str::to_owned), user_id, level, before };
+    let page = EventPage { kind, plugin: text("plugin").map(str::to_owned), user_id, level, before, business: false };
     let rows = match d.observer.storage().event_page(&page, PAGE).await {
         Ok(r) => r,
         Err(e) => {

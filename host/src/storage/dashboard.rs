@@ -68,6 +68,8 @@ pub struct EventPage {
     pub user_id: Option<i64>,
     /// At least this severe.
     pub level: Option<LogLevel>,
+    /// Only plugins' events (business events), not the host's (`wharf`).
+    pub business: bool,
     /// Only rows with a smaller id.
     pub before: Option<i64>,
 }
@@ -182,6 +184,9 @@ impl EventPage {
         }
         if let Some(before) = self.before {
             push("id < ?", Val::Int(before));
+        }
+        if self.business {
+            conds.push("plugin <> 'wharf'".to_owned());
         }
         (conds, args)
     }

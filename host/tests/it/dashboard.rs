@@ -343,6 +343,9 @@ async fn every_page_renders_and_escapes_what_it_shows() {
                 .field("note", "<img src=x onerror=alert(1)>"),
         )
         .await;
+    h.rt.observer().record(NewLogEvent::host("test.host", "host only", "x")).await;
+    let (_, overview, _) = web.get("/overview").await;
+    assert!(!overview.contains("test.host"), "the host's events are not business events: {overview}");
     for (path, want) in [
         ("/overview", "turns/s"),
         ("/overview", "<svg"),
