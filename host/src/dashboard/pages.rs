@@ -52,8 +52,9 @@ impl From<&EventLogRow> for EventRow {
     }
 }
 
+/// The session (or the response that refuses the request).
 macro_rules! session {
-    ($d:expr, $e:expr) => {
+    ($e:expr) => {
         match $e {
             Ok(s) => s,
             Err(r) => return *r,
@@ -63,7 +64,7 @@ macro_rules! session {
 pub(crate) use session;
 
 pub(crate) async fn overview(State(d): State<Arc<Dashboard>>, headers: HeaderMap) -> Response {
-    let s = session!(d, d.require(&headers));
+    let s = session!(d.require(&headers));
     let obs = &d.observer;
     let m = obs.metrics();
     let samples = d.samples();
@@ -132,13 +133,13 @@ pub(crate) async fn overview(State(d): State<Arc<Dashboard>>, headers: HeaderMap
 }
 
 pub(crate) async fn plugins(State(d): State<Arc<Dashboard>>, headers: HeaderMap) -> Response {
-    let s = session!(d, d.require(&headers));
+    let s = session!(d.require(&headers));
     let ctx = context! { title => "Plugins", plugins => d.observer.plugin_details(), ..d.base(&s, "plugins") };
     d.page(StatusCode::OK, "plugins.html", ctx)
 }
 
 pub(crate) async fn reload(State(d): State<Arc<Dashboard>>, headers: HeaderMap, Form(f): Form<Fields>) -> Response {
-    let s = session!(d, d.require_post(&headers, &f));
+    let s = session!(d.require_post(&headers, &f));
     let (text, outcome) = match d.observer.console().reload().await {
         Ok(r) => {
             let mut t = if r.swapped.is_empty() {
@@ -163,7 +164,7 @@ pub(crate) async fn plugin_op(
     headers: HeaderMap,
     Form(f): Form<Fields>,
 ) -> Response {
-    let s = session!(d, d.require_post(&headers, &f));
+    let s = session!(d.require_post(&headers, &f));
     let by = s.who.describe();
     let done = match op.as_str() {
         "disable" => Ok(d.observer.disable_plugin(&name, &format!("{by} (dashboard)")).await),
@@ -184,7 +185,7 @@ pub(crate) async fn plugin_op(
 }
 
 pub(crate) async fn events(State(d): State<Arc<Dashboard>>, headers: HeaderMap, Query(q): Query<Fields>) -> Response {
-    let s = session!(d, d.require(&headers));
+    let s = session!(d.require(&headers));
     let text = |n: &str| field(&q, n).map(str::trim).filter(|v| !v.is_empty());
     let mut errors = Vec::new();
     let kind =
@@ -232,7 +233,7 @@ struct DeadRow {
 }
 
 pub(crate) async fn dead(State(d): State<Arc<Dashboard>>, headers: HeaderMap) -> Response {
-    let s = session!(d, d.require(&headers));
+    let s = session!(d.require(&headers));
     let mut queues = Vec::new();
     for q in [DeadQueue::Inbox, DeadQueue::Outbox] {
         let rows: Vec<DeadRow> = match d.observer.storage().dead_list(q, DEAD_SHOWN).await {
@@ -267,7 +268,7 @@ pub(crate) async fn dead_op(
     headers: HeaderMap,
     Form(f): Form<Fields>,
 ) -> Response {
-    let s = session!(d, d.require_post(&headers, &f));
+    let s = session!(d.require_post(&headers, &f));
     let q = match queue.as_str() {
         "inbox" => DeadQueue::Inbox,
         "outbox" => DeadQueue::Outbox,

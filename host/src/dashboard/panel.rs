@@ -179,8 +179,8 @@ impl Dashboard {
 }
 
 pub(crate) async fn index(State(d): State<Arc<Dashboard>>, Path(plugin): Path<String>, headers: HeaderMap) -> Response {
-    let s = session!(d, d.require(&headers));
-    let p = session!(d, d.find_plugin(&s, &plugin));
+    let s = session!(d.require(&headers));
+    let p = session!(d.find_plugin(&s, &plugin));
     let ctx = context! { title => p.plugin.clone(), p => Value::from_serialize(&p), ..d.base(&s, &plugin) };
     d.page(StatusCode::OK, "plugin.html", ctx)
 }
@@ -191,8 +191,8 @@ pub(crate) async fn view(
     headers: HeaderMap,
     Query(q): Query<Fields>,
 ) -> Response {
-    let s = session!(d, d.require(&headers));
-    let p = session!(d, d.find_plugin(&s, &plugin));
+    let s = session!(d.require(&headers));
+    let p = session!(d.find_plugin(&s, &plugin));
     let Some(item) = p.spec.view(&name).cloned() else { return d.not_found(&s, &plugin) };
     let raw: Fields = q.iter().filter(|(k, v)| k != "run" && k != "page" && !v.is_empty()).cloned().collect();
     let page = field(&q, "page").filter(|c| !c.is_empty());
@@ -235,8 +235,8 @@ pub(crate) async fn action_form(
     headers: HeaderMap,
     Query(q): Query<Fields>,
 ) -> Response {
-    let s = session!(d, d.require(&headers));
-    let p = session!(d, d.find_plugin(&s, &plugin));
+    let s = session!(d.require(&headers));
+    let p = session!(d.find_plugin(&s, &plugin));
     let Some(item) = p.spec.action(&name).cloned() else { return d.not_found(&s, &plugin) };
     d.action_page(&s, &p, &item, &q, None)
 }
@@ -247,8 +247,8 @@ pub(crate) async fn act(
     headers: HeaderMap,
     Form(f): Form<Fields>,
 ) -> Response {
-    let s = session!(d, d.require_post(&headers, &f));
-    let p = session!(d, d.find_plugin(&s, &plugin));
+    let s = session!(d.require_post(&headers, &f));
+    let p = session!(d.find_plugin(&s, &plugin));
     let Some(item) = p.spec.action(&name).cloned() else { return d.not_found(&s, &plugin) };
     let request = field(&f, "_request").unwrap_or_default().to_owned();
     let raw: Fields = f.iter().filter(|(k, v)| !k.starts_with('_') && k != "csrf" && !v.is_empty()).cloned().collect();
@@ -264,8 +264,8 @@ pub(crate) async fn selection(
     headers: HeaderMap,
     Form(f): Form<Fields>,
 ) -> Response {
-    let s = session!(d, d.require_post(&headers, &f));
-    let p = session!(d, d.find_plugin(&s, &plugin));
+    let s = session!(d.require_post(&headers, &f));
+    let p = session!(d.find_plugin(&s, &plugin));
     let Some(item) = field(&f, "_action").and_then(|a| p.spec.action(a)).cloned() else {
         return d.not_found(&s, &plugin);
     };
