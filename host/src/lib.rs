@@ -16,7 +16,8 @@
 //! | [`event`] | building events (for tests and the Telegram front end) |
 //! | [`inbox`] | the versioned wire format of inbox entries |
 //! | [`metrics`] | Prometheus metrics (`/metrics`): the `wharf_*` families, process metrics |
-//! | [`admin`] | the admin HTTP listener: `/metrics`, `/healthz`, `/readyz` |
+//! | [`admin`] | the admin HTTP listener: `/metrics`, `/healthz`, `/readyz` and the dashboard |
+//! | [`dashboard`] | the web dashboard: sign-in, overview, plugins, event log, dead letters, plugins' views and actions |
 //! | [`panel`] | plugins' admin views and actions (`wharf:bot/admin`) as every admin surface sees them |
 //! | [`clock`] | the injectable host clock |
 //! | [`validate`] | limits on what plugins hand back (Telegram's own) |
@@ -33,6 +34,7 @@ pub mod caps;
 pub mod chat;
 pub mod clock;
 pub mod config;
+pub mod dashboard;
 pub mod event;
 pub mod explorer;
 pub mod inbox;

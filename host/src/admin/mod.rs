@@ -1,7 +1,8 @@
-//! The admin HTTP listener (`[admin]`): `/metrics` (Prometheus), `/healthz` (alive) and
-//! `/readyz` (ready to serve, as JSON). [`router`] builds the routes on an [`Observer`]
-//! so later pages (the dashboard) can be merged into the same router; [`AdminServer`]
-//! serves a router until stopped.
+//! The admin HTTP listener (`[admin]`): `/metrics` (Prometheus), `/healthz` (alive),
+//! `/readyz` (ready to serve, as JSON) and the web dashboard ([`crate::dashboard`]).
+//! [`router`] takes the [`Observer`] to serve; [`AdminServer::start`] binds the address
+//! and adds the dashboard, which needs the config and the bound address (the base of
+//! its sign-in links), and serves until stopped.
 //!
 //! The listener is a bystander: scrapes run one at a time and read the queues at most
 //! once per [`LAG_CACHE`], so a client hammering it cannot take the database's read
@@ -77,13 +78,31 @@ impl AdminState {
     }
 }
 
-/// `/metrics`, `/healthz` and `/readyz` on `observer`.
-pub fn router(observer: Observer) -> Router {
-    Router::new()
-        .route("/metrics", get(metrics))
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .with_state(AdminState::new(observer))
+/// The routes of the admin listener on one runtime, before they are served.
+#[derive(Debug)]
+pub struct AdminRoutes {
+    observer: Observer,
+}
+
+impl AdminRoutes {
+    /// `/metrics`, `/healthz` and `/readyz` alone (without the dashboard).
+    pub fn probes(&self) -> Router {
+        Router::new()
+            .route("/metrics", get(metrics))
+            .route("/healthz", get(healthz))
+            .route("/readyz", get(readyz))
+            .with_state(AdminState::new(self.observer.clone()))
+    }
+
+    /// Everything: the probes and the dashboard for `config`, reached at `bound`.
+    pub fn with_dashboard(&self, config: &AdminConfig, bound: SocketAddr) -> Router {
+        self.probes().merge(crate::dashboard::router(config, self.observer.clone(), bound))
+    }
+}
+
+/// The admin listener's routes on `observer` (served by [`AdminServer::start`]).
+pub fn router(observer: Observer) -> AdminRoutes {
+    AdminRoutes { observer }
 }
 
 async fn metrics(State(state): State<AdminState>, headers: HeaderMap) -> Response {
@@ -118,12 +137,14 @@ pub struct AdminServer {
 }
 
 impl AdminServer {
-    /// Listen on `config.listen` and serve `router` until [`AdminServer::stop`].
-    pub async fn start(config: &AdminConfig, router: Router) -> anyhow::Result<Self> {
+    /// Listen on `config.listen` and serve `routes` (with the dashboard) until
+    /// [`AdminServer::stop`].
+    pub async fn start(config: &AdminConfig, routes: AdminRoutes) -> anyhow::Result<Self> {
         let listener = tokio::net::TcpListener::bind(config.addr())
             .await
             .with_context(|| format!("[admin] cannot listen on {}", config.addr()))?;
         let addr = listener.local_addr()?;
+        let router = routes.with_dashboard(config, addr);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let served = axum::serve(listener, router).with_graceful_shutdown(async {
@@ -133,7 +154,7 @@ impl AdminServer {
                 tracing::error!(target: "wharf.admin", error = %e, "the admin listener stopped");
             }
         });
-        tracing::info!(target: "wharf.admin", %addr, "admin listener: /metrics, /healthz, /readyz");
+        tracing::info!(target: "wharf.admin", %addr, "admin listener: /metrics, /healthz, /readyz, the dashboard");
         Ok(Self { addr, stop: Some(stop), task })
     }
 

@@ -71,6 +71,9 @@ pub(crate) fn before(shared: &Shared, set: &PluginSet, event: Event, now_ms: i64
         Some(true) if !admin => return Before::Answered(vec![reply(msg, ADMINS_ONLY.into(), None)]),
         Some(_) => {}
         None if cmd.name == "help" => return Before::Answered(vec![reply(msg, help_text(shared, set, admin), None)]),
+        None if cmd.name == "dashboard" => {
+            return Before::Answered(vec![reply(msg, super::observer::dashboard_reply(shared, msg, now_ms), None)]);
+        }
         None => {}
     }
     let live = shared.live();

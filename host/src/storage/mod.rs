@@ -16,6 +16,7 @@
 //! | `script` | write scripts: a transaction's statements sent together |
 //! | `delivered` | the sender's delivery records, batched |
 //! | `event_log` | business and host events: recording, reading |
+//! | `dashboard` | the web dashboard's dead letters (list, retry, discard) and event-log pages |
 //! | `event_query` | the event log by filters (`wharf logs`), counts, retention |
 //! | `lanes` | lane leases and heads for the dispatcher |
 //! | `plugin_state` | plugins the breaker disabled (kept across restarts), queue lag, ping |
@@ -27,6 +28,7 @@
 mod bulk;
 mod cache;
 mod commit;
+mod dashboard;
 mod delivered;
 mod event_log;
 mod event_query;
@@ -49,6 +51,7 @@ use sqlx::{AnyConnection, ConnectOptions, Connection, Executor};
 use tokio::sync::{Mutex, mpsc};
 
 pub use commit::{CommitOutcome, KeyRead, NewInbox, NewOutbox, RangeRead, TimerOp, TurnCommit};
+pub use dashboard::{DeadLetter, DeadQueue, EventPage};
 pub use event_log::{EventLogRow, NewLogEvent, SeenUser};
 pub use event_query::{CountBy, CountKey, EventFilter, QUARTER_HOUR_MS};
 pub use plugin_state::{DisabledPlugin, QueueDepth, QueueLag};
