@@ -140,17 +140,12 @@ pub(crate) async fn plugins(State(d): State<Arc<Dashboard>>, headers: HeaderMap)
 
 pub(crate) async fn reload(State(d): State<Arc<Dashboard>>, headers: HeaderMap, Form(f): Form<Fields>) -> Response {
     let s = session!(d.require_post(&headers, &f));
-    let (text, outcome) = match d.observer.console().reload().await {
+    let (text, outcome) = match d.observer.console().reload_as(&s.who.describe()).await {
         Ok(r) => {
-            let mut t = if r.swapped.is_empty() {
-                "No plugin changed.".to_owned()
-            } else {
-                format!("Reloaded: {}.", r.swapped.join(", "))
-            };
-            for (p, why) in &r.rejected {
-                t.push_str(&format!("\n{p}: the new module was rejected ({why}); the old one keeps serving."));
-            }
-            (t, if r.rejected.is_empty() { "ok" } else { "rejected" })
+            let rejected = !r.rejected.is_empty() || matches!(r.config, crate::runtime::ConfigOutcome::Rejected(_));
+            let summary = r.summary();
+            let text = if summary.is_empty() { "Nothing changed.".to_owned() } else { summary };
+            (text, if rejected { "rejected" } else { "ok" })
         }
         Err(e) => (format!("Reload failed: {e:#}"), "failed"),
     };

@@ -120,6 +120,7 @@ Usage:
   wharf admin PLUGIN ACTION [--PARAM VALUE]... an action, run once by the bot (asks first; --yes)
   wharf admin reload                          the running bot re-reads config.toml and plugins
   wharf admin disable|enable PLUGIN           stop or resume calling a plugin (kept across restarts)
+  wharf admin hash-password                   the argon2 hash of a password (stdin) for [admin] password_hash
 
 Options (anywhere):
   --config PATH      config file [default: config.toml]
@@ -138,6 +139,9 @@ pub async fn run(args: &[String]) -> anyhow::Result<()> {
         return Ok(());
     }
     let req = parse_args(args)?;
+    if req.words == ["hash-password"] {
+        return hash_password();
+    }
     let config = Config::load(&req.config)?;
     let who = format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()));
     match req.words.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
@@ -195,6 +199,24 @@ async fn storage(config: &Config) -> anyhow::Result<crate::storage::Storage> {
     crate::storage::Storage::open(&url, None)
         .await
         .with_context(|| format!("opening storage {}", crate::secret::mask_url(&url)))
+}
+
+/// `wharf admin hash-password`: the argon2 hash of the password on standard input's
+/// first line, for `[admin] password_hash`.
+fn hash_password() -> anyhow::Result<()> {
+    if std::io::stdin().is_terminal() {
+        eprint!("Password (shown as you type; pipe it in to avoid that): ");
+        std::io::stderr().flush()?;
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\r', '\n']);
+    if password.chars().count() < 8 {
+        bail!("a password of at least 8 characters, please");
+    }
+    let hash = crate::config::AdminConfig::hash_password(password).map_err(anyhow::Error::msg)?;
+    println!("{hash}");
+    Ok(())
 }
 
 /// `wharf admin reload`: ask the bot serving the database to reload (as SIGHUP does).

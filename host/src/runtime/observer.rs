@@ -9,7 +9,6 @@ use std::sync::Arc;
 use super::Shared;
 use crate::caps::bindings::wharf::bot::types::{ChatKind, Message};
 use crate::clock::Clock;
-use crate::config::PluginName;
 use crate::metrics::{Metrics, Scraped};
 use crate::storage::{NewLogEvent, QueueLag, Storage};
 use crate::telegram::ApiHealth;
@@ -128,30 +127,25 @@ impl Observer {
             .collect()
     }
 
-    /// An admin disables `plugin` (as the circuit breaker would: recorded, so it stays
-    /// disabled across restarts until enabled); false when no such plugin is loaded.
+    /// An admin disables `plugin` (kept across restarts and new versions until enabled;
+    /// see [`super::Console::disable`]); false when no such plugin is loaded.
     pub async fn disable_plugin(&self, plugin: &str, by: &str) -> bool {
-        let Ok(name) = PluginName::parse(plugin) else { return false };
-        if self.shared.current_set().get(plugin).is_none() {
-            return false;
+        match self.console().disable(plugin, by).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(target: "wharf.admin", plugin, error = %format!("{e:#}"), "cannot disable a plugin");
+                false
+            }
         }
-        self.shared.breaker.open(&name);
-        super::disabled::persist(&self.shared, &name, &format!("disabled by {by}")).await;
-        tracing::warn!(target: "wharf.breaker", plugin = %name, by, "plugin disabled by an admin");
-        true
     }
 
-    /// An admin enables `plugin` again (as `wharf plugin enable` does, at once);
-    /// false when no such plugin is loaded.
+    /// An admin enables `plugin` again, whoever disabled it (see
+    /// [`super::Console::enable`]); false when no such plugin is loaded.
     pub async fn enable_plugin(&self, plugin: &str, by: &str) -> anyhow::Result<bool> {
-        let Ok(name) = PluginName::parse(plugin) else { return Ok(false) };
         if self.shared.current_set().get(plugin).is_none() {
             return Ok(false);
         }
-        self.storage().enable_plugin(plugin).await?;
-        self.shared.breaker.reset(&name);
-        tracing::info!(target: "wharf.breaker", plugin = %name, by, "plugin enabled by an admin");
-        Ok(true)
+        self.console().enable(plugin, by).await.map(|_| true)
     }
 
     /// Record a host event in the event log (the log sink looks at once).

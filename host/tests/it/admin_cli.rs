@@ -96,3 +96,72 @@ async fn an_action_from_the_command_line_runs_once_through_the_serving_bot() {
     assert_eq!(runs, 2, "two requests, two runs, each recorded");
     rt.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reload_disable_and_enable_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (path, _) = setup(dir.path());
+    let config = Config::load(&path).expect("config file");
+    let rt = Runtime::start(&config, RuntimeOptions { clock: Clock::manual(T0), ..RuntimeOptions::default() })
+        .await
+        .expect("bot");
+    let events = |kind: &'static str| {
+        let storage = rt.storage().clone();
+        async move { storage.event_log().await.expect("log").into_iter().filter(|e| e.kind == kind).collect::<Vec<_>>() }
+    };
+
+    // An operator adds an admin, then asks the running bot to reload.
+    let text = std::fs::read_to_string(&path).expect("read config").replace("admins = [1000]", "admins = [1000, 1001]");
+    std::fs::write(&path, text).expect("write config");
+    let (ok, out, err) = admin(&path, &["reload"]).await;
+    assert!(ok && out.starts_with("Reload requested"), "{out}{err}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while events("config.reloaded").await.is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the running bot did not reload");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(events("config.reloaded").await[0].fields["by"].starts_with("cli:"));
+
+    let who = wharf::panel::Who { user_id: None, via: wharf::panel::Surface::Cli, label: "t".into() };
+    let (ok, out, err) = admin(&path, &["disable", "hostile"]).await;
+    assert!(ok && out.contains("hostile is disabled"), "{out}{err}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let r = rt.console().view("hostile", "echo", &[], None, &who).await;
+        if matches!(r, Err(wharf::panel::PanelError::Disabled(_))) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the bot did not stop calling the plugin: {r:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let (ok, out, err) = admin(&path, &["enable", "hostile"]).await;
+    assert!(ok && out.contains("hostile is enabled again"), "{out}{err}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while rt.console().view("hostile", "echo", &[], None, &who).await.is_err() {
+        assert!(std::time::Instant::now() < deadline, "the bot did not resume the plugin");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let (ok, _, err) = admin(&path, &["disable", "nosuch"]).await;
+    assert!(!ok && err.contains("no plugin nosuch in the config"), "{err}");
+    rt.shutdown().await;
+}
+
+#[test]
+fn a_password_hash_for_the_dashboard() {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wharf"))
+        .args(["admin", "hash-password"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("wharf");
+    child.stdin.take().expect("stdin").write_all(b"correct horse battery\n").expect("write");
+    let out = child.wait_with_output().expect("wait");
+    let hash = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(out.status.success() && hash.starts_with("$argon2id$"), "{hash}");
+    use argon2::PasswordVerifier as _;
+    let parsed = argon2::PasswordHash::new(&hash).expect("a PHC string");
+    assert!(argon2::Argon2::default().verify_password(b"correct horse battery", &parsed).is_ok());
+    assert!(argon2::Argon2::default().verify_password(b"wrong horse", &parsed).is_err());
+}
