@@ -147,7 +147,7 @@ mod tests {
             quotas: Default::default(),
             budgets: Default::default(),
             live: Arc::default(),
-            admins: vec![1000],
+            admins: std::sync::RwLock::new(vec![1000]),
             metrics: Arc::default(),
         });
         PluginState::new(host, first, TurnState::new(Some(1), 5, 0), Instant::now() + Duration::from_secs(60))

@@ -51,7 +51,7 @@ impl Host for Config<'_> {
     }
 
     async fn admins(&mut self) -> Result<Vec<i64>> {
-        Ok(self.state.host.admins.clone())
+        Ok(self.state.host.admins.read().map(|a| a.clone()).unwrap_or_else(|e| e.into_inner().clone()))
     }
 
     async fn bot(&mut self) -> Result<Option<BotIdentity>> {

@@ -81,8 +81,9 @@ pub struct HostServices {
     pub(crate) budgets: budget::Budgets,
     /// The bot for live calls: member lookups, file downloads (once Telegram is connected).
     pub live: Arc<crate::telegram::live::LiveBot>,
-    /// The bot's admins (`admins` in the config), for `config.admins`.
-    pub admins: Vec<i64>,
+    /// The bot's admins (`admins` in the config), for `config.admins`; a config reload
+    /// replaces them.
+    pub admins: std::sync::RwLock<Vec<i64>>,
     /// The host's metrics (outbound HTTP is counted per plugin).
     pub metrics: Arc<crate::metrics::Metrics>,
 }

@@ -287,7 +287,7 @@ impl Runtime {
             quotas: opts.quotas.clone(),
             budgets: caps::budget::Budgets::default(),
             live: Arc::default(),
-            admins: config.admins.clone(),
+            admins: std::sync::RwLock::new(config.admins.clone()),
             metrics: metrics.clone(),
         });
         Ok(Shared {

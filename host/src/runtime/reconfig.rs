@@ -150,6 +150,7 @@ pub(crate) fn apply(shared: &Shared, c: &mut Candidate) {
     );
     if c.diff.admins {
         shared.admins.set(&c.config.admins);
+        *shared.host.admins.write().unwrap_or_else(|e| e.into_inner()) = c.config.admins.clone();
     }
     *shared.live.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(live);
 }

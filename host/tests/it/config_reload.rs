@@ -138,6 +138,7 @@ async fn plugins_settings_and_admins_change_without_a_restart() {
     let who = bot.ask(2000, "/whoami").await;
     assert!(who.len() == 1 && who[0].starts_with("admin=true"), "the new admin may use admin commands: {who:?}");
     assert!(bot.rt.is_admin(2000));
+    assert_eq!(bot.ask(5, "/admins").await, ["[1000, 2000]"], "plugins' config.admins() too");
 
     // A setting changed, the admin removed again: the next turn sees both.
     bot.write(&[ADMIN], &(noop() + &probe("topic = \"second\"")));
