@@ -33,6 +33,7 @@ mod dispatcher;
 mod engine;
 mod health;
 mod link;
+mod menu;
 mod notice;
 mod observe;
 mod observer;
