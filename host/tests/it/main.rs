@@ -5,6 +5,7 @@
 
 mod common;
 
+mod admin_menu;
 mod alerts;
 mod analytics;
 mod answers;
