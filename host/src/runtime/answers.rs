@@ -164,7 +164,10 @@ pub(crate) fn help_text(shared: &Shared, set: &PluginSet, admin: bool) -> String
         let host = |n: &String| HOST_ADMIN_COMMANDS.iter().any(|(h, _)| h == n);
         public.retain(|(n, _)| !host(n));
         admins.retain(|(n, _)| !host(n));
+        admins.retain(|(n, _)| n != "admin");
         admins.extend(HOST_ADMIN_COMMANDS.iter().map(|(n, d)| ((*n).to_owned(), (*d).to_owned())));
+        // The host's `/admin` menu (`runtime::menu`) comes before any plugin.
+        admins.push(("admin".to_owned(), "Plugins' admin views and actions".to_owned()));
     }
     let mut text = String::from("Here is what I can do:");
     let mut left = public.len() + admins.len();

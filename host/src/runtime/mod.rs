@@ -23,6 +23,7 @@
 //! | `disabled` | breaker trips kept across restarts (`plugin_state`), re-enabling |
 //! | `observer` | the read-only handle the admin listener uses |
 //! | `panel` | plugins' admin views (read-only calls) and actions (turns via the inbox): [`Console`] |
+//! | `menu` | the Telegram `/admin` menu of plugins' views and actions |
 //! | `notice` | notices to admins in Telegram, quoting plugins' text safely |
 //! | `seen` | users seen in updates, and the host's events about users (started, blocked) |
 
@@ -36,6 +37,7 @@ mod engine;
 mod health;
 mod link;
 mod manage;
+mod menu;
 mod notice;
 mod observe;
 mod observer;

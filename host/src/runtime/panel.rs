@@ -42,7 +42,7 @@ struct Reply {
     at_ms: i64,
 }
 
-fn reply_key(request: &str) -> String {
+pub(super) fn reply_key(request: &str) -> String {
     format!("reply:{request}")
 }
 
@@ -108,34 +108,7 @@ impl Console {
         page: Option<&str>,
         who: &Who,
     ) -> Result<Output, PanelError> {
-        let p = self.find(plugin)?;
-        let Some(admin) = p.admin.as_ref() else { return Err(PanelError::NoPlugin(plugin.to_owned())) };
-        let item = admin.spec.view(view).ok_or_else(|| no_item(plugin, "view", view))?;
-        let values = params::parse(item, params)?;
-        if page.is_some_and(|c| c.len() > 256) {
-            return Err(PanelError::BadParam {
-                param: "page".into(),
-                why: "a page cursor is at most 256 bytes".into(),
-            });
-        }
-        let shared = &self.shared;
-        let now_ms = shared.host.clock.now_ms();
-        let ctx = context(who, now_ms, 0);
-        let wit_params = spec::to_wit(&values);
-        let call = AdminCall::View(view, &wit_params, page);
-        let started = std::time::Instant::now();
-        let turn = TurnState::new(None, 0, now_ms);
-        let (_, end) = sandbox::admin(&shared.engine, &shared.host, &p, &admin.pre, turn, call, &ctx).await;
-        shared.metrics.plugin_call(p.name().as_str(), started.elapsed());
-        match end {
-            AdminEnd::Done(out) => spec::output(plugin, &admin.spec, out),
-            AdminEnd::Refused(kind, message) => Err(refusal(plugin, kind, &message)),
-            AdminEnd::Failed(kind, message) => {
-                let reason = super::turn::failed(shared, &p, kind, &message);
-                Err(PanelError::Failed { plugin: plugin.to_owned(), message: reason })
-            }
-            AdminEnd::HostFault(message) => Err(PanelError::Host(message)),
-        }
+        view_on(&self.shared, &self.shared.current_set(), plugin, view, params, page, who).await
     }
 
     /// Run `action` of `plugin` as a turn through the inbox and wait for its reply.
@@ -225,6 +198,46 @@ impl Console {
     /// Reload changed plugin modules (as SIGHUP does).
     pub async fn reload(&self) -> anyhow::Result<ReloadReport> {
         super::reload::reload(&self.shared).await
+    }
+}
+
+/// Show `view` of `plugin` in `set`, read-only: what [`Console::view`] does, also for
+/// the Telegram menu, which runs it within a turn on the turn's plugin set.
+pub(super) async fn view_on(
+    shared: &Shared,
+    set: &PluginSet,
+    plugin: &str,
+    view: &str,
+    params: &[(String, String)],
+    page: Option<&str>,
+    who: &Who,
+) -> Result<Output, PanelError> {
+    let p = set.get(plugin).filter(|p| p.admin.is_some()).ok_or_else(|| PanelError::NoPlugin(plugin.to_owned()))?;
+    if shared.breaker.is_open(p.name()) {
+        return Err(PanelError::Disabled(plugin.to_owned()));
+    }
+    let Some(admin) = p.admin.as_ref() else { return Err(PanelError::NoPlugin(plugin.to_owned())) };
+    let item = admin.spec.view(view).ok_or_else(|| no_item(plugin, "view", view))?;
+    let values = params::parse(item, params)?;
+    if page.is_some_and(|c| c.len() > 256) {
+        return Err(PanelError::BadParam { param: "page".into(), why: "a page cursor is at most 256 bytes".into() });
+    }
+    let now_ms = shared.host.clock.now_ms();
+    let ctx = context(who, now_ms, 0);
+    let wit_params = spec::to_wit(&values);
+    let call = AdminCall::View(view, &wit_params, page);
+    let started = std::time::Instant::now();
+    let turn = TurnState::new(None, 0, now_ms);
+    let (_, end) = sandbox::admin(&shared.engine, &shared.host, p, &admin.pre, turn, call, &ctx).await;
+    shared.metrics.plugin_call(p.name().as_str(), started.elapsed());
+    match end {
+        AdminEnd::Done(out) => spec::output(plugin, &admin.spec, out),
+        AdminEnd::Refused(kind, message) => Err(refusal(plugin, kind, &message)),
+        AdminEnd::Failed(kind, message) => {
+            let reason = super::turn::failed(shared, p, kind, &message);
+            Err(PanelError::Failed { plugin: plugin.to_owned(), message: reason })
+        }
+        AdminEnd::HostFault(message) => Err(PanelError::Host(message)),
     }
 }
 

@@ -616,7 +616,9 @@ fn check_manifest(spec: &PluginSpec, m: &Manifest) -> anyhow::Result<()> {
     if let Some(prefix) = &m.callback_prefix {
         name_like("callback prefix", prefix, 16, &['-']).map_err(fail)?;
         if prefix == "wharf" {
-            return Err(fail("callback prefix \"wharf\" is the host's (its greeting buttons)".into()));
+            return Err(fail(
+                "callback prefix \"wharf\" is the host's (its greeting buttons and the /admin menu)".into(),
+            ));
         }
     }
     for t in &m.topics {

@@ -269,6 +269,18 @@ async fn chain(shared: &Shared, set: &PluginSet, row: &InboxRow, event: &Event, 
     // Events aimed at one plugin are that plugin's alone; the host answers the rest
     // when nobody else does (help, admin-only commands, the greeting, the fallback).
     let received = event;
+    let mut turn = TurnState::new(Some(row.id), row.lane, now_ms);
+    // The host's `/admin` menu takes its command, buttons and answers first.
+    if row.target.is_none() {
+        match super::menu::intercept(shared, set, event, &mut turn).await {
+            super::menu::Menu::Pass => {}
+            super::menu::Menu::Consumed => {
+                turn.applied.inbox.extend(super::observe::queue(shared, set, row, received, hops, now_ms));
+                return Attempt { turn, results: Vec::new(), fault: None };
+            }
+            super::menu::Menu::Fault(reason) => return Attempt { turn, results: Vec::new(), fault: Some(reason) },
+        }
+    }
     let (event, first, to) = match row.target.as_deref() {
         Some(target) => (event.clone(), Vec::new(), route(set, event, Some(target))),
         None => match answers::before(shared, set, event.clone(), now_ms) {
@@ -280,7 +292,6 @@ async fn chain(shared: &Shared, set: &PluginSet, row: &InboxRow, event: &Event, 
         },
     };
     let ctx = context(shared, &event, row.lane, row.id, now_ms);
-    let mut turn = TurnState::new(Some(row.id), row.lane, now_ms);
     turn.budget.cause = Cause::new(&event, hops, row.target.as_deref());
     turn.applied.outbox.extend(first);
     let mut results: Vec<(Arc<LoadedPlugin>, Option<String>)> = Vec::new();

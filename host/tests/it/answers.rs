@@ -36,7 +36,7 @@ async fn help_lists_what_each_user_may_use() {
     assert!(
         admin.ends_with(
             "\n\nFor admins:\n/whoami — Who am I\n/reload — Reload config.toml and changed plugins\n\
-             /plugins — List the plugins and their state"
+             /plugins — List the plugins and their state\n/admin — Plugins' admin views and actions"
         ),
         "{admin}"
     );

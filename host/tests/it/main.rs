@@ -6,6 +6,7 @@
 mod common;
 
 mod admin_cli;
+mod admin_menu;
 mod admin_plugins;
 mod alerts;
 mod analytics;
