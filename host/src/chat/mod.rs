@@ -11,7 +11,7 @@
 //! | `TEXT <<<` … `>>>` | sends the lines between as one message (`TEXT`, if any, is its first line): `/import <<<` |
 //! | `\TEXT` | sends `TEXT` as it is (`\2`, `\/as`) |
 //! | `/upload PATH [caption]` | sends a local file as a document |
-//! | `/as ID`, `/admin` | switches user (to the first configured admin) and prints what they missed |
+//! | `/as ID`, `/admin` | switches user (to the first configured admin) and prints what they missed; as the admin, `/admin` opens the bot's admin menu |
 //! | `/chain …` | acts on the local blockchains, when a plugin watches one (see `chain.rs`) |
 //! | `/quit`, end of input | leaves |
 //!
@@ -137,6 +137,12 @@ where
                 switch(&mut screen, &emu, user, &format!("user {user}"), &mut out)?;
                 continue;
             }
+            // As the admin already, `/admin` is the bot's: its menu of plugins' views
+            // and actions.
+            Input::Admin if admin == Some(user) => {
+                screen.retire(user);
+                emu.send_text(user, "/admin")
+            }
             Input::Admin => {
                 match admin {
                     Some(a) => {
@@ -203,7 +209,10 @@ fn welcome(out: &mut impl Write, admin: Option<i64>, reloads: bool, chains: bool
     writeln!(out, "  \\TEXT         send TEXT as it is (e.g. \\2 or \\/as)")?;
     writeln!(out, "  /upload PATH [caption]   send a local file as a document")?;
     match admin {
-        Some(a) => writeln!(out, "  /as ID        switch user (prints what they missed); /admin becomes admin {a}")?,
+        Some(a) => writeln!(
+            out,
+            "  /as ID        switch user (prints what they missed); /admin becomes admin {a} (as them: the admin menu)"
+        )?,
         None => writeln!(out, "  /as ID        switch user (prints what they missed)")?,
     }
     if chains {

@@ -28,18 +28,8 @@ pub fn text(out: &Output) -> String {
             }
             Block::Series(series) => {
                 let _ = writeln!(s, "{}", series.title);
-                let mut columns = vec![String::new()];
-                columns.extend(series.lines.iter().map(|l| l.name.clone()));
-                let rows = series
-                    .labels
-                    .iter()
-                    .enumerate()
-                    .map(|(i, label)| {
-                        let mut cells = vec![label.clone()];
-                        cells.extend(series.lines.iter().map(|l| l.values.get(i).copied().unwrap_or(0).to_string()));
-                        super::Row { id: None, cells }
-                    })
-                    .collect();
+                let (columns, rows) = series_table(series, "");
+                let rows = rows.into_iter().map(|cells| super::Row { id: None, cells }).collect();
                 s.push_str(&table(&Table { columns, rows, actions: Vec::new() }));
             }
         }
@@ -48,6 +38,23 @@ pub fn text(out: &Output) -> String {
         let _ = writeln!(s, "\n(more: --page {next})");
     }
     s
+}
+
+/// A series as a table: a first column of labels headed `corner`, then one per line.
+fn series_table(series: &super::Series, corner: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut head = vec![corner.to_owned()];
+    head.extend(series.lines.iter().map(|l| l.name.clone()));
+    let rows = series
+        .labels
+        .iter()
+        .enumerate()
+        .map(|(i, label)| {
+            let mut cells = vec![label.clone()];
+            cells.extend(series.lines.iter().map(|l| l.values.get(i).copied().unwrap_or(0).to_string()));
+            cells
+        })
+        .collect();
+    (head, rows)
 }
 
 fn table(t: &Table) -> String {
@@ -126,21 +133,7 @@ pub fn csv(out: &Output) -> String {
                     .collect();
                 (head, rows)
             }
-            Block::Series(series) => {
-                let mut head = vec!["label".to_owned()];
-                head.extend(series.lines.iter().map(|l| l.name.clone()));
-                let rows = series
-                    .labels
-                    .iter()
-                    .enumerate()
-                    .map(|(i, label)| {
-                        let mut cells = vec![label.clone()];
-                        cells.extend(series.lines.iter().map(|l| l.values.get(i).copied().unwrap_or(0).to_string()));
-                        cells
-                    })
-                    .collect();
-                (head, rows)
-            }
+            Block::Series(series) => series_table(series, "label"),
             Block::KeyValues(kv) => {
                 (vec!["key".into(), "value".into()], kv.iter().map(|(k, v)| vec![k.clone(), v.clone()]).collect())
             }

@@ -118,7 +118,7 @@ async fn message(shared: &Shared, set: &PluginSet, m: &Message, turn: &mut TurnS
         (Some(c), None) if c.asking() => Input::Text(m.text.clone().unwrap_or_default()),
         _ => return Ok(false),
     };
-    let plugins = listing(shared, set);
+    let plugins = super::panel::listing(shared, set);
     let step = state::step(&plugins, live, sender.id, input, now_ms, &mut fresh);
     apply(shared, set, &plugins, step.next, step.conv, version, Target::Send(m.chat.id), sender.id, turn).await?;
     Ok(true)
@@ -146,7 +146,7 @@ async fn press(shared: &Shared, set: &PluginSet, cb: &CallbackQuery, turn: &mut 
     let now_ms = turn.now_ms;
     let (stored, version) = load(shared, chat, turn).await?;
     let live = stored.filter(|c| c.expires_ms > now_ms && c.user == user);
-    let plugins = listing(shared, set);
+    let plugins = super::panel::listing(shared, set);
     let step = state::step(&plugins, live, user, Input::Press(press), now_ms, &mut fresh);
     let target = match cb.message_id {
         Some(id) => Target::Edit(chat, id),
@@ -161,21 +161,6 @@ async fn press(shared: &Shared, set: &PluginSet, cb: &CallbackQuery, turn: &mut 
 /// A fresh nonce or request id (32 hex digits).
 fn fresh() -> String {
     super::Console::new_request()
-}
-
-/// Loaded plugins with an `admin` export, in run order (what `Console::plugins` lists).
-fn listing(shared: &Shared, set: &PluginSet) -> Vec<PanelPlugin> {
-    set.plugins
-        .iter()
-        .filter_map(|p| {
-            p.admin.as_ref().map(|a| PanelPlugin {
-                plugin: p.name().to_string(),
-                version: p.manifest.version.clone(),
-                disabled: shared.breaker.is_open(p.name()),
-                spec: a.spec.clone(),
-            })
-        })
-        .collect()
 }
 
 /// Show `next` at `target` and store the conversation's change.

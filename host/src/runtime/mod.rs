@@ -196,25 +196,9 @@ impl Runtime {
     /// Open storage, load every enabled plugin (failing if any cannot load), emit
     /// lifecycle events and start serving the inbox.
     pub async fn start(config: &Config, opts: RuntimeOptions) -> anyhow::Result<Self> {
-        let url = config.storage_url();
-        let storage = Storage::open(&url, opts.pg_schema.as_deref())
-            .await
-            .with_context(|| format!("opening storage {}", crate::secret::mask_url(&url)))?;
-        let shared = Arc::new(Self::shared(config, &opts, storage)?);
+        let shared = Self::open(config, &opts).await?;
         let stamps = reload::stamps(&shared);
-        let (set, errors) = plugin::build(
-            &shared.engine,
-            &shared.host,
-            &shared.base_linker,
-            &shared.live().specs,
-            &shared.cache_dir,
-            None,
-        )
-        .await;
-        if !errors.is_empty() {
-            let list: Vec<String> = errors.iter().map(|e| format!("  - {}", e.message)).collect();
-            anyhow::bail!("{} plugin(s) failed to load:\n{}", errors.len(), list.join("\n"));
-        }
+        let set = Self::load_all(&shared).await?;
         let report = checks::check(&shared.live().bot, &set);
         for w in &report.warnings {
             tracing::warn!(target: "wharf.config", "{w}");
@@ -323,28 +307,37 @@ impl Runtime {
         })
     }
 
-    /// Open the configured database and load the plugins without serving anything, for
-    /// `wharf admin`: views run here; actions are queued for the runtime that serves the
-    /// database (see [`Console::act`]). Plugins the breaker disabled show as disabled.
-    pub async fn open_console(config: &Config, opts: RuntimeOptions) -> anyhow::Result<Console> {
+    /// Open the configured database and make the shared state (no plugins loaded yet).
+    async fn open(config: &Config, opts: &RuntimeOptions) -> anyhow::Result<Arc<Shared>> {
         let url = config.storage_url();
         let storage = Storage::open(&url, opts.pg_schema.as_deref())
             .await
             .with_context(|| format!("opening storage {}", crate::secret::mask_url(&url)))?;
-        let shared = Arc::new(Self::shared(config, &opts, storage)?);
-        let (set, errors) = plugin::build(
-            &shared.engine,
-            &shared.host,
-            &shared.base_linker,
-            &shared.live().specs,
-            &shared.cache_dir,
-            None,
-        )
-        .await;
+        Ok(Arc::new(Self::shared(config, opts, storage)?))
+    }
+
+    /// Load every configured plugin; an error lists each one that failed.
+    async fn load_all(shared: &Shared) -> anyhow::Result<PluginSet> {
+        let (set, errors) = Self::build_set(shared).await;
         if !errors.is_empty() {
             let list: Vec<String> = errors.iter().map(|e| format!("  - {}", e.message)).collect();
             anyhow::bail!("{} plugin(s) failed to load:\n{}", errors.len(), list.join("\n"));
         }
+        Ok(set)
+    }
+
+    /// Load the configured plugins: those that loaded, and why the others did not.
+    async fn build_set(shared: &Shared) -> (PluginSet, Vec<LoadError>) {
+        plugin::build(&shared.engine, &shared.host, &shared.base_linker, &shared.live().specs, &shared.cache_dir, None)
+            .await
+    }
+
+    /// Open the configured database and load the plugins without serving anything, for
+    /// `wharf admin`: views run here; actions are queued for the runtime that serves the
+    /// database (see [`Console::act`]). Plugins the breaker disabled show as disabled.
+    pub async fn open_console(config: &Config, opts: RuntimeOptions) -> anyhow::Result<Console> {
+        let shared = Self::open(config, &opts).await?;
+        let set = Self::load_all(&shared).await?;
         *shared.set.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(set);
         let set = shared.current_set();
         for d in shared.host.storage.disabled_plugins().await.context("reading the plugins the breaker disabled")? {
@@ -365,15 +358,7 @@ impl Runtime {
         let url = format!("sqlite:{}", dir.join("check.db").display());
         let storage = Storage::open(&url, None).await?;
         let shared = Self::shared(config, &RuntimeOptions::default(), storage)?;
-        let (set, errors) = plugin::build(
-            &shared.engine,
-            &shared.host,
-            &shared.base_linker,
-            &shared.live().specs,
-            &shared.cache_dir,
-            None,
-        )
-        .await;
+        let (set, errors) = Self::build_set(&shared).await;
         let _ = std::fs::remove_dir_all(&dir);
         let mut report = checks::check(&shared.live().bot, &set);
         report.errors.splice(0..0, errors.into_iter().map(|e| e.message));

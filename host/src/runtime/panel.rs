@@ -72,31 +72,7 @@ impl Console {
 
     /// Loaded plugins with an `admin` export, in run order.
     pub fn plugins(&self) -> Vec<PanelPlugin> {
-        let set = self.shared.current_set();
-        set.plugins
-            .iter()
-            .filter_map(|p| {
-                p.admin.as_ref().map(|a| PanelPlugin {
-                    plugin: p.name().to_string(),
-                    version: p.manifest.version.clone(),
-                    disabled: self.shared.breaker.is_open(p.name()),
-                    spec: a.spec.clone(),
-                })
-            })
-            .collect()
-    }
-
-    fn find(&self, plugin: &str) -> Result<Arc<LoadedPlugin>, PanelError> {
-        let set = self.shared.current_set();
-        let p = set
-            .get(plugin)
-            .filter(|p| p.admin.is_some())
-            .cloned()
-            .ok_or_else(|| PanelError::NoPlugin(plugin.to_owned()))?;
-        if self.shared.breaker.is_open(p.name()) {
-            return Err(PanelError::Disabled(plugin.to_owned()));
-        }
-        Ok(p)
+        listing(&self.shared, &self.shared.current_set())
     }
 
     /// Show `view` of `plugin` with `params` as typed (checked against the spec), read-only.
@@ -139,7 +115,7 @@ impl Console {
         if let Some(bytes) = found {
             return decode_reply(&bytes);
         }
-        let p = self.find(plugin)?;
+        let p = find(&self.shared, &self.shared.current_set(), plugin)?;
         let Some(admin) = p.admin.as_ref() else { return Err(PanelError::NoPlugin(plugin.to_owned())) };
         let item = admin.spec.action(action).ok_or_else(|| no_item(plugin, "action", action))?;
         let values = params::parse(item, params)?;
@@ -201,6 +177,34 @@ impl Console {
     }
 }
 
+/// The plugins of `set` with an `admin` export, in run order.
+pub(super) fn listing(shared: &Shared, set: &PluginSet) -> Vec<PanelPlugin> {
+    set.plugins
+        .iter()
+        .filter_map(|p| {
+            p.admin.as_ref().map(|a| PanelPlugin {
+                plugin: p.name().to_string(),
+                version: p.manifest.version.clone(),
+                disabled: shared.breaker.is_open(p.name()),
+                spec: a.spec.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Plugin `plugin` of `set`, if it has an `admin` export and is not disabled.
+fn find(shared: &Shared, set: &PluginSet, plugin: &str) -> Result<Arc<LoadedPlugin>, PanelError> {
+    let p = set
+        .get(plugin)
+        .filter(|p| p.admin.is_some())
+        .cloned()
+        .ok_or_else(|| PanelError::NoPlugin(plugin.to_owned()))?;
+    if shared.breaker.is_open(p.name()) {
+        return Err(PanelError::Disabled(plugin.to_owned()));
+    }
+    Ok(p)
+}
+
 /// Show `view` of `plugin` in `set`, read-only: what [`Console::view`] does, also for
 /// the Telegram menu, which runs it within a turn on the turn's plugin set.
 pub(super) async fn view_on(
@@ -212,10 +216,7 @@ pub(super) async fn view_on(
     page: Option<&str>,
     who: &Who,
 ) -> Result<Output, PanelError> {
-    let p = set.get(plugin).filter(|p| p.admin.is_some()).ok_or_else(|| PanelError::NoPlugin(plugin.to_owned()))?;
-    if shared.breaker.is_open(p.name()) {
-        return Err(PanelError::Disabled(plugin.to_owned()));
-    }
+    let p = find(shared, set, plugin)?;
     let Some(admin) = p.admin.as_ref() else { return Err(PanelError::NoPlugin(plugin.to_owned())) };
     let item = admin.spec.view(view).ok_or_else(|| no_item(plugin, "view", view))?;
     let values = params::parse(item, params)?;
@@ -228,13 +229,13 @@ pub(super) async fn view_on(
     let call = AdminCall::View(view, &wit_params, page);
     let started = std::time::Instant::now();
     let turn = TurnState::new(None, 0, now_ms);
-    let (_, end) = sandbox::admin(&shared.engine, &shared.host, p, &admin.pre, turn, call, &ctx).await;
+    let (_, end) = sandbox::admin(&shared.engine, &shared.host, &p, &admin.pre, turn, call, &ctx).await;
     shared.metrics.plugin_call(p.name().as_str(), started.elapsed());
     match end {
         AdminEnd::Done(out) => spec::output(plugin, &admin.spec, out),
         AdminEnd::Refused(kind, message) => Err(refusal(plugin, kind, &message)),
         AdminEnd::Failed(kind, message) => {
-            let reason = super::turn::failed(shared, p, kind, &message);
+            let reason = super::turn::failed(shared, &p, kind, &message);
             Err(PanelError::Failed { plugin: plugin.to_owned(), message: reason })
         }
         AdminEnd::HostFault(message) => Err(PanelError::Host(message)),

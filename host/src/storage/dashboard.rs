@@ -10,6 +10,7 @@ use sqlx::Row;
 
 use super::commit::{begin, finish};
 use super::event_log::{EVENT_COLUMNS, EventLogRow};
+use super::event_query::like_pattern;
 use super::script::{Val, bind};
 use super::{Backend, Storage, StorageError};
 use crate::config::{KindGlob, LogLevel};
@@ -190,22 +191,6 @@ impl EventPage {
         }
         (conds, args)
     }
-}
-
-/// A kind glob as a `LIKE` pattern with `\` as the escape (as `wharf logs` does).
-fn like_pattern(glob: &str) -> String {
-    let mut out = String::with_capacity(glob.len() + 4);
-    for c in glob.chars() {
-        match c {
-            '*' => out.push('%'),
-            '_' | '%' | '\\' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -93,7 +93,7 @@ impl EventFilter {
 
 /// A kind glob as a `LIKE` pattern with `\` as the escape: `*` is `%`, and `_`, `%`, `\`
 /// match only themselves.
-fn like_pattern(glob: &str) -> String {
+pub(super) fn like_pattern(glob: &str) -> String {
     let mut out = String::with_capacity(glob.len() + 4);
     for c in glob.chars() {
         match c {

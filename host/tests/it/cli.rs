@@ -109,6 +109,19 @@ fn scripted_chat_sessions_run_echo_and_press_a_button_again_and_again() {
 }
 
 #[test]
+fn in_a_chat_session_the_admin_opens_the_admin_menu() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = plugin("echo", "echo", r#"grants = ["telegram.send"]"#)
+        + &plugin("console", "console", r#"grants = ["kv", "telegram.send"]"#);
+    let config = chat_config(dir.path(), &plugins);
+    let stdout = chat(&config, b"/admin\n/admin\n1\n/quit\n");
+    let lines = crate::common::transcript(&stdout);
+    assert_eq!(lines[0], "-- you are admin 1000", "{stdout}");
+    assert!(lines.iter().any(|l| l.contains("Choose a plugin")), "the second /admin opens the menu: {stdout}");
+    assert!(lines.iter().any(|l| l.contains("[1] console")), "{stdout}");
+}
+
+#[test]
 fn a_chat_session_buys_from_the_seed_catalog() {
     let dir = tempfile::tempdir().unwrap();
     let config = chat_config(
