@@ -165,3 +165,33 @@ fn a_password_hash_for_the_dashboard() {
     assert!(argon2::Argon2::default().verify_password(b"correct horse battery", &parsed).is_ok());
     assert!(argon2::Argon2::default().verify_password(b"wrong horse", &parsed).is_err());
 }
+
+/// The third-party fixture `console` (one view, one action, written with the SDK alone)
+/// on the command line, as in Telegram and the dashboard.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_third_party_plugins_view_and_action_on_the_command_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plugins = plugin("console", "console", r#"grants = ["kv"]"#);
+    let text = config_text(dir.path(), &Db::Sqlite, &plugins, "");
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, &text).expect("write config");
+    let config = Config::parse(&text, dir.path()).expect("config");
+    let rt = Runtime::start(&config, RuntimeOptions { clock: Clock::manual(T0), ..RuntimeOptions::default() })
+        .await
+        .expect("bot");
+
+    let (ok, out, err) = admin(&path, &[]).await;
+    assert!(
+        ok && out.contains("console ") && out.contains("views:   notes") && out.contains("actions: add_note"),
+        "{out}{err}"
+    );
+    let (ok, out, err) = admin(&path, &["console", "add_note", "--text", "call the bank", "--yes"]).await;
+    assert!(ok && out.contains("Note 1 added"), "{out}{err}");
+    let (ok, out, err) = admin(&path, &["console", "notes"]).await;
+    assert!(ok && out.contains("call the bank") && out.contains("write refused  yes"), "{out}{err}");
+    let (ok, out, err) = admin(&path, &["console", "notes", "--json"]).await;
+    assert!(ok, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert!(json["blocks"].to_string().contains("call the bank"), "{out}");
+    rt.shutdown().await;
+}
