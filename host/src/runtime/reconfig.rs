@@ -180,6 +180,8 @@ pub(crate) async fn accepted(shared: &Shared, diff: &ConfigDiff, who: &str) {
 
 /// Record and announce a rejected config: nothing changed.
 pub(crate) async fn rejected(shared: &Shared, why: &str, who: &str) {
+    // A config line may hold a token: neither the log nor the admins get it.
+    let why = &crate::secret::mask_config_error(why);
     tracing::error!(target: "wharf.config", by = %who, error = %why, "config rejected; the running config stays");
     let event = NewLogEvent::host("config.rejected", "Config rejected", "⛔")
         .level(crate::config::LogLevel::Error)

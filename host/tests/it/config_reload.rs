@@ -182,6 +182,11 @@ async fn a_broken_config_changes_nothing_and_admins_are_told_where() {
             "cannot read",
         ),
         (
+            "a bad value holding a secret",
+            good.clone() + "[alerts]\nwebhook_url = \"ftp://hooks.example.com/T0KEN-SECRET-99\"\n",
+            "must be an http:// or https:// URL",
+        ),
+        (
             "a grant the plugin needs, gone",
             good.replacen("\"kv\", \"telegram\", \"events\", \"scheduler\"", "\"kv\"", 1),
             "telegram",
@@ -205,8 +210,11 @@ async fn a_broken_config_changes_nothing_and_admins_are_told_where() {
             notices[0].starts_with("⛔ config.toml was not reloaded") && notices[0].contains(why),
             "{case}: {notices:?}"
         );
+        assert!(!notices[0].contains("SECRET"), "{case}: a config value is masked for admins: {notices:?}");
     }
-    assert_eq!(bot.events("config.rejected").await.len(), cases.len());
+    let rejected = bot.events("config.rejected").await;
+    assert_eq!(rejected.len(), cases.len());
+    assert!(rejected.iter().all(|e| !e.fields["why"].contains("SECRET")), "the event log gets it masked too");
     assert!(bot.events("config.reloaded").await.is_empty());
 
     // Fixed: applied at last.
