@@ -336,6 +336,11 @@ async fn plugin(action: PluginCmd) -> anyhow::Result<()> {
 }
 
 async fn run(path: PathBuf) -> anyhow::Result<()> {
+    // Before anything is started or logged: a SIGTERM or SIGHUP sent as soon as the
+    // start is logged is then handled (a clean shutdown, a reload), never the default
+    // (killed).
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let config = Config::load(&path)?;
     let Some(tg) = &config.telegram else {
         anyhow::bail!(
@@ -364,8 +369,6 @@ async fn run(path: PathBuf) -> anyhow::Result<()> {
         Some(a) => Some(wharf::admin::AdminServer::start(a, wharf::admin::router(runtime.observer())).await?),
         None => None,
     };
-    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     loop {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => break,
